@@ -1,0 +1,51 @@
+#!/bin/bash
+# tests/run-all.sh — install what the test suite needs, build with
+# AddressSanitizer + UBSan, run every test, print the summary.
+# This is README's test command and exactly what CI (.ci/run) runs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SRC=$(pwd)
+BUILD=${PGQ_BUILD_DIR:-$SRC/build-check}
+
+PACKAGES="build-essential autoconf automake pkg-config clang
+  libpq-dev libyaml-dev libcurl4-openssl-dev libcmocka-dev libuv1-dev
+  libmicrohttpd-dev libjansson-dev libsystemd-dev
+  postgresql-15 iproute2 procps curl"
+
+if [ "${PGQ_SKIP_INSTALL:-0}" != 1 ]; then
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO=sudo
+	echo "== installing packages (apt-get)"
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES >/dev/null
+fi
+
+echo "== building with sanitizers in $BUILD"
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+mkdir -p "$BUILD"
+cd "$BUILD"
+"$SRC/configure" --enable-sanitizers --quiet
+make -j"$(nproc)" >/dev/null
+echo "== make check"
+rc=0
+make -j"$(nproc)" check || rc=$?
+
+# One line per test program, then the totals of every individual test case
+# (cmocka and scripts speak TAP, so each case is counted).
+shopt -s globstar nullglob
+pass=0; fail=0; skip=0
+for trs in "$BUILD"/**/*.trs; do
+	p=$(grep -c '^:test-result: PASS' "$trs" || true)
+	f=$(grep -c -E '^:test-result: (FAIL|ERROR|XPASS)' "$trs" || true)
+	s=$(grep -c '^:test-result: SKIP' "$trs" || true)
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	name=${trs#"$BUILD"/}; name=${name%.trs}
+	printf '%-40s %5d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
+done
+if [ $rc -ne 0 ] && [ $fail -eq 0 ]; then
+	fail=1 # the harness itself failed (build error, crashed runner)
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
