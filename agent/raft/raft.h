@@ -238,6 +238,9 @@ struct raft_ready {
 	size_t n_read_states;
 
 	bool soft_state_changed;               /* role or leader changed since last ready */
+
+	uint64_t seq;                          /* set by raft_ready(); raft_advance() ignores
+	                                          a ready that is not the outstanding one */
 };
 
 struct raft_node;
