@@ -1,0 +1,509 @@
+/*
+ * rest.c — the REST server: libmicrohttpd threads on one side, the libuv
+ * loop on the other (see rest.h for the contract).
+ *
+ * Owns: the MHD daemon, the published view (texts copied under `lock`), the
+ * queue of write calls and the uv_async_t that wakes the loop for them.
+ * A call is shared by exactly two parties, the HTTP thread that waits for it
+ * and the loop that answers it; a reference count under `lock` decides who
+ * frees it, so either side may go first (answer after a timeout, or timeout
+ * after an answer).
+ */
+#include "rest/rest.h"
+
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct rest_call {
+	struct pgq_rest_call pub;       /* first: the loop sees only this part */
+	struct pgq_rest *rest;
+	struct rest_call *next;         /* queue link, under rest->lock */
+	char *method;
+	char *path;
+	json_t *body;
+	int refs;                       /* HTTP thread + loop */
+	bool done;
+	unsigned status;
+	char *reply;                    /* JSON text, malloc'd */
+	char *location;
+	pthread_cond_t cond;
+};
+
+struct pgq_rest {
+	struct MHD_Daemon *daemon;
+	uv_async_t wake;
+	pgq_rest_call_fn on_call;
+	void *ctx;
+	struct pgq_rest_options opts;
+
+	pthread_mutex_t lock;
+	bool stopping;
+	struct rest_call *head, *tail;  /* queued for the loop */
+	char *cluster_json;
+	char *status_json;
+	uint64_t beat_ms;
+};
+
+/* Per-connection upload state. */
+struct upload {
+	char *buf;
+	size_t len;
+	bool too_big;
+};
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void call_free(struct rest_call *c)
+{
+	free(c->method);
+	free(c->path);
+	json_decref(c->body);
+	free(c->reply);
+	free(c->location);
+	pthread_cond_destroy(&c->cond);
+	free(c);
+}
+
+/* Drop one reference; call with rest->lock held. */
+static void call_unref_locked(struct rest_call *c)
+{
+	if (--c->refs == 0)
+		call_free(c);
+}
+
+static void finish_locked(struct rest_call *c, unsigned status, char *reply_text,
+			  const char *location)
+{
+	c->done = true;
+	c->status = status;
+	c->reply = reply_text;
+	c->location = dup_or_null(location);
+	pthread_cond_signal(&c->cond);
+	call_unref_locked(c);
+}
+
+void pgq_rest_call_finish(struct pgq_rest_call *call, unsigned status, json_t *reply,
+			  const char *location)
+{
+	struct rest_call *c = (struct rest_call *)call;
+	struct pgq_rest *rest = c->rest;
+	char *text = reply != NULL ? json_dumps(reply, JSON_COMPACT) : strdup("{}");
+
+	json_decref(reply);
+	pthread_mutex_lock(&rest->lock);
+	finish_locked(c, status, text, location);
+	pthread_mutex_unlock(&rest->lock);
+}
+
+void pgq_rest_call_fail(struct pgq_rest_call *call, unsigned status, const char *message)
+{
+	pgq_rest_call_finish(call, status, json_pack("{s:s}", "error", message), NULL);
+}
+
+/* ---- loop side ---------------------------------------------------------- */
+
+static void on_wake(uv_async_t *handle)
+{
+	struct pgq_rest *rest = handle->data;
+	struct rest_call *list;
+
+	pthread_mutex_lock(&rest->lock);
+	list = rest->head;
+	rest->head = rest->tail = NULL;
+	pthread_mutex_unlock(&rest->lock);
+
+	while (list != NULL) {
+		struct rest_call *c = list;
+		list = c->next;
+		c->next = NULL;
+		rest->on_call(rest->ctx, &c->pub);
+	}
+}
+
+void pgq_rest_publish_cluster(struct pgq_rest *rest, const char *json)
+{
+	char *copy = dup_or_null(json);
+	pthread_mutex_lock(&rest->lock);
+	free(rest->cluster_json);
+	rest->cluster_json = copy;
+	pthread_mutex_unlock(&rest->lock);
+}
+
+void pgq_rest_publish_status(struct pgq_rest *rest, const char *json)
+{
+	char *copy = dup_or_null(json);
+	pthread_mutex_lock(&rest->lock);
+	free(rest->status_json);
+	rest->status_json = copy;
+	pthread_mutex_unlock(&rest->lock);
+}
+
+void pgq_rest_beat(struct pgq_rest *rest)
+{
+	uint64_t now = monotonic_ms();
+	pthread_mutex_lock(&rest->lock);
+	rest->beat_ms = now;
+	pthread_mutex_unlock(&rest->lock);
+}
+
+/* ---- HTTP side ---------------------------------------------------------- */
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
+			       const char *text, const char *location)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	if (location != NULL)
+		MHD_add_response_header(resp, "Location", location);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned status,
+				     const char *message)
+{
+	json_t *o = json_pack("{s:s}", "error", message);
+	char *text = json_dumps(o, JSON_COMPACT);
+	enum MHD_Result ret = respond(conn, status, text != NULL ? text : "{}", NULL);
+	free(text);
+	json_decref(o);
+	return ret;
+}
+
+/* Serve a published text, or 503 when the loop has not published it yet. */
+static enum MHD_Result respond_view(struct pgq_rest *rest, struct MHD_Connection *conn,
+				    char *const *field)
+{
+	char *copy;
+	enum MHD_Result ret;
+
+	pthread_mutex_lock(&rest->lock);
+	copy = dup_or_null(*field);
+	pthread_mutex_unlock(&rest->lock);
+	if (copy == NULL)
+		return respond_error(conn, 503, "not available yet");
+	ret = respond(conn, 200, copy, NULL);
+	free(copy);
+	return ret;
+}
+
+static enum MHD_Result handle_get(struct pgq_rest *rest, struct MHD_Connection *conn,
+				  const char *url)
+{
+	if (strcmp(url, "/cluster") == 0)
+		return respond_view(rest, conn, &rest->cluster_json);
+	if (strcmp(url, "/raft") == 0 || strcmp(url, "/status") == 0)
+		return respond_view(rest, conn, &rest->status_json);
+	if (strcmp(url, "/liveness") == 0) {
+		uint64_t beat, age;
+		char text[96];
+
+		pthread_mutex_lock(&rest->lock);
+		beat = rest->beat_ms;
+		pthread_mutex_unlock(&rest->lock);
+		age = monotonic_ms() - beat;
+		snprintf(text, sizeof text, "{\"loop_age_ms\":%llu}", (unsigned long long)age);
+		return respond(conn, beat != 0 && age <= rest->opts.liveness_max_age_ms ? 200 : 503,
+			       text, NULL);
+	}
+	return respond_error(conn, 404, "no such endpoint");
+}
+
+static bool write_path_allowed(const struct pgq_rest *rest, const char *url)
+{
+	if (strcmp(url, "/members") == 0 || strncmp(url, "/members/", 9) == 0 ||
+	    strcmp(url, "/report") == 0)
+		return true;
+	return rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0;
+}
+
+static int deadline_after(unsigned ms, struct timespec *ts)
+{
+	if (clock_gettime(CLOCK_MONOTONIC, ts) != 0)
+		return -1;
+	ts->tv_sec += ms / 1000u;
+	ts->tv_nsec += (long)(ms % 1000u) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+	return 0;
+}
+
+/* Hand a write to the loop and wait (bounded) for its answer. */
+static enum MHD_Result handle_write(struct pgq_rest *rest, struct MHD_Connection *conn,
+				    const char *method, const char *url, struct upload *up)
+{
+	struct rest_call *c;
+	pthread_condattr_t attr;
+	struct timespec deadline;
+	json_t *body = NULL;
+	enum MHD_Result ret;
+
+	if (!write_path_allowed(rest, url))
+		return respond_error(conn, 404, "no such endpoint");
+	if (up->too_big)
+		return respond_error(conn, 413, "request body too large");
+	if (up->len > 0) {
+		json_error_t jerr;
+		char msg[256];
+
+		body = json_loadb(up->buf, up->len, JSON_REJECT_DUPLICATES, &jerr);
+		if (body == NULL) {
+			snprintf(msg, sizeof msg, "invalid JSON: %s (line %d, column %d)",
+				 jerr.text, jerr.line, jerr.column);
+			return respond_error(conn, 400, msg);
+		}
+		if (!json_is_object(body)) {
+			json_decref(body);
+			return respond_error(conn, 400, "the request body must be a JSON object");
+		}
+	}
+
+	c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		json_decref(body);
+		return respond_error(conn, 503, "out of memory");
+	}
+	c->rest = rest;
+	c->method = strdup(method);
+	c->path = strdup(url);
+	c->body = body;
+	c->refs = 2;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (c->method == NULL || c->path == NULL) {
+		call_free(c);
+		return respond_error(conn, 503, "out of memory");
+	}
+	c->pub.method = c->method;
+	c->pub.path = c->path;
+	c->pub.body = c->body;
+
+	pthread_mutex_lock(&rest->lock);
+	if (rest->stopping) {
+		pthread_mutex_unlock(&rest->lock);
+		call_free(c);
+		return respond_error(conn, 503, "the agent is shutting down");
+	}
+	if (rest->tail != NULL)
+		rest->tail->next = c;
+	else
+		rest->head = c;
+	rest->tail = c;
+	uv_async_send(&rest->wake);
+
+	deadline_after(rest->opts.call_timeout_ms, &deadline);
+	while (!c->done) {
+		int rc = pthread_cond_timedwait(&c->cond, &rest->lock, &deadline);
+		if (rc == ETIMEDOUT)
+			break;
+	}
+	if (c->done) {
+		char *reply = c->reply;
+		char *location = c->location;
+		unsigned status = c->status;
+
+		c->reply = NULL;
+		c->location = NULL;
+		call_unref_locked(c);
+		pthread_mutex_unlock(&rest->lock);
+		ret = respond(conn, status, reply != NULL ? reply : "{}", location);
+		free(reply);
+		free(location);
+		return ret;
+	}
+	/* Timed out: the loop still holds its reference and frees it later. */
+	call_unref_locked(c);
+	pthread_mutex_unlock(&rest->lock);
+	return respond_error(conn, 504, "the agent did not answer in time");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct pgq_rest *rest = cls;
+	struct upload *up = *con_cls;
+
+	if (up == NULL) {
+		up = calloc(1, sizeof *up);
+		if (up == NULL)
+			return MHD_NO;
+		*con_cls = up;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		if (!up->too_big && up->len + n <= rest->opts.max_body_bytes) {
+			char *grown = realloc(up->buf, up->len + n);
+			if (grown == NULL) {
+				up->too_big = true;
+			} else {
+				memcpy(grown + up->len, upload_data, n);
+				up->buf = grown;
+				up->len += n;
+			}
+		} else {
+			/* Keep reading (and discarding) so we can still answer 413. */
+			up->too_big = true;
+			free(up->buf);
+			up->buf = NULL;
+			up->len = 0;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+	    !(rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0))
+		return handle_get(rest, conn, url);
+	if (strcmp(method, "GET") == 0)
+		return handle_write(rest, conn, method, url, up); /* test views live on the loop */
+	if (strcmp(method, "POST") == 0 || strcmp(method, "DELETE") == 0)
+		return handle_write(rest, conn, method, url, up);
+	return respond_error(conn, 405, "method not allowed");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct upload *up = *con_cls;
+
+	if (up != NULL) {
+		free(up->buf);
+		free(up);
+		*con_cls = NULL;
+	}
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	pgq_debug("rest", "%s", line);
+}
+
+static void free_after_close(uv_handle_t *handle)
+{
+	struct pgq_rest *rest = handle->data;
+
+	free(rest->cluster_json);
+	free(rest->status_json);
+	pthread_mutex_destroy(&rest->lock);
+	free(rest);
+}
+
+int pgq_rest_start(uv_loop_t *loop, const struct pgq_rest_options *opts,
+		   pgq_rest_call_fn on_call, void *ctx, struct pgq_rest **out,
+		   char *err, size_t errlen)
+{
+	struct pgq_rest *rest;
+	struct sockaddr_in addr;
+	sigset_t all, old;
+
+	memset(&addr, 0, sizeof addr);
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons(opts->port);
+	if (inet_pton(AF_INET, opts->listen_address, &addr.sin_addr) != 1) {
+		snprintf(err, errlen, "invalid REST listen address \"%s\" (expected an IPv4 address)",
+			 opts->listen_address);
+		return -1;
+	}
+	rest = calloc(1, sizeof *rest);
+	if (rest == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rest->opts = *opts;
+	rest->opts.listen_address = NULL; /* not kept: the caller owns the string */
+	rest->on_call = on_call;
+	rest->ctx = ctx;
+	pthread_mutex_init(&rest->lock, NULL);
+	if (uv_async_init(loop, &rest->wake, on_wake) != 0) {
+		pthread_mutex_destroy(&rest->lock);
+		free(rest);
+		snprintf(err, errlen, "uv_async_init failed");
+		return -1;
+	}
+	rest->wake.data = rest;
+
+	/* HTTP threads must never take the agent's signals: the loop owns them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rest->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, rest,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, rest,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, rest,
+		MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rest->daemon == NULL) {
+		snprintf(err, errlen, "could not listen for REST on %s:%u (address in use?)",
+			 opts->listen_address, (unsigned)opts->port);
+		uv_close((uv_handle_t *)&rest->wake, free_after_close);
+		return -1;
+	}
+	*out = rest;
+	return 0;
+}
+
+void pgq_rest_stop(struct pgq_rest *rest)
+{
+	struct rest_call *list;
+
+	if (rest == NULL)
+		return;
+	pthread_mutex_lock(&rest->lock);
+	rest->stopping = true;
+	list = rest->head;
+	rest->head = rest->tail = NULL;
+	while (list != NULL) {
+		struct rest_call *c = list;
+		list = c->next;
+		finish_locked(c, 503, strdup("{\"error\":\"the agent is shutting down\"}"), NULL);
+	}
+	pthread_mutex_unlock(&rest->lock);
+	MHD_stop_daemon(rest->daemon);
+	rest->daemon = NULL;
+	uv_close((uv_handle_t *)&rest->wake, free_after_close);
+}

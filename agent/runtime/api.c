@@ -1,0 +1,285 @@
+/*
+ * api.c — REST write requests, answered on the loop thread.
+ *
+ * Writes that change the cluster go through the Raft leader. A follower
+ * answers 307 Temporary Redirect with Location set to the leader's REST
+ * URL (from the record), so a client re-sends the same method and body
+ * there (curl --location, pgquorumctl does it); with no known leader it
+ * answers 503. We chose redirect over proxying: the agent needs no HTTP
+ * client on its loop, and a client sees who leads.
+ *
+ * A call that waits for an entry to apply is kept in rt->pending with a
+ * deadline; it is answered when the entry applies, when leadership is lost
+ * (503: outcome unknown, retry) or at the deadline (504).
+ *
+ * Endpoints: POST /members {name, raft_address, api_url}; DELETE
+ * /members/NAME; POST /report {member, state} (reports forwarded by
+ * followers). With PGQUORUM_TEST_HOOKS=1 only: POST /test/propose {seq},
+ * GET /test/entries, POST /test/block {peer, blocked}.
+ */
+#include "log.h"
+#include "runtime/runtime_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PENDING_TIMEOUT_MS 8000
+
+static bool is_leader(const struct pgq_runtime *rt)
+{
+	return rt->node != NULL && raft_role(pgq_node_raft(rt->node)) == RAFT_LEADER;
+}
+
+/* Not the leader: 307 to the leader's URL, or 503 when there is none. */
+static void redirect_to_leader(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	char *url = rt_leader_api_url(rt);
+	char location[PGQ_RECORD_ADDR_MAX + 256];
+
+	if (url == NULL) {
+		pgq_rest_call_fail(call, 503, "no Raft leader known; retry later");
+		return;
+	}
+	snprintf(location, sizeof location, "%s%s", url, call->path);
+	pgq_rest_call_finish(call, 307,
+			     json_pack("{s:s,s:s}", "error", "not the leader", "leader", url), location);
+	free(url);
+}
+
+static int pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
+		       uint64_t seq, const char *name)
+{
+	struct pending *p;
+
+	if (rt->n_pending == PGQ_MAX_PENDING) {
+		pgq_rest_call_fail(call, 503, "too many requests in flight");
+		return -1;
+	}
+	p = &rt->pending[rt->n_pending++];
+	memset(p, 0, sizeof *p);
+	p->kind = kind;
+	p->call = call;
+	p->seq = seq;
+	snprintf(p->name, sizeof p->name, "%s", name != NULL ? name : "");
+	p->deadline_ms = rt_now_ms() + PENDING_TIMEOUT_MS;
+	return 0;
+}
+
+static void pending_remove_at(struct pgq_runtime *rt, size_t i)
+{
+	rt->pending[i] = rt->pending[--rt->n_pending];
+}
+
+void rt_pending_resolve(struct pgq_runtime *rt, enum pending_kind kind, uint64_t seq,
+			const char *name, unsigned status, json_t *reply)
+{
+	for (size_t i = 0; i < rt->n_pending; i++) {
+		struct pending *p = &rt->pending[i];
+
+		if (p->kind != kind || (kind == PENDING_TEST_ENTRY && p->seq != seq) ||
+		    (kind != PENDING_TEST_ENTRY && strcmp(p->name, name != NULL ? name : "") != 0))
+			continue;
+		pgq_rest_call_finish(p->call, status, reply, NULL);
+		pending_remove_at(rt, i);
+		return;
+	}
+	json_decref(reply);
+}
+
+void rt_pending_expire(struct pgq_runtime *rt, bool all)
+{
+	uint64_t now = rt_now_ms();
+
+	for (size_t i = 0; i < rt->n_pending;) {
+		struct pending *p = &rt->pending[i];
+
+		if (all || now >= p->deadline_ms) {
+			pgq_rest_call_fail(p->call, all ? 503 : 504,
+					   all ? "leadership lost or agent stopping: outcome unknown, retry"
+					       : "not committed in time: outcome unknown, retry");
+			pending_remove_at(rt, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+static const char *body_string(const struct pgq_rest_call *call, const char *key)
+{
+	return call->body != NULL ? json_string_value(json_object_get(call->body, key)) : NULL;
+}
+
+static bool valid_text(const char *s, size_t max)
+{
+	if (s == NULL || s[0] == '\0' || strlen(s) >= max)
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void members_add(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	const char *name = body_string(call, "name");
+	const char *raft_address = body_string(call, "raft_address");
+	const char *api_url = body_string(call, "api_url");
+
+	if (!valid_text(name, PGQ_RECORD_NAME_MAX) || !valid_text(raft_address, PGQ_RECORD_ADDR_MAX) ||
+	    (api_url != NULL && !valid_text(api_url, PGQ_RECORD_ADDR_MAX))) {
+		pgq_rest_call_fail(call, 400, "expected {\"name\": ..., \"raft_address\": \"HOST:PORT\", \"api_url\": \"http://HOST:PORT\"}");
+		return;
+	}
+	if (!is_leader(rt)) {
+		redirect_to_leader(rt, call);
+		return;
+	}
+	if (pgq_record_member_by_name(rt->record, name) != NULL) {
+		pgq_rest_call_fail(call, 409, "a member with this name exists");
+		return;
+	}
+	if (pending_add(rt, call, PENDING_MEMBER_ADD, 0, name) != 0)
+		return;
+	if (rt_propose_cmd(rt, cmd_build_member_add(name, raft_address, api_url)) != RAFT_OK)
+		rt_pending_resolve(rt, PENDING_MEMBER_ADD, 0, name, 503,
+				   json_pack("{s:s}", "error", "proposal refused; retry"));
+}
+
+static void members_remove(struct pgq_runtime *rt, struct pgq_rest_call *call, const char *name)
+{
+	if (!valid_text(name, PGQ_RECORD_NAME_MAX) || strchr(name, '/') != NULL) {
+		pgq_rest_call_fail(call, 400, "expected DELETE /members/NAME");
+		return;
+	}
+	if (!is_leader(rt)) {
+		redirect_to_leader(rt, call);
+		return;
+	}
+	if (pgq_record_member_by_name(rt->record, name) == NULL) {
+		pgq_rest_call_fail(call, 404, "no such member");
+		return;
+	}
+	if (pending_add(rt, call, PENDING_MEMBER_REMOVE, 0, name) != 0)
+		return;
+	if (rt_propose_cmd(rt, cmd_build_member_remove(name)) != RAFT_OK)
+		rt_pending_resolve(rt, PENDING_MEMBER_REMOVE, 0, name, 503,
+				   json_pack("{s:s}", "error", "proposal refused; retry"));
+}
+
+static void forwarded_report(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	const char *member = body_string(call, "member");
+	const char *state = body_string(call, "state");
+	json_t *t = call->body != NULL ? json_object_get(call->body, "time_ms") : NULL;
+
+	if (!valid_text(member, PGQ_RECORD_NAME_MAX) || !valid_text(state, 32) || !json_is_integer(t) ||
+	    json_integer_value(t) < 0) {
+		pgq_rest_call_fail(call, 400, "expected {\"member\", \"state\", \"time_ms\"}");
+		return;
+	}
+	if (!is_leader(rt)) {
+		redirect_to_leader(rt, call);
+		return;
+	}
+	if (rt_propose_cmd(rt, cmd_build_member_report(member, state,
+						       (uint64_t)json_integer_value(t))) != RAFT_OK) {
+		pgq_rest_call_fail(call, 503, "proposal refused; retry");
+		return;
+	}
+	pgq_rest_call_finish(call, 202, json_pack("{s:s}", "status", "proposed"), NULL);
+}
+
+/* ---- test hooks ---------------------------------------------------------- */
+
+static void test_propose(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	json_t *seq = call->body != NULL ? json_object_get(call->body, "seq") : NULL;
+	uint8_t entry[PGQ_TEST_ENTRY_LEN];
+	uint64_t v;
+
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0) {
+		pgq_rest_call_fail(call, 400, "expected {\"seq\": N}");
+		return;
+	}
+	if (!is_leader(rt)) {
+		redirect_to_leader(rt, call);
+		return;
+	}
+	v = (uint64_t)json_integer_value(seq);
+	entry[0] = PGQ_TEST_ENTRY_TAG;
+	for (int i = 0; i < 8; i++)
+		entry[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+	if (pending_add(rt, call, PENDING_TEST_ENTRY, v, NULL) != 0)
+		return;
+	if (pgq_node_propose(rt->node, entry, sizeof entry) != RAFT_OK)
+		rt_pending_resolve(rt, PENDING_TEST_ENTRY, v, NULL, 503,
+				   json_pack("{s:s}", "error", "proposal refused; retry"));
+}
+
+static void test_entries(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < rt->n_test_seqs; i++)
+		json_array_append_new(a, json_integer((json_int_t)rt->test_seqs[i]));
+	pgq_rest_call_finish(call, 200,
+			     json_pack("{s:o,s:I}", "seqs", a, "applied",
+				       (json_int_t)(rt->node != NULL
+							    ? raft_applied_index(pgq_node_raft(rt->node))
+							    : 0)),
+			     NULL);
+}
+
+static void test_block(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	const char *peer = body_string(call, "peer");
+	json_t *blocked = call->body != NULL ? json_object_get(call->body, "blocked") : NULL;
+
+	if (peer == NULL || !json_is_boolean(blocked)) {
+		pgq_rest_call_fail(call, 400, "expected {\"peer\": NAME, \"blocked\": true|false}");
+		return;
+	}
+	if (rt->transport == NULL ||
+	    pgq_transport_set_blocked(rt->transport, peer, json_is_true(blocked)) != 0) {
+		pgq_rest_call_fail(call, 404, "no such peer");
+		return;
+	}
+	pgq_warning("agent", "TEST: traffic with %s %s", peer,
+		    json_is_true(blocked) ? "blocked" : "unblocked");
+	pgq_rest_call_finish(call, 200, json_pack("{s:s,s:b}", "peer", peer, "blocked",
+						  json_is_true(blocked)), NULL);
+}
+
+void rt_on_call(void *ctx, struct pgq_rest_call *call)
+{
+	struct pgq_runtime *rt = ctx;
+	bool post = strcmp(call->method, "POST") == 0;
+	bool del = strcmp(call->method, "DELETE") == 0;
+	bool get = strcmp(call->method, "GET") == 0 || strcmp(call->method, "HEAD") == 0;
+
+	if (rt->phase == PHASE_STOPPING) {
+		pgq_rest_call_fail(call, 503, "the agent is shutting down");
+		return;
+	}
+	if (rt->phase != PHASE_RUNNING && !get) {
+		pgq_rest_call_fail(call, 503, "the agent has not joined a cluster yet");
+		return;
+	}
+	if (post && strcmp(call->path, "/members") == 0)
+		members_add(rt, call);
+	else if (del && strncmp(call->path, "/members/", 9) == 0)
+		members_remove(rt, call, call->path + 9);
+	else if (post && strcmp(call->path, "/report") == 0)
+		forwarded_report(rt, call);
+	else if (rt->test_hooks && post && strcmp(call->path, "/test/propose") == 0)
+		test_propose(rt, call);
+	else if (rt->test_hooks && get && strcmp(call->path, "/test/entries") == 0)
+		test_entries(rt, call);
+	else if (rt->test_hooks && post && strcmp(call->path, "/test/block") == 0)
+		test_block(rt, call);
+	else if (strcmp(call->path, "/members") == 0 || strncmp(call->path, "/members/", 9) == 0)
+		pgq_rest_call_fail(call, 405, "method not allowed");
+	else
+		pgq_rest_call_fail(call, 404, "no such endpoint");
+}

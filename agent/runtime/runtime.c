@@ -1,0 +1,281 @@
+/*
+ * runtime.c — the agent's one libuv loop: signals, timers, start and stop.
+ *
+ * Everything the agent does happens on this loop's thread; only three kinds
+ * of work leave it: Raft persistence (libuv thread pool, node.c), the REST
+ * server's HTTP threads (rest.c, which talk to the loop through a
+ * uv_async_t) and forwarded member reports (thread pool, status.c).
+ *
+ * SIGHUP re-reads the configuration file. What changes without restart:
+ * log.level, log.file (and the file is reopened for logrotate). Everything
+ * else (addresses, data_dir, peers, timings) needs a restart; a reload that
+ * changes those logs which keys it ignored. An invalid file is refused and
+ * the running configuration kept.
+ */
+#include "runtime/runtime.h"
+
+#include "log.h"
+#include "runtime/runtime_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t rt_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t rt_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void stop_loop_handles(struct pgq_runtime *rt);
+
+static void on_transport_closed(void *ctx)
+{
+	(void)ctx;
+}
+
+/* Begin a clean shutdown: everything closes, uv_run returns when all is freed. */
+static void shutdown_agent(struct pgq_runtime *rt, int exit_code)
+{
+	if (rt->phase == PHASE_STOPPING)
+		return;
+	rt->phase = PHASE_STOPPING;
+	rt->exit_code = exit_code;
+	rt_pending_expire(rt, true);
+	stop_loop_handles(rt);
+	if (rt->rest != NULL) {
+		pgq_rest_stop(rt->rest);
+		rt->rest = NULL;
+	}
+	if (rt->node != NULL) {
+		pgq_node_stop(rt->node); /* closes the storage too */
+		rt->node = NULL;
+	}
+	if (rt->storage != NULL) {
+		pgq_storage_close(rt->storage);
+		rt->storage = NULL;
+	}
+	if (rt->transport != NULL) {
+		pgq_transport_close(rt->transport, on_transport_closed);
+		rt->transport = NULL;
+	}
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct pgq_runtime *rt = h->data;
+
+	pgq_info("agent", "received %s: shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	shutdown_agent(rt, 0);
+}
+
+static void reload_config(struct pgq_runtime *rt)
+{
+	struct pgq_config *fresh = NULL;
+	char err[256];
+
+	if (pgq_config_load(rt->config_path, &fresh, NULL) != 0 || fresh == NULL) {
+		pgq_error("agent", "reload refused: \"%s\" is invalid (run pgquorum --validate-config); keeping the running configuration",
+			  rt->config_path);
+		return;
+	}
+	pgq_log_set_level(fresh->log.level);
+	if ((fresh->log.file == NULL) != (rt->cfg->log.file == NULL) ||
+	    (fresh->log.file != NULL && strcmp(fresh->log.file, rt->cfg->log.file) != 0)) {
+		if (pgq_log_set_file(fresh->log.file, err, sizeof err) != 0)
+			pgq_error("agent", "%s", err);
+	}
+	if (strcmp(fresh->name, rt->cfg->name) != 0 || strcmp(fresh->scope, rt->cfg->scope) != 0 ||
+	    strcmp(fresh->raft.data_dir, rt->cfg->raft.data_dir) != 0 ||
+	    strcmp(fresh->raft.listen.text, rt->cfg->raft.listen.text) != 0 ||
+	    strcmp(fresh->restapi.listen.text, rt->cfg->restapi.listen.text) != 0 ||
+	    fresh->raft.n_peers != rt->cfg->raft.n_peers ||
+	    fresh->raft.election_timeout_ms != rt->cfg->raft.election_timeout_ms ||
+	    fresh->raft.heartbeat_ms != rt->cfg->raft.heartbeat_ms)
+		pgq_warning("agent", "reload: name, scope, raft.* and restapi.listen changes need a restart; they were ignored");
+	/* Keep what the running modules were built from; take the reloadable parts only. */
+	rt->cfg->log.level = fresh->log.level;
+	{
+		char *tmp = rt->cfg->log.file;
+		rt->cfg->log.file = fresh->log.file;
+		fresh->log.file = tmp;
+	}
+	pgq_config_free(fresh);
+	pgq_info("agent", "configuration reloaded from \"%s\"", rt->config_path);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+	struct pgq_runtime *rt = h->data;
+	char err[256];
+
+	(void)signum;
+	reload_config(rt);
+	if (pgq_log_reopen(err, sizeof err) != 0)
+		pgq_error("agent", "%s", err);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct pgq_runtime *rt = t->data;
+
+	if (rt->rest != NULL)
+		pgq_rest_beat(rt->rest);
+	if (rt->phase != PHASE_RUNNING || rt->node == NULL)
+		return;
+	pgq_node_tick(rt->node);
+	rt_pending_expire(rt, false);
+}
+
+static void on_report_timer(uv_timer_t *t)
+{
+	struct pgq_runtime *rt = t->data;
+
+	if (rt->phase != PHASE_RUNNING || rt->node == NULL)
+		return;
+	rt_report(rt);
+	rt_reconcile(rt);
+	rt_publish(rt);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+	if (h->loop != NULL && !uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void stop_loop_handles(struct pgq_runtime *rt)
+{
+	close_handle((uv_handle_t *)&rt->sig_term);
+	close_handle((uv_handle_t *)&rt->sig_int);
+	close_handle((uv_handle_t *)&rt->sig_hup);
+	close_handle((uv_handle_t *)&rt->tick_timer);
+	close_handle((uv_handle_t *)&rt->report_timer);
+	close_handle((uv_handle_t *)&rt->probe_timer);
+}
+
+/* Fatal callback of the node: storage failed, stop with exit status 1. */
+static void on_fatal(struct pgq_runtime *rt, const char *message)
+{
+	pgq_error("agent", "%s; stopping", message);
+	snprintf(rt->fatal, sizeof rt->fatal, "%s", message);
+	shutdown_agent(rt, 1);
+}
+
+void pgq_runtime_fatal(struct pgq_runtime *rt, const char *message)
+{
+	on_fatal(rt, message);
+}
+
+static int start_handles(struct pgq_runtime *rt, char *err, size_t errlen)
+{
+	uint32_t loop_wait = rt->cfg->bootstrap.dcs.loop_wait_ms;
+
+	uv_signal_init(&rt->loop, &rt->sig_term);
+	uv_signal_init(&rt->loop, &rt->sig_int);
+	uv_signal_init(&rt->loop, &rt->sig_hup);
+	rt->sig_term.data = rt->sig_int.data = rt->sig_hup.data = rt;
+	if (uv_signal_start(&rt->sig_term, on_stop_signal, SIGTERM) != 0 ||
+	    uv_signal_start(&rt->sig_int, on_stop_signal, SIGINT) != 0 ||
+	    uv_signal_start(&rt->sig_hup, on_hup, SIGHUP) != 0) {
+		snprintf(err, errlen, "could not install signal handlers");
+		return -1;
+	}
+	uv_timer_init(&rt->loop, &rt->tick_timer);
+	uv_timer_init(&rt->loop, &rt->report_timer);
+	uv_timer_init(&rt->loop, &rt->probe_timer);
+	rt->tick_timer.data = rt->report_timer.data = rt->probe_timer.data = rt;
+	uv_timer_start(&rt->tick_timer, on_tick, rt->tick_ms, rt->tick_ms);
+	if (loop_wait == 0)
+		loop_wait = 10000;
+	uv_timer_start(&rt->report_timer, on_report_timer, loop_wait, loop_wait);
+	return 0;
+}
+
+static int start_rest(struct pgq_runtime *rt, char *err, size_t errlen)
+{
+	const struct pgq_config_restapi *api = &rt->cfg->restapi;
+	struct pgq_rest_options o = {
+		.listen_address = api->listen.host,
+		.port = api->listen.port,
+		.max_body_bytes = api->max_body_bytes != 0 ? (size_t)api->max_body_bytes : 65536,
+		.call_timeout_ms = api->request_timeout_ms != 0 ? api->request_timeout_ms : 10000,
+		.liveness_max_age_ms = 5u * rt->tick_ms + 2000u,
+		.max_connections = api->max_connections != 0 ? api->max_connections : 64,
+		.test_hooks = rt->test_hooks,
+	};
+
+	if (pgq_rest_start(&rt->loop, &o, rt_on_call, rt, &rt->rest, err, errlen) != 0)
+		return -1;
+	pgq_rest_beat(rt->rest);
+	return 0;
+}
+
+int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *err, size_t errlen)
+{
+	struct pgq_runtime *rt;
+	const char *hooks = getenv("PGQUORUM_TEST_HOOKS");
+	int rc;
+
+	rt = calloc(1, sizeof *rt);
+	if (rt == NULL) {
+		pgq_config_free(config);
+		snprintf(err, errlen, "out of memory");
+		return 1;
+	}
+	rt->config_path = config_path;
+	rt->cfg = config;
+	rt->test_hooks = hooks != NULL && strcmp(hooks, "1") == 0;
+	rt->tick_ms = config->raft.heartbeat_ms != 0 ? config->raft.heartbeat_ms : 100;
+	rt->last_role = RAFT_FOLLOWER;
+	if (uv_loop_init(&rt->loop) != 0) {
+		pgq_config_free(config);
+		free(rt);
+		snprintf(err, errlen, "could not create the event loop");
+		return 1;
+	}
+	rt->record = pgq_record_new();
+	if (rt->record == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	} else if ((rc = start_handles(rt, err, errlen)) == 0 &&
+		   (rc = start_rest(rt, err, errlen)) == 0) {
+		if (rt->test_hooks)
+			pgq_warning("agent", "PGQUORUM_TEST_HOOKS=1: test-only REST endpoints are enabled");
+		rc = rt_start(rt, err, errlen);
+	}
+	if (rc != 0) {
+		shutdown_agent(rt, 1);
+		rt->exit_code = 1;
+	} else {
+		rt_publish(rt);
+		pgq_info("agent", "started name=%s id=%llu raft=%s rest=%s", rt->cfg->name,
+			 (unsigned long long)rt->self_id, rt->cfg->raft.listen.text,
+			 rt->cfg->restapi.listen.text);
+	}
+
+	uv_run(&rt->loop, UV_RUN_DEFAULT);
+	/* Everything closed: the loop has no handle left. */
+	rc = uv_loop_close(&rt->loop);
+	if (rc != 0)
+		pgq_warning("agent", "event loop closed with handles left: %s", uv_strerror(rc));
+	if (rt->exit_code != 0 && rt->fatal[0] != '\0')
+		snprintf(err, errlen, "%s", rt->fatal);
+	rc = rt->exit_code;
+	pgq_record_free(rt->record);
+	free(rt->test_seqs);
+	pgq_config_free(rt->cfg);
+	free(rt);
+	if (rc == 0)
+		pgq_info("agent", "stopped");
+	return rc;
+}

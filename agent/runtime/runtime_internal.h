@@ -1,0 +1,155 @@
+/*
+ * runtime_internal.h — the agent's state, shared by the runtime's files.
+ * Nothing here is used outside agent/runtime/. Everything in struct
+ * pgq_runtime is touched on the loop thread only.
+ */
+#ifndef PGQ_RUNTIME_INTERNAL_H
+#define PGQ_RUNTIME_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "pgq_config.h"
+#include "raft/raft.h"
+#include "runtime/record_compat.h"
+#include "rest/rest.h"
+#include "runtime/node.h"
+#include "storage/storage.h"
+#include "transport/transport.h"
+
+/* First byte of a test entry (test hooks); record commands are JSON ('{'). */
+#define PGQ_TEST_ENTRY_TAG 0x01
+#define PGQ_TEST_ENTRY_LEN 9
+
+/* Snapshot envelope written by the runtime (record bytes + test log). */
+#define PGQ_SNAPSHOT_MAGIC 0x50475153u /* "PGQS" */
+
+#define PGQ_MAX_PENDING 256
+
+enum runtime_phase {
+	PHASE_PROBING = 0,  /* no Raft state: waiting to bootstrap or join (S15) */
+	PHASE_RUNNING,
+	PHASE_STOPPING,
+};
+
+/* What a peer said about itself in its handshake (S15 probe). */
+struct peer_probe {
+	char name[PGQ_RECORD_NAME_MAX];
+	raft_id_t id;
+	bool seen;
+	bool has_state;
+	char cluster_id[PGQ_RECORD_TEXT_MAX];
+};
+
+/* A REST write that waits for an entry to apply (or a deadline). */
+enum pending_kind {
+	PENDING_TEST_ENTRY = 1,   /* key: test sequence number */
+	PENDING_MEMBER_ADD,       /* key: member name */
+	PENDING_MEMBER_REMOVE,    /* key: member name */
+};
+
+struct pending {
+	enum pending_kind kind;
+	struct pgq_rest_call *call;
+	uint64_t seq;
+	char name[PGQ_RECORD_NAME_MAX];
+	uint64_t deadline_ms;
+};
+
+struct pgq_runtime {
+	uv_loop_t loop;
+	const char *config_path;
+	struct pgq_config *cfg;
+	enum runtime_phase phase;
+	int exit_code;
+	char fatal[512];
+
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t tick_timer;        /* Raft ticks; also the liveness beat */
+	uv_timer_t report_timer;      /* member_report every loop_wait */
+	uv_timer_t probe_timer;       /* bootstrap decision while probing */
+	uint32_t tick_ms;
+
+	raft_id_t self_id;
+	struct pgq_storage *storage;  /* owned here until the node takes it */
+	struct pgq_node *node;
+	struct pgq_transport *transport;
+	bool transport_closing;
+	struct pgq_record *record;
+	struct pgq_rest *rest;
+	bool test_hooks;
+
+	struct peer_probe probes[RAFT_MAX_MEMBERS];
+	size_t n_probes;
+	uint64_t probe_started_ms;
+	bool joined;                  /* started without a configuration: joining (no bootstrap) */
+	bool identity_written;
+	char cluster_id[PGQ_RECORD_TEXT_MAX];
+	bool bootstrap_proposed_term_valid;
+	raft_term_t bootstrap_proposed_term;
+
+	/* The test log: sequence numbers of applied test entries, in order. */
+	uint64_t *test_seqs;
+	size_t n_test_seqs, cap_test_seqs;
+
+	struct pending pending[PGQ_MAX_PENDING];
+	size_t n_pending;
+
+	raft_index_t compact_wanted;  /* compact at this applied index after advance (0: no) */
+	raft_index_t last_compact;
+	enum raft_role last_role;
+	raft_id_t last_leader;
+	uint64_t last_reconcile_ms;
+	uint64_t report_inflight;     /* a forwarded report is on its way (thread pool) */
+};
+
+/* Stop the agent with exit status 1 after a fatal error (logged here). */
+void pgq_runtime_fatal(struct pgq_runtime *rt, const char *message);
+
+uint64_t rt_now_ms(void);       /* CLOCK_MONOTONIC, for deadlines */
+uint64_t rt_wall_ms(void);      /* wall clock, only as data inside entries */
+
+/* peers.c: the transport glue. */
+int rt_transport_start(struct pgq_runtime *rt, bool has_state, char *err, size_t errlen);
+void rt_send(void *ctx, const struct raft_msg *m);
+void rt_sync_peers(struct pgq_runtime *rt);
+const char *rt_peer_name(const struct pgq_runtime *rt, raft_id_t id);
+
+/* bootstrap.c: S15. */
+int rt_start(struct pgq_runtime *rt, char *err, size_t errlen);
+void rt_bootstrap_check(struct pgq_runtime *rt);
+void rt_on_record_bootstrapped(struct pgq_runtime *rt);
+struct raft_config rt_founding_config(const struct pgq_runtime *rt);
+
+/* apply.c: committed entries, snapshots, compaction. */
+void rt_apply(void *ctx, const struct raft_entry *e);
+void rt_restore(void *ctx, const struct raft_snapshot *s);
+void rt_maybe_compact(struct pgq_runtime *rt);
+
+/* membership.c: learners, promotion, removal (leader only). */
+void rt_reconcile(struct pgq_runtime *rt);
+
+/* api.c: REST writes on the loop. */
+void rt_on_call(void *ctx, struct pgq_rest_call *call);
+void rt_pending_resolve(struct pgq_runtime *rt, enum pending_kind kind, uint64_t seq,
+			const char *name, unsigned status, json_t *reply);
+void rt_pending_expire(struct pgq_runtime *rt, bool all);
+
+/* status.c: published views and member reports. */
+void rt_publish(struct pgq_runtime *rt);
+void rt_report(struct pgq_runtime *rt);
+char *rt_leader_api_url(const struct pgq_runtime *rt); /* malloc'd or NULL */
+
+/* commands.c: record commands (JSON text; malloc'd, caller frees). */
+char *cmd_build_bootstrap(const struct pgq_runtime *rt, const char *cluster_id);
+char *cmd_build_member_add(const char *name, const char *raft_address, const char *api_url);
+char *cmd_build_member_promote(const char *name);
+char *cmd_build_member_remove(const char *name);
+char *cmd_build_member_report(const char *name, const char *state, uint64_t time_ms);
+
+/* Propose a record command built by cmd_build_* (freed here). */
+int rt_propose_cmd(struct pgq_runtime *rt, char *json_text);
+
+#endif /* PGQ_RUNTIME_INTERNAL_H */
