@@ -470,3 +470,35 @@ size_t tcollect_count(const struct tcollect *c, uint8_t type)
 			k++;
 	return k;
 }
+
+struct raft_node *tnode_with_log(raft_id_t id, size_t n_voters, const raft_term_t *terms,
+				 size_t k, raft_term_t term, const struct raft_options *opts)
+{
+	struct raft_entry *ents = calloc(k ? k : 1, sizeof(*ents));
+	assert_non_null(ents);
+	for (size_t i = 0; i < k; i++)
+		ents[i] = (struct raft_entry){ terms[i], i + 1, RAFT_ENTRY_NORMAL, 0, NULL };
+	struct raft_config c = { .n = (uint32_t)n_voters };
+	for (size_t i = 0; i < n_voters; i++)
+		c.members[i] = (struct raft_member){ i + 1, true };
+	struct raft_persisted p = { .hard_state = { term, 0, 0 }, .entries = ents, .n_entries = k };
+	struct raft_options o = opts ? *opts : tnet_default_options(id);
+	o.id = id;
+	struct raft_node *n = NULL;
+	assert_int_equal(raft_new(&o, &c, &p, &n), RAFT_OK);
+	free(ents);
+	return n;
+}
+
+/* Make node (a voter of 3, not yet leader) the leader of the next term with
+ * the vote of node `voter`, and persist what that produced. */
+void tnode_make_leader(struct raft_node *n, raft_id_t voter)
+{
+	struct tcollect c = { 0 };
+	assert_int_equal(raft_campaign(n), RAFT_OK);
+	tcollect(n, &c);
+	struct raft_msg g = tmsg_make(RAFT_MSG_VOTE_RESP, voter, raft_id(n), raft_term(n));
+	assert_int_equal(raft_step(n, &g), RAFT_OK);
+	assert_int_equal(raft_role(n), RAFT_LEADER);
+	tcollect_free(&c);
+}

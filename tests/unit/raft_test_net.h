@@ -119,6 +119,11 @@ void tmsg_free(struct raft_msg *m);
 
 /* A node with config 1..n_voters voters, id `id`, default options. */
 struct raft_node *tnode_new(raft_id_t id, size_t n_voters, const struct raft_options *opts);
+/* A node whose persisted log holds entries of the given terms at 1..k. */
+struct raft_node *tnode_with_log(raft_id_t id, size_t n_voters, const raft_term_t *terms,
+				 size_t k, raft_term_t term, const struct raft_options *opts);
+/* Campaign and win with one vote from `voter` (pre_vote must be off). */
+void tnode_make_leader(struct raft_node *n, raft_id_t voter);
 /* A message skeleton. */
 struct raft_msg tmsg_make(uint8_t type, raft_id_t from, raft_id_t to, raft_term_t term);
 
