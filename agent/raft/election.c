@@ -8,6 +8,7 @@
  * pending reads or transfer) are set up in one spot.
  */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "raft_internal.h"
@@ -64,6 +65,29 @@ static void become_candidate(struct raft_node *n)
 	reset_timers(n);
 }
 
+/*
+ * The first leader of a new cluster (empty log) writes the bootstrap
+ * configuration into the log, one CONF entry per member, so that the log
+ * alone defines the configuration: a member added later starts knowing
+ * nobody and rebuilds it by applying the log. On members that were given
+ * the bootstrap configuration these entries change nothing.
+ */
+static void log_bootstrap_config(struct raft_node *n)
+{
+	for (uint32_t i = 0; i < n->config.n; i++) {
+		const struct raft_member *mb = &n->config.members[i];
+		struct raft_conf_change cc = {
+			mb->voter ? RAFT_CONF_PROMOTE : RAFT_CONF_ADD_LEARNER, mb->id
+		};
+		uint8_t *buf = malloc(RAFT_CONF_CHANGE_LEN);
+		if (!buf)
+			return; /* the joiner then needs a snapshot; still safe */
+		raft_conf_change_encode(&cc, buf);
+		if (append_local(n, RAFT_ENTRY_CONF, buf, RAFT_CONF_CHANGE_LEN) != RAFT_OK)
+			return;
+	}
+}
+
 static void become_leader(struct raft_node *n)
 {
 	n->role = RAFT_LEADER;
@@ -71,6 +95,8 @@ static void become_leader(struct raft_node *n)
 	reset_role_state(n);
 	reset_timers(n);
 	progress_reset_all(n);
+	if (log_last_index(&n->log) == 0)
+		log_bootstrap_config(n);
 	/* Entries already in our log may hold an unapplied conf change: no new
 	 * change until they are applied (one change at a time). */
 	n->pending_conf_index = log_last_index(&n->log);

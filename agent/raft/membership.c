@@ -19,8 +19,14 @@
 
 #include "raft_internal.h"
 
-/* Check cc against c and apply it to c; false when it does not apply. */
-static bool conf_apply(struct raft_config *c, const struct raft_conf_change *cc)
+/*
+ * Check cc against c and apply it to c; false when it does not apply.
+ * `bootstrap` (apply time only) lets PROMOTE add an unknown voter: the first
+ * leader's bootstrap entries (election.c) restate the initial voters that way.
+ * A proposal can never produce it: proposals are checked with bootstrap false
+ * against a configuration with no change pending.
+ */
+static bool conf_apply(struct raft_config *c, const struct raft_conf_change *cc, bool bootstrap)
 {
 	int i = config_find(c, cc->id);
 	if (cc->id == RAFT_NONE)
@@ -32,7 +38,15 @@ static bool conf_apply(struct raft_config *c, const struct raft_conf_change *cc)
 		c->members[c->n++] = (struct raft_member){ cc->id, false };
 		return true;
 	case RAFT_CONF_PROMOTE:
-		if (i < 0 || c->members[i].voter)
+		if (i < 0 && !bootstrap)
+			return false;
+		if (i < 0) { /* a bootstrap entry naming a voter we do not know yet */
+			if (c->n >= RAFT_MAX_MEMBERS)
+				return false;
+			c->members[c->n++] = (struct raft_member){ cc->id, true };
+			return true;
+		}
+		if (c->members[i].voter)
 			return false;
 		c->members[i].voter = true;
 		return true;
@@ -64,7 +78,7 @@ int raft_propose_conf_change(struct raft_node *n, const struct raft_conf_change 
 	if (n->pending_conf_index > n->applied)
 		return RAFT_ERR_CONF_PENDING;
 	struct raft_config probe = n->config;
-	if (!conf_apply(&probe, cc))
+	if (!conf_apply(&probe, cc, false))
 		return RAFT_ERR_INVALID;
 
 	uint8_t *buf = malloc(RAFT_CONF_CHANGE_LEN);
@@ -83,7 +97,7 @@ void apply_conf_entry(struct raft_node *n, const struct raft_entry *e)
 	struct raft_conf_change cc;
 	if (raft_conf_change_decode(e->data, e->len, &cc) != RAFT_OK)
 		return; /* a leader only appends valid changes; ignore garbage */
-	if (!conf_apply(&n->config, &cc))
+	if (!conf_apply(&n->config, &cc, true))
 		return;
 
 	if (n->role == RAFT_LEADER) {

@@ -144,7 +144,9 @@ static void node_start(struct tnet *net, raft_id_t id)
 		.entries = s->ents,
 		.n_entries = s->n_ents,
 	};
-	int rc = raft_new(&net->opts[id], &net->config, &p, &net->nodes[id]);
+	static const struct raft_config none;
+	const struct raft_config *c = net->empty_config[id] ? &none : &net->config;
+	int rc = raft_new(&net->opts[id], c, &p, &net->nodes[id]);
 	assert_int_equal(rc, RAFT_OK);
 }
 
@@ -196,6 +198,22 @@ void tnet_free(struct tnet *net)
 		store_free(&net->store[id]);
 	}
 	free(net);
+}
+
+struct raft_node *tnet_spawn(struct tnet *net, raft_id_t id)
+{
+	assert_true(id > net->n && id <= TNET_MAX);
+	for (raft_id_t i = net->n + 1; i <= id; i++) {
+		net->opts[i] = net->opts[1];
+		net->opts[i].id = i;
+		net->empty_config[i] = true;
+		if (i == id)
+			node_start(net, i);
+		else
+			net->down[i] = true;
+	}
+	net->n = id;
+	return net->nodes[id];
 }
 
 struct raft_node *tnet_node(struct tnet *net, raft_id_t id)

@@ -43,6 +43,7 @@ struct tnet {
 	size_t n;                   /* nodes have ids 1..n */
 	struct raft_options opts[TNET_MAX + 1];
 	struct raft_config config;  /* bootstrap configuration */
+	bool empty_config[TNET_MAX + 1]; /* spawned later: starts knowing nobody */
 	struct raft_node *nodes[TNET_MAX + 1];
 	struct tstore store[TNET_MAX + 1];
 	struct tapplied app[TNET_MAX + 1];
@@ -63,6 +64,8 @@ struct tnet *tnet_new(size_t n_voters, size_t n_total, bool pre_vote, bool check
 struct tnet *tnet_new_with(size_t n_voters, size_t n_total,
 			   void (*tweak)(struct raft_options *o));
 void tnet_free(struct tnet *net);
+/* Start a new node `id` (> n) with an empty configuration, as a joining member. */
+struct raft_node *tnet_spawn(struct tnet *net, raft_id_t id);
 
 struct raft_node *tnet_node(struct tnet *net, raft_id_t id);
 /* Run ready/advance on one node until it has nothing more; queue its messages. */

@@ -328,7 +328,7 @@ static void test_higher_term_vote_request_deposes_leader(void **state)
 	struct tnet *net = tnet_new(3, 3, false, false);
 	assert_int_equal(tnet_elect(net, 1), 1);
 	struct raft_node *l = tnet_node(net, 1);
-	step_ok(l, vote_req(RAFT_MSG_VOTE, 2, 1, 5, 1, 1));
+	step_ok(l, vote_req(RAFT_MSG_VOTE, 2, 1, 5, 1, 100));
 	assert_int_equal(raft_role(l), RAFT_FOLLOWER);
 	assert_int_equal(raft_term(l), 5);
 	assert_int_equal(raft_vote(l), 2);
@@ -456,7 +456,7 @@ static void test_transfer_vote_request_overrides_lease(void **state)
 	struct tnet *net = tnet_new(3, 3, false, true);
 	assert_int_equal(tnet_elect(net, 1), 1);
 	struct raft_node *f = tnet_node(net, 2);
-	struct raft_msg m = vote_req(RAFT_MSG_VOTE, 3, 2, 2, 1, 1);
+	struct raft_msg m = vote_req(RAFT_MSG_VOTE, 3, 2, 2, 1, 100);
 	m.ctx = 1;
 	step_ok(f, m);
 	assert_int_equal(raft_term(f), 2);
@@ -549,13 +549,16 @@ static void test_single_node_elects_itself(void **state)
 	assert_int_equal(raft_term(n), 1);
 	struct tcollect c = { 0 };
 	tcollect(n, &c);
-	assert_int_equal(raft_commit_index(n), 1); /* its no-op, once persisted */
-	assert_int_equal(c.last_committed, 1);
+	/* Bootstrap entry (1) and no-op (2), committed once persisted. */
+	assert_int_equal(raft_commit_index(n), 2);
+	assert_int_equal(c.last_committed, 2);
 	tcollect_free(&c);
 	raft_free(n);
 }
 
-/* §8: a new leader appends a no-op of its term, which every node commits. */
+/* §8: a new leader appends a no-op of its term, which every node commits.
+ * The first leader of a new cluster writes the bootstrap configuration
+ * before it (one CONF entry per member, see docs/raft.md). */
 static void test_leader_appends_noop_of_its_term(void **state)
 {
 	(void)state;
@@ -563,10 +566,12 @@ static void test_leader_appends_noop_of_its_term(void **state)
 	assert_int_equal(tnet_elect(net, 1), 1);
 	for (raft_id_t id = 1; id <= 3; id++) {
 		struct raft_node *n = tnet_node(net, id);
-		assert_int_equal(raft_last_index(n), 1);
-		assert_int_equal(raft_term_at(n, 1), 1);
-		assert_int_equal(raft_commit_index(n), 1);
-		assert_int_equal(net->store[id].ents[0].type, RAFT_ENTRY_NOOP);
+		assert_int_equal(raft_last_index(n), 4);
+		assert_int_equal(raft_term_at(n, 4), 1);
+		assert_int_equal(raft_commit_index(n), 4);
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(net->store[id].ents[i].type, RAFT_ENTRY_CONF);
+		assert_int_equal(net->store[id].ents[3].type, RAFT_ENTRY_NOOP);
 	}
 	tnet_free(net);
 }

@@ -55,10 +55,11 @@ static void test_leader_replicates_and_commits_entry(void **state)
 	tnet_tick(net, 1, 1); /* a heartbeat carries the commit index */
 	tnet_stabilize(net);
 	for (raft_id_t id = 1; id <= 3; id++) {
-		assert_int_equal(raft_commit_index(tnet_node(net, id)), 2);
+		/* 1-3 bootstrap configuration, 4 no-op, 5 "hello" */
+		assert_int_equal(raft_commit_index(tnet_node(net, id)), 5);
 		assert_int_equal(net->app[id].n_normal, 1);
 		assert_string_equal(net->app[id].last_data, "hello");
-		assert_int_equal(raft_applied_index(tnet_node(net, id)), 2);
+		assert_int_equal(raft_applied_index(tnet_node(net, id)), 5);
 	}
 	tnet_free(net);
 }
@@ -71,7 +72,7 @@ static void test_leader_appends_leave_before_persist(void **state)
 	tnode_make_leader(n, 2);
 	struct tcollect c = { 0 };
 	tcollect_once(n, &c);
-	assert_int_equal(c.n_entries, 1); /* the no-op, to persist */
+	assert_int_equal(c.n_entries, 4); /* bootstrap configuration + no-op */
 	assert_int_equal(tcollect_count(&c, RAFT_MSG_APPEND), 2);
 	for (size_t i = 0; i < c.n; i++)
 		if (c.msgs[i].m.type == RAFT_MSG_APPEND)
@@ -89,14 +90,14 @@ static void test_leader_counts_itself_only_after_persist(void **state)
 	tnode_make_leader(n, 2);
 	struct tcollect c = { 0 };
 	tcollect(n, &c);
-	step_ok(n, ack(2, 1, 1, 1));
+	step_ok(n, ack(2, 1, 1, 4));
 	tcollect(n, &c);
-	assert_int_equal(raft_commit_index(n), 1);
-	propose_str(n, "x"); /* index 2, not yet persisted by the leader */
-	step_ok(n, ack(3, 1, 1, 2)); /* a follower already has it */
-	assert_int_equal(raft_commit_index(n), 1);
+	assert_int_equal(raft_commit_index(n), 4);
+	propose_str(n, "x"); /* index 5, not yet persisted by the leader */
+	step_ok(n, ack(3, 1, 1, 5)); /* a follower already has it */
+	assert_int_equal(raft_commit_index(n), 4);
 	tcollect_once(n, &c); /* persist + advance */
-	assert_int_equal(raft_commit_index(n), 2);
+	assert_int_equal(raft_commit_index(n), 5);
 	tcollect_free(&c);
 	raft_free(n);
 }
@@ -330,8 +331,8 @@ static void test_max_inflight_limits_pipelined_appends(void **state)
 		if (pr[i].id != 1)
 			assert_int_equal(pr[i].inflight, 2);
 	tnet_stabilize(net);
-	assert_int_equal(raft_commit_index(l), 6);
-	assert_true(tnet_logs_match(net, 6));
+	assert_int_equal(raft_commit_index(l), 9);
+	assert_true(tnet_logs_match(net, 9));
 	tnet_free(net);
 }
 
@@ -353,7 +354,7 @@ static void test_max_entries_per_msg_splits_batches(void **state)
 	for (size_t i = 0; i < net->nq; i++)
 		assert_true(net->q[i].m.n_entries <= 2);
 	tnet_stabilize(net);
-	assert_int_equal(raft_commit_index(tnet_node(net, 1)), 6);
+	assert_int_equal(raft_commit_index(tnet_node(net, 1)), 9);
 	tnet_free(net);
 }
 
@@ -370,7 +371,7 @@ static void test_batched_proposals_leave_as_one_message(void **state)
 	assert_int_equal(tnet_count(net, RAFT_MSG_APPEND, 3), 1);
 	assert_int_equal(net->q[0].m.n_entries, 100);
 	tnet_stabilize(net);
-	assert_int_equal(raft_commit_index(tnet_node(net, 1)), 101);
+	assert_int_equal(raft_commit_index(tnet_node(net, 1)), 104);
 	tnet_free(net);
 }
 
@@ -393,7 +394,7 @@ static void test_probe_sends_one_append_at_a_time(void **state)
 	assert_non_null(tcollect_find(&c, RAFT_MSG_APPEND, 3));
 	assert_null(tcollect_find(&c, RAFT_MSG_APPEND, 2));
 	/* An accept moves 2 to REPLICATE and releases the rest at once. */
-	step_ok(n, ack(2, 1, 1, 1));
+	step_ok(n, ack(2, 1, 1, 4));
 	tcollect(n, &c);
 	const struct tmsg *a = tcollect_find(&c, RAFT_MSG_APPEND, 2);
 	assert_non_null(a);
@@ -410,12 +411,12 @@ static void test_heartbeat_commit_is_min_of_match_and_commit(void **state)
 	tnode_make_leader(n, 2);
 	struct tcollect c = { 0 };
 	tcollect(n, &c);
-	step_ok(n, ack(2, 1, 1, 1));
+	step_ok(n, ack(2, 1, 1, 4));
 	tcollect(n, &c);
-	assert_int_equal(raft_commit_index(n), 1);
+	assert_int_equal(raft_commit_index(n), 4);
 	raft_tick(n);
 	tcollect(n, &c);
-	assert_int_equal(tcollect_find(&c, RAFT_MSG_HEARTBEAT, 2)->m.commit, 1);
+	assert_int_equal(tcollect_find(&c, RAFT_MSG_HEARTBEAT, 2)->m.commit, 4);
 	assert_int_equal(tcollect_find(&c, RAFT_MSG_HEARTBEAT, 3)->m.commit, 0);
 	tcollect_free(&c);
 	raft_free(n);
@@ -438,7 +439,7 @@ static void test_committed_entries_applied_in_order_everywhere(void **state)
 	for (raft_id_t id = 1; id <= 3; id++) {
 		assert_int_equal(net->app[id].n_normal, 10);
 		assert_string_equal(net->app[id].last_data, "e9");
-		assert_int_equal(net->app[id].last_index, 11);
+		assert_int_equal(net->app[id].last_index, 14);
 	}
 	tnet_free(net);
 }
@@ -454,7 +455,7 @@ static void test_logs_converge_after_leader_change(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(tnet_propose(net, 1, "lost"), RAFT_OK);
 	tnet_drop_queue(net);
-	assert_int_equal(raft_last_index(tnet_node(net, 1)), 4);
+	assert_int_equal(raft_last_index(tnet_node(net, 1)), 7);
 	assert_int_equal(tnet_elect(net, 2), 2);
 	assert_int_equal(tnet_propose(net, 2, "kept"), RAFT_OK);
 	tnet_stabilize(net);
@@ -464,9 +465,10 @@ static void test_logs_converge_after_leader_change(void **state)
 	tnet_tick(net, 2, 1);
 	tnet_stabilize(net);
 	assert_int_equal(raft_role(tnet_node(net, 1)), RAFT_FOLLOWER);
-	assert_int_equal(raft_last_index(tnet_node(net, 1)), 3);
-	assert_true(tnet_logs_match(net, 3));
-	assert_int_equal(net->store[1].n_ents, 3); /* storage truncated too */
+	/* 1-4 of term 1, then node 2's no-op (5) and "kept" (6) */
+	assert_int_equal(raft_last_index(tnet_node(net, 1)), 6);
+	assert_true(tnet_logs_match(net, 6));
+	assert_int_equal(net->store[1].n_ents, 6); /* storage truncated too */
 	assert_string_equal(net->app[1].last_data, "kept");
 	tnet_free(net);
 }
@@ -505,12 +507,12 @@ static void test_restart_recovers_log_and_reapplies(void **state)
 	tnet_stabilize(net);
 	tnet_restart(net, 2);
 	struct raft_node *n = tnet_node(net, 2);
-	assert_int_equal(raft_last_index(n), 2);
-	assert_int_equal(raft_commit_index(n), 2);
+	assert_int_equal(raft_last_index(n), 5);
+	assert_int_equal(raft_commit_index(n), 5);
 	assert_int_equal(raft_applied_index(n), 0);
 	tnet_flush(net, 2);
 	assert_int_equal(net->app[2].n_normal, 1);
-	assert_int_equal(raft_applied_index(n), 2);
+	assert_int_equal(raft_applied_index(n), 5);
 	tnet_free(net);
 }
 
@@ -527,7 +529,7 @@ static void test_proposal_rules(void **state)
 	assert_int_equal(raft_propose(n, NULL, 3), RAFT_ERR_INVALID);
 	assert_int_equal(raft_propose(n, (const uint8_t *)"1234", 4), RAFT_OK);
 	assert_int_equal(raft_propose(n, NULL, 0), RAFT_OK);
-	assert_int_equal(raft_last_index(n), 3);
+	assert_int_equal(raft_last_index(n), 4); /* bootstrap, no-op, two proposals */
 	raft_free(n);
 }
 
@@ -566,7 +568,7 @@ static void test_ready_advance_contract(void **state)
 	assert_int_equal(rd.hard_state.term, 1);
 	assert_int_equal(rd.hard_state.vote, 1);
 	assert_true(rd.soft_state_changed);
-	assert_int_equal(rd.n_entries, 1);
+	assert_int_equal(rd.n_entries, 2); /* bootstrap configuration + no-op */
 	assert_int_equal(rd.n_committed, 0); /* not persisted yet: not committed */
 	assert_false(raft_has_ready(n)); /* nothing more until advance */
 	old = rd;
@@ -574,14 +576,14 @@ static void test_ready_advance_contract(void **state)
 	assert_true(raft_has_ready(n)); /* the no-op commits once persisted */
 	raft_ready(n, &rd);
 	assert_true(rd.has_hard_state);
-	assert_int_equal(rd.hard_state.commit, 1);
-	assert_int_equal(rd.n_committed, 1);
+	assert_int_equal(rd.hard_state.commit, 2);
+	assert_int_equal(rd.n_committed, 2);
 	assert_int_equal(rd.n_entries, 0);
 	assert_false(rd.soft_state_changed);
 	raft_advance(n, &old); /* stale completion: ignored */
 	assert_int_equal(raft_applied_index(n), 0);
 	raft_advance(n, &rd);
-	assert_int_equal(raft_applied_index(n), 1);
+	assert_int_equal(raft_applied_index(n), 2);
 	assert_false(raft_has_ready(n));
 	raft_free(n);
 }

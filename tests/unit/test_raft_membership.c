@@ -1,0 +1,299 @@
+/*
+ * test_raft_membership.c — single-server membership changes with learners
+ * (dissertation §4.1, §4.2.2; configuration takes effect on apply, see
+ * docs/raft.md).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "raft_test_net.h"
+
+static void step_ok(struct raft_node *n, struct raft_msg m)
+{
+	assert_int_equal(raft_step(n, &m), RAFT_OK);
+}
+
+static int change(struct raft_node *n, uint8_t type, raft_id_t id)
+{
+	struct raft_conf_change cc = { type, id };
+	return raft_propose_conf_change(n, &cc);
+}
+
+/* Let heartbeats spread the commit index and the network settle. */
+static void settle(struct tnet *net, raft_id_t leader)
+{
+	for (int i = 0; i < 3; i++) {
+		tnet_stabilize(net);
+		tnet_tick(net, leader, 1);
+	}
+	tnet_stabilize(net);
+}
+
+static int member_index(const struct raft_config *c, raft_id_t id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->members[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* A learner joins knowing nobody, receives the whole log from the leader,
+ * and learns the configuration from it. */
+static void test_added_learner_catches_up_from_leader(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(3, 3, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	assert_int_equal(tnet_propose(net, 1, "before"), RAFT_OK);
+	settle(net, 1);
+	tnet_spawn(net, 4);
+	assert_int_equal(change(tnet_node(net, 1), RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
+	settle(net, 1);
+	const struct raft_config *c = raft_config(tnet_node(net, 1));
+	assert_int_equal(c->n, 4);
+	int i = member_index(c, 4);
+	assert_true(i >= 0);
+	assert_false(c->members[i].voter);
+	struct raft_node *l4 = tnet_node(net, 4);
+	assert_int_equal(raft_last_index(l4), raft_last_index(tnet_node(net, 1)));
+	assert_int_equal(raft_commit_index(l4), raft_commit_index(tnet_node(net, 1)));
+	assert_int_equal(raft_config(l4)->n, 4);
+	assert_string_equal(net->app[4].last_data, "before");
+	tnet_free(net);
+}
+
+/* Learners never count towards a quorum; once promoted they do. */
+static void test_learner_counts_only_after_promotion(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(2, 3, false, false); /* 1,2 voters; 3 learner */
+	assert_int_equal(tnet_elect(net, 1), 1);
+	settle(net, 1);
+	raft_index_t commit = raft_commit_index(tnet_node(net, 1));
+	tnet_isolate(net, 2);
+	assert_int_equal(tnet_propose(net, 1, "x"), RAFT_OK);
+	settle(net, 1);
+	assert_int_equal(raft_last_index(tnet_node(net, 3)), commit + 1); /* learner has it */
+	assert_int_equal(raft_commit_index(tnet_node(net, 1)), commit);  /* not committed */
+	tnet_heal(net);
+	settle(net, 1);
+	assert_int_equal(change(tnet_node(net, 1), RAFT_CONF_PROMOTE, 3), RAFT_OK);
+	settle(net, 1);
+	assert_true(raft_config(tnet_node(net, 1))->members[member_index(
+		raft_config(tnet_node(net, 1)), 3)].voter);
+	commit = raft_commit_index(tnet_node(net, 1));
+	tnet_isolate(net, 2);
+	assert_int_equal(tnet_propose(net, 1, "y"), RAFT_OK);
+	settle(net, 1);
+	assert_int_equal(raft_commit_index(tnet_node(net, 1)), commit + 1); /* 1 + 3 */
+	tnet_free(net);
+}
+
+/* One change at a time: a second change is refused while the first is not
+ * applied. */
+static void test_conf_change_refused_while_one_pending(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(3, 3, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	struct raft_node *l = tnet_node(net, 1);
+	assert_int_equal(change(l, RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
+	assert_int_equal(change(l, RAFT_CONF_ADD_LEARNER, 5), RAFT_ERR_CONF_PENDING);
+	assert_int_equal(change(l, RAFT_CONF_REMOVE, 3), RAFT_ERR_CONF_PENDING);
+	settle(net, 1);
+	assert_int_equal(change(l, RAFT_CONF_ADD_LEARNER, 5), RAFT_OK);
+	tnet_free(net);
+}
+
+/* The fix for the single-server-change bug: a new leader may not propose a
+ * change before it has committed an entry of its own term. */
+static void test_conf_change_refused_until_leader_commits_own_term(void **state)
+{
+	(void)state;
+	struct raft_node *n = tnode_new(1, 3, NULL);
+	tnode_make_leader(n, 2);
+	struct tcollect c = { 0 };
+	tcollect(n, &c);
+	assert_int_equal(change(n, RAFT_CONF_ADD_LEARNER, 4), RAFT_ERR_NOT_READY);
+	struct raft_msg a = tmsg_make(RAFT_MSG_APPEND_RESP, 2, 1, 1);
+	a.index = 4; /* bootstrap configuration 1-3, no-op 4 */
+	step_ok(n, a);
+	tcollect(n, &c);
+	assert_int_equal(raft_commit_index(n), 4);
+	assert_int_equal(change(n, RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
+	tcollect_free(&c);
+	raft_free(n);
+}
+
+/* A new leader treats entries already in its log as possibly holding a
+ * change: it waits until they are applied. */
+static void test_new_leader_waits_for_unapplied_conf_entry(void **state)
+{
+	(void)state;
+	uint8_t buf[RAFT_CONF_CHANGE_LEN];
+	struct raft_conf_change cc = { RAFT_CONF_ADD_LEARNER, 4 };
+	raft_conf_change_encode(&cc, buf);
+	struct raft_entry e = { 1, 1, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, buf };
+	struct raft_config conf = { .n = 3 };
+	for (int i = 0; i < 3; i++)
+		conf.members[i] = (struct raft_member){ (raft_id_t)i + 1, true };
+	struct raft_persisted p = { .hard_state = { 1, 0, 0 }, .entries = &e, .n_entries = 1 };
+	struct raft_options o = tnet_default_options(1);
+	struct raft_node *n = NULL;
+	assert_int_equal(raft_new(&o, &conf, &p, &n), RAFT_OK);
+	tnode_make_leader(n, 2);
+	struct tcollect c = { 0 };
+	tcollect(n, &c);
+	struct raft_msg a = tmsg_make(RAFT_MSG_APPEND_RESP, 2, 1, 2);
+	a.index = 2;
+	step_ok(n, a);
+	assert_int_equal(raft_commit_index(n), 2);
+	/* Committed but not applied yet: still pending. */
+	assert_int_equal(change(n, RAFT_CONF_ADD_LEARNER, 5), RAFT_ERR_CONF_PENDING);
+	assert_int_equal(raft_config(n)->n, 3);
+	tcollect(n, &c); /* apply */
+	assert_int_equal(raft_config(n)->n, 4);
+	assert_int_equal(change(n, RAFT_CONF_ADD_LEARNER, 5), RAFT_OK);
+	tcollect_free(&c);
+	raft_free(n);
+}
+
+/* Changes that make no sense are refused up front. */
+static void test_invalid_conf_changes_refused(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(2, 3, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	settle(net, 1);
+	struct raft_node *l = tnet_node(net, 1);
+	raft_index_t last = raft_last_index(l);
+	assert_int_equal(change(l, RAFT_CONF_ADD_LEARNER, 2), RAFT_ERR_INVALID); /* member */
+	assert_int_equal(change(l, RAFT_CONF_PROMOTE, 2), RAFT_ERR_INVALID);     /* voter */
+	assert_int_equal(change(l, RAFT_CONF_PROMOTE, 9), RAFT_ERR_INVALID);     /* unknown */
+	assert_int_equal(change(l, RAFT_CONF_REMOVE, 9), RAFT_ERR_INVALID);
+	assert_int_equal(change(l, RAFT_CONF_ADD_LEARNER, RAFT_NONE), RAFT_ERR_INVALID);
+	assert_int_equal(change(l, 99, 4), RAFT_ERR_INVALID);
+	assert_int_equal(raft_propose_conf_change(l, NULL), RAFT_ERR_INVALID);
+	assert_int_equal(change(tnet_node(net, 2), RAFT_CONF_ADD_LEARNER, 4),
+			 RAFT_ERR_NOT_LEADER);
+	assert_int_equal(raft_last_index(l), last); /* nothing appended */
+	tnet_free(net);
+
+	/* The last voter cannot be removed. */
+	struct raft_node *n = tnode_new(1, 1, NULL);
+	assert_int_equal(raft_campaign(n), RAFT_OK);
+	struct tcollect c = { 0 };
+	tcollect(n, &c);
+	assert_int_equal(change(n, RAFT_CONF_REMOVE, 1), RAFT_ERR_INVALID);
+	tcollect_free(&c);
+	raft_free(n);
+}
+
+/* Removing voters shrinks the quorum: after 5 -> 3 voters, two nodes commit. */
+static void test_removing_voters_shrinks_quorum(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(5, 5, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	settle(net, 1);
+	struct raft_node *l = tnet_node(net, 1);
+	assert_int_equal(change(l, RAFT_CONF_REMOVE, 5), RAFT_OK);
+	settle(net, 1);
+	assert_int_equal(change(l, RAFT_CONF_REMOVE, 4), RAFT_OK);
+	settle(net, 1);
+	assert_int_equal(raft_config(l)->n, 3);
+	raft_index_t commit = raft_commit_index(l);
+	tnet_isolate(net, 3);
+	assert_int_equal(tnet_propose(net, 1, "x"), RAFT_OK);
+	settle(net, 1);
+	assert_int_equal(raft_commit_index(l), commit + 1);
+	/* The removed node is now a stranger to the leader. */
+	struct raft_msg m = tmsg_make(RAFT_MSG_HEARTBEAT_RESP, 5, 1, raft_term(l));
+	assert_int_equal(raft_step(l, &m), RAFT_ERR_INVALID);
+	tnet_free(net);
+}
+
+/* Removing the leader itself: it keeps leading until the removal commits
+ * (counting itself under the old configuration), then steps down and never
+ * campaigns again; the others elect a new leader. */
+static void test_leader_removal_steps_down_after_commit(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(3, 3, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	settle(net, 1);
+	struct raft_node *l = tnet_node(net, 1);
+	assert_int_equal(change(l, RAFT_CONF_REMOVE, 1), RAFT_OK);
+	assert_int_equal(raft_role(l), RAFT_LEADER);
+	settle(net, 1);
+	assert_int_equal(raft_role(l), RAFT_FOLLOWER);
+	assert_true(member_index(raft_config(l), 1) < 0);
+	for (int i = 0; i < 40; i++) {
+		tnet_tick_all(net, 1);
+		tnet_stabilize(net);
+	}
+	assert_int_equal(raft_role(l), RAFT_FOLLOWER);
+	raft_id_t nl = raft_leader(tnet_node(net, 2));
+	assert_true(nl == 2 || nl == 3);
+	assert_int_equal(raft_role(tnet_node(net, nl)), RAFT_LEADER);
+	assert_int_equal(raft_config(tnet_node(net, nl))->n, 2);
+	tnet_free(net);
+}
+
+/* Choice documented in docs/raft.md: a configuration takes effect when its
+ * entry is applied, not when it is appended. */
+static void test_config_takes_effect_on_apply_not_append(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(3, 3, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	settle(net, 1);
+	struct raft_node *l = tnet_node(net, 1);
+	tnet_isolate(net, 2);
+	tnet_isolate(net, 3);
+	assert_int_equal(change(l, RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
+	tnet_flush(net, 1);
+	assert_int_equal(raft_last_index(l), 5);           /* appended */
+	assert_int_equal(raft_config(l)->n, 3);            /* not in effect */
+	tnet_heal(net);
+	settle(net, 1);
+	assert_int_equal(raft_config(l)->n, 4);
+	assert_int_equal(raft_config(tnet_node(net, 2))->n, 4);
+	tnet_free(net);
+}
+
+/* Leadership transfer and membership change do not mix. */
+static void test_conf_change_refused_while_transferring(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(3, 3, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	settle(net, 1);
+	struct raft_node *l = tnet_node(net, 1);
+	tnet_isolate(net, 2); /* keep the transfer pending */
+	assert_int_equal(raft_transfer_leadership(l, 2), RAFT_OK);
+	assert_int_equal(change(l, RAFT_CONF_ADD_LEARNER, 4), RAFT_ERR_TRANSFERRING);
+	tnet_free(net);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_added_learner_catches_up_from_leader),
+		cmocka_unit_test(test_learner_counts_only_after_promotion),
+		cmocka_unit_test(test_conf_change_refused_while_one_pending),
+		cmocka_unit_test(test_conf_change_refused_until_leader_commits_own_term),
+		cmocka_unit_test(test_new_leader_waits_for_unapplied_conf_entry),
+		cmocka_unit_test(test_invalid_conf_changes_refused),
+		cmocka_unit_test(test_removing_voters_shrinks_quorum),
+		cmocka_unit_test(test_leader_removal_steps_down_after_commit),
+		cmocka_unit_test(test_config_takes_effect_on_apply_not_append),
+		cmocka_unit_test(test_conf_change_refused_while_transferring),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
