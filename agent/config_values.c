@@ -93,8 +93,13 @@ static int parse_with_units(const char *s, uint64_t default_factor, const struct
 
 	if (p == NULL)
 		return -1;
-	while (*p == ' ')
-		p++;
+	if (*p == ' ') {
+		/* "10 s" is fine, "10 " is not: a space must lead to a unit. */
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			return -1;
+	}
 	if (*p != '\0') {
 		size_t i;
 
