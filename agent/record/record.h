@@ -139,6 +139,7 @@ struct pgq_primary {
 	uint32_t loss_ttl_ms;
 	uint64_t renewed_at_ms;    /* entry time of the last renewal */
 	uint64_t named_index;      /* index of the entry that named it */
+	enum pgq_change_reason named_reason; /* why it was named (L8 backoff after failovers) */
 	uint64_t named_at_ms;
 	bool promoted;             /* promoted{} committed for this epoch (S12) */
 	uint64_t lost_index;       /* index of primary_lost (S9 reports name it), 0: none */

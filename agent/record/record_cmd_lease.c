@@ -181,8 +181,12 @@ static int check_failover_naming(const struct pgq_record *r, const struct pgq_me
 		return rec_reject(why, wl, "allow_data_loss is for an operator's failover (S18)");
 	if (m->tags.nofailover)
 		return rec_reject(why, wl, "member '%s' is tagged nofailover (R4)", m->name);
-	/* L8: a promoted primary that gave up (not lapsed) is not replaced again too soon. */
+	/*
+	 * L8: a primary promoted by a failover that then gave up (its lease did
+	 * not lapse) is not replaced automatically again within the backoff.
+	 */
 	if (automatic && p->promoted &&
+	    (p->named_reason == PGQ_CHANGE_FAILOVER || p->named_reason == PGQ_CHANGE_MANUAL) &&
 	    (p->state == PGQ_PRIMARY_RELEASED || p->state == PGQ_PRIMARY_DEMOTED) &&
 	    time_ms < p->named_at_ms + r->cfg.failover_backoff_ms)
 		return rec_reject(why, wl, "failover backoff: %llu ms left (L8)",
@@ -243,6 +247,7 @@ int cmd_set_primary(struct pgq_record *r, const json_t *c, uint64_t index, char 
 	memcpy(p->name, name, sizeof(name));
 	p->epoch = epoch + 1;
 	p->named_index = index;
+	p->named_reason = reason;
 	p->named_at_ms = time_ms;
 	p->lease_timer_index = index;
 	p->loss_ttl_ms = r->cfg.ttl_ms;

@@ -76,8 +76,10 @@ static int install_validated(struct pgq_record *r, json_t *config, char *why, si
 int cmd_config_patch(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl)
 {
 	const json_t *patch;
+	uint64_t time_ms = 0;
 
-	if (!fld_object(c, "patch", true, &patch, why, wl))
+	if (!fld_object(c, "patch", true, &patch, why, wl) ||
+	    !fld_u64(c, "time_ms", true, &time_ms, why, wl))
 		return PGQ_RECORD_REJECTED;
 	/* RFC 7386: null deletes a key, which brings back its default. */
 	return install_validated(r, pgq_json_merge_patch(r->config, patch), why, wl);
@@ -86,8 +88,10 @@ int cmd_config_patch(struct pgq_record *r, const json_t *c, uint64_t index, char
 int cmd_config_replace(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl)
 {
 	const json_t *config;
+	uint64_t time_ms = 0;
 
-	if (!fld_object(c, "config", true, &config, why, wl))
+	if (!fld_object(c, "config", true, &config, why, wl) ||
+	    !fld_u64(c, "time_ms", true, &time_ms, why, wl))
 		return PGQ_RECORD_REJECTED;
 	return install_validated(r, json_deep_copy(config), why, wl);
 }

@@ -35,8 +35,8 @@ static json_t *member_json(const struct pgq_member *m)
 
 static json_t *primary_json(const struct pgq_primary *p)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, "
-			 "s:I, s:s}",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, "
+			 "s:I, s:I, s:s}",
 			 "state", pgq_primary_state_name(p->state), "name", p->name,
 			 "epoch", (json_int_t)p->epoch, "lease_seq", (json_int_t)p->lease_seq,
 			 "lease_nonce", (json_int_t)p->lease_nonce,
@@ -45,6 +45,7 @@ static json_t *primary_json(const struct pgq_primary *p)
 			 "loss_ttl_ms", (json_int_t)p->loss_ttl_ms,
 			 "renewed_at_ms", (json_int_t)p->renewed_at_ms,
 			 "named_index", (json_int_t)p->named_index,
+			 "named_reason", pgq_change_reason_name(p->named_reason),
 			 "named_at_ms", (json_int_t)p->named_at_ms, "promoted", p->promoted,
 			 "lost_index", (json_int_t)p->lost_index, "lost_at_ms", (json_int_t)p->lost_at_ms,
 			 "final_lsn", (json_int_t)p->final_lsn, "end_reason", p->end_reason);
@@ -202,7 +203,7 @@ static int restore_member(const json_t *o, struct pgq_member *m, char *why, size
 
 static int restore_primary(const json_t *o, struct pgq_primary *p, char *why, size_t wl)
 {
-	int state = 0;
+	int state = 0, reason = 0;
 
 	if (!json_is_object(o))
 		return rec_reject(why, wl, "field 'primary' must be an object");
@@ -216,6 +217,7 @@ static int restore_primary(const json_t *o, struct pgq_primary *p, char *why, si
 	    !fld_u32(o, "loss_ttl_ms", true, UINT32_MAX, &p->loss_ttl_ms, why, wl) ||
 	    !fld_u64(o, "renewed_at_ms", true, &p->renewed_at_ms, why, wl) ||
 	    !fld_u64(o, "named_index", true, &p->named_index, why, wl) ||
+	    !enum_value(o, "named_reason", reason_name_i, PGQ_CHANGE_SWITCHOVER + 1, &reason, why, wl) ||
 	    !fld_u64(o, "named_at_ms", true, &p->named_at_ms, why, wl) ||
 	    !fld_bool(o, "promoted", true, &p->promoted, why, wl) ||
 	    !fld_u64(o, "lost_index", true, &p->lost_index, why, wl) ||
@@ -224,6 +226,7 @@ static int restore_primary(const json_t *o, struct pgq_primary *p, char *why, si
 	    !fld_str(o, "end_reason", true, p->end_reason, sizeof(p->end_reason), why, wl))
 		return PGQ_RECORD_REJECTED;
 	p->state = (enum pgq_primary_state)state;
+	p->named_reason = (enum pgq_change_reason)reason;
 	return 0;
 }
 
