@@ -371,10 +371,15 @@ static void outbound_handshake(struct pgq_conn *c, const struct pgq_frame *f)
 	if (f->type == PGQ_FRAME_REFUSE) {
 		struct pgq_frame_refuse r;
 		t->stats.refused_by_peer++;
+		/* Warn on the first refusal in a row; repeats every backoff round
+		 * would flood the log with the same line. */
+		int level = p && p->refusal_logged ? PGQ_LOG_DEBUG : PGQ_LOG_WARNING;
+		if (p)
+			p->refusal_logged = true;
 		if (pgq_frame_refuse_decode(f->payload, f->payload_len, &r) != PGQ_FRAME_OK)
-			pgq_conn_close(c, PGQ_LOG_WARNING, "refused by peer (malformed REFUSE)");
+			pgq_conn_close(c, level, "refused by peer (malformed REFUSE)");
 		else
-			pgq_conn_close(c, PGQ_LOG_WARNING, "refused by peer: %s (%s)",
+			pgq_conn_close(c, level, "refused by peer: %s (%s)",
 				       pgq_refuse_code_name(r.code), r.reason);
 		return;
 	}

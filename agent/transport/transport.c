@@ -265,6 +265,7 @@ void pgq_transport_peer_established(struct pgq_peer *p)
 	if (p->ever_connected)
 		p->stats.reconnects++;
 	p->ever_connected = true;
+	p->refusal_logged = false;
 	p->stats.connected = true;
 	pgq_backoff_reset(&p->backoff);
 	pgq_info("transport", "connected peer=%s@%s", p->name, p->addr);
@@ -496,6 +497,28 @@ int pgq_transport_listen_port(const struct pgq_transport *t)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* Re-adding a known peer is how the caller says where it lives now. */
+static int update_peer_addr(struct pgq_peer *p, const char *addr, char *err, size_t errlen)
+{
+	char host[PGQ_TRANSPORT_HOST_MAX];
+	int port;
+	if (strcmp(p->addr, addr) == 0)
+		return 0;
+	if (pgq_addr_split(addr, host, sizeof(host), &port, 0, err, errlen) != 0)
+		return -1;
+	pgq_info("transport", "peer address changed peer=%s old=%s new=%s", p->name, p->addr, addr);
+	snprintf(p->host, sizeof(p->host), "%s", host);
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	p->port = port;
+	if (p->conn)
+		pgq_conn_close(p->conn, PGQ_LOG_INFO, "peer address changed");
+	/* Dial the new address now rather than after a long backoff. */
+	pgq_backoff_reset(&p->backoff);
+	if (!p->conn && !p->resolving)
+		uv_timer_start(&p->reconnect_timer, on_reconnect_timer, 0, 0);
+	return 0;
+}
+
 int pgq_transport_add_peer(struct pgq_transport *t, const char *name, uint64_t id,
 			   const char *addr, char *err, size_t errlen)
 {
@@ -512,9 +535,14 @@ int pgq_transport_add_peer(struct pgq_transport *t, const char *name, uint64_t i
 			 (unsigned long long)id);
 		return -1;
 	}
-	if (pgq_transport_find_peer_name(t, name) || find_peer_id(t, id)) {
-		snprintf(err, errlen, "transport: peer %s id %llu already added", name,
-			 (unsigned long long)id);
+	struct pgq_peer *by_name = pgq_transport_find_peer_name(t, name);
+	struct pgq_peer *by_id = find_peer_id(t, id);
+	if (by_name && by_name == by_id)
+		return update_peer_addr(by_name, addr, err, errlen);
+	if (by_name || by_id) {
+		snprintf(err, errlen, "transport: peer %s id %llu conflicts with peer %s id %llu",
+			 name, (unsigned long long)id, by_name ? by_name->name : by_id->name,
+			 (unsigned long long)(by_name ? by_name->id : by_id->id));
 		return -1;
 	}
 	struct pgq_peer *p = calloc(1, sizeof(*p));

@@ -105,7 +105,10 @@ int pgq_transport_listen_port(const struct pgq_transport *t);
 /*
  * Adds a peer (name and id unique, not ourselves); starts connecting at once.
  * addr is "host:port" or "[v6]:port"; a host name is resolved asynchronously
- * on each connect attempt. Returns 0, or -1 with err.
+ * on each connect attempt. Adding a peer that exists with the same name and
+ * id is not an error: a new address replaces the old one (the connection is
+ * re-dialled), the same address is a no-op. Returns 0, or -1 with err (bad
+ * argument, or a name or id already used by another peer).
  */
 int pgq_transport_add_peer(struct pgq_transport *t, const char *name, uint64_t id,
 			   const char *addr, char *err, size_t errlen);

@@ -167,6 +167,7 @@ struct node_opts {
 	size_t max_message_bytes;
 	size_t send_queue_bytes;
 	uint32_t handshake_timeout_ms;
+	uint32_t backoff_min_ms, backoff_max_ms;
 	int port; /* 0: any */
 };
 
@@ -188,6 +189,8 @@ static struct node *node_start(int idx, const char *name, uint64_t id, const str
 		.max_message_bytes = o->max_message_bytes,
 		.send_queue_bytes = o->send_queue_bytes,
 		.handshake_timeout_ms = o->handshake_timeout_ms,
+		.backoff_min_ms = o->backoff_min_ms,
+		.backoff_max_ms = o->backoff_max_ms,
 		.seed = 1000 + id,
 	};
 	char err[256], addr[64];
@@ -798,6 +801,33 @@ static void dialled_address_answering_as_another_member_is_dropped(void **state)
 	assert_true(pstats(b, 1).connect_attempts >= 2);
 }
 
+static void readding_peer_with_new_address_redials(void **state)
+{
+	/* The record says where a member lives now: re-adding it moves it. */
+	/* b backs off at least 1 s after a failure. */
+	struct node_opts slow = { .backoff_min_ms = 2000, .backoff_max_ms = 4000 };
+	struct node *a = node_start(0, "a", 1, NULL);
+	struct node *b = node_start(1, "b", 2, &slow);
+	node_add_peer(a, b);
+	char err[256], addr[64];
+	/* First a wrong address (b's own port, answering as b, not a). */
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", b->port);
+	assert_int_equal(pgq_transport_add_peer(b->t, "a", 1, addr, err, sizeof(err)), 0);
+	run_for(200); /* one failure: the next attempt is >= 1 s away */
+	assert_int_equal(b->connected, 0);
+	assert_int_equal(pstats(b, 1).connect_attempts, 1);
+	/* Same name, same id, same address: a no-op. */
+	assert_int_equal(pgq_transport_add_peer(b->t, "a", 1, addr, err, sizeof(err)), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", a->port);
+	uint64_t t0 = uv_hrtime();
+	assert_int_equal(pgq_transport_add_peer(b->t, "a", 1, addr, err, sizeof(err)), 0);
+	assert_true(run_until(connected_at_least_1, b, WAIT_MS));
+	/* Redialled at once, not after the backoff. */
+	assert_true((uv_hrtime() - t0) / 1000000 < 900);
+	send_tagged(b, a, 0x71, 10);
+	assert_true(wait_rx(a, 1));
+}
+
 /* ---- tests: queues, filter, removal, shutdown ------------------------- */
 
 static void never_accept(uv_stream_t *server, int status)
@@ -983,6 +1013,7 @@ int main(void)
 		T(empty_cluster_id_accepted_before_bootstrap),
 		T(unknown_member_refused),
 		T(dialled_address_answering_as_another_member_is_dropped),
+		T(readding_peer_with_new_address_redials),
 		T(send_queue_bound_drops_and_reports_unreachable),
 		T(blocked_filter_drops_both_directions),
 		T(remove_peer_closes_and_refuses_it),
