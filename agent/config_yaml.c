@@ -82,10 +82,38 @@ static struct pgq_ynode *node_new(enum pgq_ynode_kind kind, yaml_mark_t mark)
 	return n;
 }
 
-/* Hand `n` to its parent (or make it the root). Frees `n` on failure. */
+/* Room for one more entry in `parent` (pairs or items); -1 when out of memory. */
+static int reserve(struct pgq_ynode *parent)
+{
+	size_t used = parent->kind == PGQ_YNODE_SEQUENCE ? parent->n_items : parent->n_pairs;
+	size_t cap = parent->cap ? parent->cap * 2 : 8;
+	void *grown;
+
+	if (used < parent->cap)
+		return 0;
+	if (parent->kind == PGQ_YNODE_SEQUENCE) {
+		grown = realloc(parent->items, cap * sizeof(*parent->items));
+		if (grown == NULL)
+			return -1;
+		parent->items = grown;
+	} else {
+		grown = realloc(parent->pairs, cap * sizeof(*parent->pairs));
+		if (grown == NULL)
+			return -1;
+		parent->pairs = grown;
+	}
+	parent->cap = cap;
+	return 0;
+}
+
+/*
+ * Hand `n` to its parent (or make it the root). Frees `n` on failure:
+ * returns -1 when out of memory, -2 when the parent is full.
+ */
 static int attach(struct builder *b, struct pgq_ynode *n)
 {
 	struct frame *top;
+	struct pgq_ynode *parent;
 
 	if (b->depth == 0) {
 		if (b->root != NULL) { /* cannot happen with one document; be safe */
@@ -96,30 +124,30 @@ static int attach(struct builder *b, struct pgq_ynode *n)
 		return 0;
 	}
 	top = &b->stack[b->depth - 1];
-	if (top->node->kind == PGQ_YNODE_SEQUENCE) {
-		struct pgq_ynode **items = realloc(top->node->items, (top->node->n_items + 1) * sizeof(*items));
-
-		if (items == NULL) {
+	parent = top->node;
+	if (parent->kind == PGQ_YNODE_MAPPING && top->pending_key == NULL) {
+		if (parent->n_pairs == PGQ_YAML_MAX_ENTRIES) {
 			pgq_ynode_free(n);
-			return -1;
+			return -2;
 		}
-		items[top->node->n_items++] = n;
-		top->node->items = items;
-		return 0;
-	}
-	if (top->pending_key == NULL) {
 		top->pending_key = n;
 		return 0;
 	}
-	struct pgq_ypair *pairs = realloc(top->node->pairs, (top->node->n_pairs + 1) * sizeof(*pairs));
-	if (pairs == NULL) {
+	if (parent->kind == PGQ_YNODE_SEQUENCE && parent->n_items == PGQ_YAML_MAX_ENTRIES) {
+		pgq_ynode_free(n);
+		return -2;
+	}
+	if (reserve(parent) != 0) {
 		pgq_ynode_free(n);
 		return -1;
 	}
-	pairs[top->node->n_pairs].key = top->pending_key;
-	pairs[top->node->n_pairs].value = n;
-	top->node->n_pairs++;
-	top->node->pairs = pairs;
+	if (parent->kind == PGQ_YNODE_SEQUENCE) {
+		parent->items[parent->n_items++] = n;
+		return 0;
+	}
+	parent->pairs[parent->n_pairs].key = top->pending_key;
+	parent->pairs[parent->n_pairs].value = n;
+	parent->n_pairs++;
 	top->pending_key = NULL;
 	return 0;
 }
@@ -206,6 +234,7 @@ static int on_event(struct builder *b, const yaml_event_t *ev, int *documents, s
 	unsigned line = (unsigned)ev->start_mark.line + 1;
 	unsigned column = (unsigned)ev->start_mark.column + 1;
 	struct pgq_ynode *n;
+	int rc;
 
 	switch (ev->type) {
 	case YAML_STREAM_END_EVENT:
@@ -235,8 +264,9 @@ static int on_event(struct builder *b, const yaml_event_t *ev, int *documents, s
 			     ev->start_mark);
 		if (n == NULL)
 			goto oom;
-		if (attach(b, n) != 0)
-			goto oom;
+		rc = attach(b, n);
+		if (rc != 0)
+			goto attach_failed;
 		b->stack[b->depth].node = n;
 		b->stack[b->depth].pending_key = NULL;
 		b->depth++;
@@ -251,9 +281,15 @@ static int on_event(struct builder *b, const yaml_event_t *ev, int *documents, s
 	default:
 		return 0;
 	}
-	if (attach(b, n) != 0)
-		goto oom;
-	return 0;
+	rc = attach(b, n);
+	if (rc == 0)
+		return 0;
+attach_failed:
+	if (rc == -2) {
+		pgq_diag_add(diags, line, column, "more than %d entries in one mapping or sequence",
+			     PGQ_YAML_MAX_ENTRIES);
+		return -1;
+	}
 oom:
 	pgq_diag_add(diags, line, column, "out of memory while parsing YAML");
 	return -1;

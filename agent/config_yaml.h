@@ -17,6 +17,8 @@
 #include "config_diag.h"
 
 #define PGQ_YAML_MAX_DEPTH 64
+/* Entries of one mapping or sequence: bounds the duplicate-key check's work. */
+#define PGQ_YAML_MAX_ENTRIES 4096
 
 enum pgq_ynode_kind {
 	PGQ_YNODE_SCALAR,
@@ -44,12 +46,13 @@ struct pgq_ynode {
 	/* PGQ_YNODE_SEQUENCE */
 	struct pgq_ynode **items;
 	size_t n_items;
+	size_t cap;                 /* allocated pairs or items */
 };
 
 /*
  * Parse one YAML document. Returns 0 with *root set (NULL for an empty
  * document), or -1 after adding exactly one diagnostic (syntax error, alias,
- * nesting too deep, several documents, out of memory). The caller owns *root.
+ * nesting too deep, too many entries, several documents, out of memory). The caller owns *root.
  */
 int pgq_yaml_parse(const char *text, size_t len, struct pgq_ynode **root, struct pgq_diag_list *diags);
 

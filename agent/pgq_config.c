@@ -485,8 +485,14 @@ static void unknown_key(struct ctx *c, const struct section *sec, const struct p
 		problem(c, key, "unknown key '%s' %s; did you mean '%s'?", key->value, where, near);
 		return;
 	}
-	if (find_elsewhere(&top_section, key->value, "", elsewhere, sizeof(elsewhere), 0)) {
-		problem(c, key, "unknown key '%s' %s; did you mean '%s'?", key->value, where, elsewhere);
+	/* Below this section first (postgresql: username -> its authentication), then anywhere. */
+	if (find_elsewhere(sec, key->value, path, elsewhere, sizeof(elsewhere), 0) ||
+	    find_elsewhere(&top_section, key->value, "", elsewhere, sizeof(elsewhere), 0)) {
+		if (strchr(elsewhere, '.') == NULL)
+			problem(c, key, "unknown key '%s' %s; '%s' belongs at the top level", key->value, where,
+				elsewhere);
+		else
+			problem(c, key, "unknown key '%s' %s; did you mean '%s'?", key->value, where, elsewhere);
 		return;
 	}
 	problem(c, key, "unknown key '%s' %s", key->value, where);
@@ -811,10 +817,14 @@ static void walk_section(struct ctx *c, const struct section *sec, const struct 
 			 const char *path)
 {
 	bool *skip = check_keys(c, map, path);
-	bool present[32] = {false};
+	bool *present = calloc(sec->n_fields, sizeof(*present));
 
-	if (skip == NULL)
+	if (skip == NULL || present == NULL) {
+		free(skip);
+		free(present);
+		oom(c);
 		return;
+	}
 	for (size_t i = 0; i < map->n_pairs; i++) {
 		const struct pgq_ynode *key = map->pairs[i].key;
 		const struct pgq_ynode *value = map->pairs[i].value;
@@ -850,7 +860,7 @@ static void walk_section(struct ctx *c, const struct section *sec, const struct 
 		present[k] = true;
 		parse_field(c, f, value, base, sub);
 	}
-	for (size_t k = 0; k < sec->n_fields && k < 32; k++) {
+	for (size_t k = 0; k < sec->n_fields; k++) {
 		if ((sec->fields[k].flags & REQUIRED) && !present[k]) {
 			if (path[0] == '\0')
 				problem(c, map, "missing required key '%s'", sec->fields[k].key);
@@ -859,6 +869,7 @@ static void walk_section(struct ctx *c, const struct section *sec, const struct 
 		}
 	}
 	free(skip);
+	free(present);
 }
 
 /* ------------------------------------------------------ custom parsers */

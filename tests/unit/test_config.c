@@ -764,6 +764,123 @@ static void test_diag_sort_is_stable(void **state)
 	pgq_diag_list_free(&d);
 }
 
+
+/* A bound on every mapping and sequence keeps the duplicate check cheap. */
+static void test_yaml_entry_limit(void **state)
+{
+	size_t len = 16 + (size_t)(PGQ_YAML_MAX_ENTRIES + 1) * 3;
+	char *text = malloc(len);
+	struct pgq_diag_list diags;
+	struct pgq_ynode *root;
+	size_t used;
+
+	(void)state;
+	assert_non_null(text);
+	used = (size_t)snprintf(text, len, "[");
+	for (int i = 0; i <= PGQ_YAML_MAX_ENTRIES; i++)
+		used += (size_t)snprintf(text + used, len - used, "1,");
+	text[used - 1] = ']';
+	pgq_diag_list_init(&diags);
+	assert_int_equal(pgq_yaml_parse(text, used, &root, &diags), -1);
+	assert_null(root);
+	/* the first entry over the limit: 1 + 2 * 4096 characters in */
+	assert_true(has_diag(&diags, 1, 2 + 2 * PGQ_YAML_MAX_ENTRIES, "more than 4096 entries"));
+	pgq_diag_list_free(&diags);
+	free(text);
+}
+
+/* A key in the wrong section points at where it belongs. */
+static void test_key_in_wrong_section(void **state)
+{
+	char *path = fixture_path("good_minimal.yml");
+	char *text = read_file(path);
+	char *moved = replace(text, "  data_dir: /var/lib/postgresql/15/main\n",
+			      "  data_dir: /var/lib/postgresql/15/main\n  scope: x\n  username: y\n");
+	struct pgq_diag_list diags;
+	struct pgq_config *cfg;
+
+	(void)state;
+	pgq_diag_list_init(&diags);
+	assert_int_equal(pgq_config_load_buffer("moved.yml", moved, strlen(moved), &cfg, &diags), 2);
+	print_diags(&diags);
+	assert_true(has_diag(&diags, 15, 3, "unknown key 'scope' in 'postgresql'; 'scope' belongs at the top level"));
+	assert_true(has_diag(&diags, 16, 3, "did you mean 'postgresql.authentication.superuser.username'?"));
+	pgq_diag_list_free(&diags);
+	free(moved);
+	free(text);
+	free(path);
+}
+
+/*
+ * R6 (DESIGN.md): bad input never crashes. Seeded random mutations of the
+ * shipped example either load cleanly or give positioned problems; ASan and
+ * LeakSanitizer check memory on every path.
+ */
+static void test_mutated_files_never_crash(void **state)
+{
+	static const char alphabet[] = ":-[]{}\"'\t\n #&*!|>%@,?~0123456789abz\\\x80\xff";
+	char *path = NULL;
+	char *text;
+	size_t len;
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	unsigned valid = 0, invalid = 0;
+
+	(void)state;
+	assert_true(asprintf(&path, "%s/contrib/pgquorum.yml.example", top_srcdir()) > 0);
+	text = read_file(path);
+	len = strlen(text);
+	for (int round = 0; round < 1500; round++) {
+		char *m = malloc(len + 1);
+		size_t mlen = len;
+		unsigned lines = 1;
+		struct pgq_diag_list diags;
+		struct pgq_config *cfg;
+		int problems;
+
+		assert_non_null(m);
+		memcpy(m, text, len + 1);
+		for (int k = 0; k < 1 + round % 4; k++) {
+			size_t at;
+
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			at = (size_t)(seed % mlen);
+			if ((seed >> 32) % 3 == 0 && mlen > 1) { /* delete a byte */
+				memmove(m + at, m + at + 1, mlen - at);
+				mlen--;
+			} else {
+				m[at] = alphabet[(seed >> 40) % (sizeof(alphabet) - 1)];
+			}
+		}
+		for (size_t i = 0; i < mlen; i++)
+			lines += m[i] == '\n';
+		pgq_diag_list_init(&diags);
+		problems = pgq_config_load_buffer("mutated.yml", m, mlen, &cfg, &diags);
+		if (problems == 0) {
+			assert_non_null(cfg);
+			assert_int_equal(diags.count, 0);
+			pgq_config_free(cfg);
+			valid++;
+		} else {
+			assert_null(cfg);
+			assert_int_equal((size_t)problems, diags.count);
+			for (size_t i = 0; i < diags.count; i++) {
+				assert_true(diags.items[i].line >= 1 && diags.items[i].line <= lines + 1);
+				assert_true(diags.items[i].column >= 1);
+				assert_true(diags.items[i].message[0] != '\0');
+			}
+			invalid++;
+		}
+		pgq_diag_list_free(&diags);
+		free(m);
+	}
+	print_message("mutations: %u valid, %u invalid\n", valid, invalid);
+	assert_true(invalid > 0);
+	free(text);
+	free(path);
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(void)
@@ -784,6 +901,9 @@ int main(void)
 		cmocka_unit_test(test_yaml_tree_marks),
 		cmocka_unit_test(test_yaml_depth_limit),
 		cmocka_unit_test(test_diag_sort_is_stable),
+		cmocka_unit_test(test_yaml_entry_limit),
+		cmocka_unit_test(test_key_in_wrong_section),
+		cmocka_unit_test(test_mutated_files_never_crash),
 	};
 	enum { N_BAD = sizeof(bad_cases) / sizeof(bad_cases[0]), N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	/* One named test per bad fixture, so the TAP output says which file failed. */
