@@ -73,6 +73,8 @@ int cmd_lease_renew(struct pgq_record *r, const json_t *c, uint64_t index, char 
 				  pgq_primary_state_name(p->state));
 	if (check_epoch_seq(r, epoch, seq, why, wl) != 0)
 		return PGQ_RECORD_REJECTED;
+	if (p->lease_seq >= (uint64_t)INT64_MAX)
+		return rec_reject(why, wl, "lease_seq exhausted");
 	p->lease_seq++;
 	p->lease_nonce = nonce;
 	p->lease_ttl_ms = ttl_ms;
@@ -226,6 +228,8 @@ int cmd_set_primary(struct pgq_record *r, const json_t *c, uint64_t index, char 
 		return rec_reject(why, wl, "field 'reason' must be failover, manual or switchover");
 	if (check_epoch_seq(r, epoch, seq, why, wl) != 0)
 		return PGQ_RECORD_REJECTED;
+	if (epoch >= (uint64_t)INT64_MAX)
+		return rec_reject(why, wl, "epoch exhausted");
 	m = rec_member_by_name(r, name);
 	if (m == NULL)
 		return rec_reject(why, wl, "no member '%s'", name);
