@@ -68,11 +68,18 @@ struct pgq_config_initdb_option {
 	char *value;
 };
 
+/*
+ * Shared with the cluster record (record/record.h): whichever header comes
+ * first defines it; the other must use the same guard and the same values.
+ */
+#ifndef PGQ_SYNC_MODE_DEFINED
+#define PGQ_SYNC_MODE_DEFINED
 enum pgq_sync_mode {
 	PGQ_SYNC_OFF = 0,
 	PGQ_SYNC_ON,
 	PGQ_SYNC_QUORUM,
 };
+#endif
 
 enum pgq_watchdog_mode {
 	PGQ_WATCHDOG_OFF = 0,
