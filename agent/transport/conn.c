@@ -39,6 +39,8 @@ struct wbatch {
 	uint8_t chunk_hdr[PGQ_FRAME_HEADER_BYTES + PGQ_FRAME_CHUNK_PREFIX_BYTES];
 };
 
+static void on_timer(uv_timer_t *timer);
+
 static void conn_handle_closed(uv_handle_t *h)
 {
 	struct pgq_conn *c = h->data;
@@ -158,6 +160,7 @@ static void on_write(uv_write_t *req, int status)
 	}
 	if (pump) {
 		c->write_busy = false;
+		uv_timer_stop(&c->timer);
 		pgq_conn_pump(c);
 	}
 }
@@ -256,7 +259,10 @@ void pgq_conn_pump(struct pgq_conn *c)
 		b->msgs[b->nmsgs++] = big;
 	}
 	c->write_busy = true;
-	batch_submit(c, b);
+	/* A peer that stops reading must not hold its queue forever: the kernel
+	 * buffer fills, this batch never completes, and the timer cuts it. */
+	if (batch_submit(c, b))
+		uv_timer_start(&c->timer, on_timer, c->t->write_timeout_ms, 0);
 }
 
 /* ---- handshake -------------------------------------------------------- */
@@ -270,7 +276,6 @@ static void send_hello(struct pgq_conn *c, uint8_t type)
 	send_control(c, type, buf, n, false);
 }
 
-static void on_timer(uv_timer_t *timer);
 static void refuse(struct pgq_conn *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -297,7 +302,10 @@ static void refuse(struct pgq_conn *c, int code, const char *fmt, ...)
 static void on_timer(uv_timer_t *timer)
 {
 	struct pgq_conn *c = timer->data;
-	if (c->state == CONN_REFUSING)
+	if (c->state == CONN_ESTABLISHED && c->write_busy)
+		pgq_conn_close(c, PGQ_LOG_WARNING, "write stalled for %u ms",
+			       c->t->write_timeout_ms);
+	else if (c->state == CONN_REFUSING)
 		pgq_conn_close(c, PGQ_LOG_DEBUG, "refusal not delivered in time");
 	else if (pre_handshake(c))
 		pgq_conn_close(c, PGQ_LOG_WARNING, "handshake timeout after %u ms",
@@ -632,6 +640,7 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_keepalive(&c->tcp, 1, PGQ_TRANSPORT_KEEPALIVE_S);
 	int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	if (rc != 0) {
 		pgq_conn_close(c, PGQ_LOG_WARNING, "read start failed: %s", uv_strerror(rc));
@@ -678,6 +687,7 @@ void pgq_conn_accepted(struct pgq_conn *c)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_keepalive(&c->tcp, 1, PGQ_TRANSPORT_KEEPALIVE_S);
 	uv_timer_start(&c->timer, on_timer, t->handshake_timeout_ms, 0);
 	int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	if (rc != 0)

@@ -24,6 +24,7 @@
 #define DEFAULT_CHUNK_BYTES ((size_t)64 * 1024)
 #define DEFAULT_QUEUE_SLACK_BYTES ((size_t)8 * 1024 * 1024)
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
+#define DEFAULT_WRITE_TIMEOUT_MS 10000
 #define DEFAULT_BACKOFF_MIN_MS 50
 #define DEFAULT_BACKOFF_MAX_MS 2000
 #define MIN_CHUNK_BYTES 1024
@@ -403,6 +404,8 @@ int pgq_transport_new(uv_loop_t *loop, const struct pgq_transport_config *cfg,
 						     : max_msg + DEFAULT_QUEUE_SLACK_BYTES;
 	t->handshake_timeout_ms = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
 							    : DEFAULT_HANDSHAKE_TIMEOUT_MS;
+	t->write_timeout_ms = cfg->write_timeout_ms ? cfg->write_timeout_ms
+						    : DEFAULT_WRITE_TIMEOUT_MS;
 	t->backoff_min_ms = cfg->backoff_min_ms ? cfg->backoff_min_ms : DEFAULT_BACKOFF_MIN_MS;
 	t->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS;
 	t->rng = cfg->seed ? cfg->seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32));
@@ -418,7 +421,9 @@ int pgq_transport_new(uv_loop_t *loop, const struct pgq_transport_config *cfg,
 
 static void listener_closed(uv_handle_t *h)
 {
-	pgq_transport_release(h->data);
+	struct pgq_transport *t = h->data;
+	t->listener_inited = false;
+	pgq_transport_release(t);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -455,8 +460,10 @@ int pgq_transport_listen(struct pgq_transport *t, const char *addr, char *err, s
 		struct sockaddr_in6 in6;
 	} sa;
 
-	if (t->listener_open || t->closing) {
-		snprintf(err, errlen, "transport: already listening");
+	/* listener_inited also covers a failed attempt whose handle is still
+	 * closing: the handle memory cannot be reused before its close callback. */
+	if (t->listener_inited || t->closing) {
+		snprintf(err, errlen, "transport: already listening (or closing)");
 		return -1;
 	}
 	if (pgq_addr_split(addr, host, sizeof(host), &port, 1, err, errlen) != 0)
@@ -471,6 +478,7 @@ int pgq_transport_listen(struct pgq_transport *t, const char *addr, char *err, s
 		return -1;
 	}
 	t->listener.data = t;
+	t->listener_inited = true;
 	t->live++;
 	rc = uv_tcp_bind(&t->listener, &sa.sa, 0);
 	if (rc == 0)

@@ -37,6 +37,8 @@ struct pgq_transport_config {
 	size_t chunk_bytes;       /* larger payloads are chunked; 0: 64 KiB */
 	size_t send_queue_bytes;  /* per-peer queue bound; 0: max_message + 8 MiB */
 	uint32_t handshake_timeout_ms; /* connect + HELLO deadline; 0: 5000 */
+	uint32_t write_timeout_ms; /* a write batch stuck this long closes the
+				    * connection (peer stopped reading); 0: 10000 */
 	uint32_t backoff_min_ms;  /* 0: 50 */
 	uint32_t backoff_max_ms;  /* 0: 2000 */
 	uint64_t seed;            /* jitter PRNG seed; 0: from the clock and pid */

@@ -25,6 +25,8 @@
 /* Inbound connections that have not completed a handshake yet: a bound on
  * what unauthenticated clients can hold. */
 #define PGQ_TRANSPORT_MAX_PENDING_INBOUND 64
+/* Idle time before TCP keepalive probes, so a silent dead peer is noticed. */
+#define PGQ_TRANSPORT_KEEPALIVE_S 5
 /* How long a REFUSE frame may take to leave before the connection is cut. */
 #define PGQ_TRANSPORT_REFUSE_LINGER_MS 1000
 
@@ -64,7 +66,7 @@ struct pgq_conn {
 	enum conn_dir dir;
 	enum conn_state state;
 	uv_tcp_t tcp;
-	uv_timer_t timer;          /* handshake deadline, refuse linger */
+	uv_timer_t timer;          /* handshake deadline, refuse linger, write stall */
 	uv_connect_t connect_req;
 	int open_handles;
 	bool write_busy;           /* a queue-pump batch is in flight */
@@ -113,12 +115,13 @@ struct pgq_transport {
 	uint64_t id;
 	bool has_state;
 	size_t max_message_bytes, chunk_bytes, send_queue_bytes;
-	uint32_t handshake_timeout_ms, backoff_min_ms, backoff_max_ms;
+	uint32_t handshake_timeout_ms, write_timeout_ms, backoff_min_ms, backoff_max_ms;
 	uint64_t rng;
 	struct pgq_transport_callbacks cb;
 	void *ctx;
 	uv_tcp_t listener;
-	bool listener_open;
+	bool listener_open;        /* listening */
+	bool listener_inited;      /* handle initialised and not yet closed */
 	uv_timer_t notify_timer;   /* runs deferred on_unreachable reports */
 	struct pgq_peer *peers;
 	struct pgq_conn *inbound;

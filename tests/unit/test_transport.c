@@ -145,12 +145,14 @@ static void on_deadline(uv_timer_t *timer)
 /* Runs the loop until cond(arg) holds or timeout_ms passes; returns cond. */
 static bool run_until(bool (*cond)(void *), void *arg, uint64_t timeout_ms)
 {
+	bool met = false;
 	fx->expired = false;
 	uv_timer_start(&fx->deadline, on_deadline, timeout_ms, 0);
-	while (!(cond && cond(arg)) && !fx->expired)
+	/* cond is evaluated once per loop turn (it may consume, e.g. accept). */
+	while (!(met = cond && cond(arg)) && !fx->expired)
 		uv_run(&fx->loop, UV_RUN_ONCE);
 	uv_timer_stop(&fx->deadline);
-	return cond && cond(arg);
+	return met;
 }
 
 static void run_for(uint64_t ms)
@@ -167,6 +169,7 @@ struct node_opts {
 	size_t max_message_bytes;
 	size_t send_queue_bytes;
 	uint32_t handshake_timeout_ms;
+	uint32_t write_timeout_ms;
 	uint32_t backoff_min_ms, backoff_max_ms;
 	int port; /* 0: any */
 };
@@ -189,6 +192,7 @@ static struct node *node_start(int idx, const char *name, uint64_t id, const str
 		.max_message_bytes = o->max_message_bytes,
 		.send_queue_bytes = o->send_queue_bytes,
 		.handshake_timeout_ms = o->handshake_timeout_ms,
+		.write_timeout_ms = o->write_timeout_ms,
 		.backoff_min_ms = o->backoff_min_ms,
 		.backoff_max_ms = o->backoff_max_ms,
 		.seed = 1000 + id,
@@ -875,6 +879,69 @@ static void send_queue_bound_drops_and_reports_unreachable(void **state)
 	uv_close((uv_handle_t *)mute, (uv_close_cb)free);
 }
 
+struct raw_listener {
+	int fd;
+	struct raw *conn;
+};
+
+static bool raw_accepted(void *arg)
+{
+	struct raw_listener *l = arg;
+	int fd = accept(l->fd, NULL, NULL);
+	if (fd < 0)
+		return false;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	l->conn = calloc(1, sizeof(*l->conn));
+	l->conn->fd = fd;
+	return true;
+}
+
+static void peer_that_stops_reading_is_cut_by_write_timeout(void **state)
+{
+	struct node_opts o = { .write_timeout_ms = 300, .send_queue_bytes = 64u << 20 };
+	struct node *a = node_start(0, "a", 1, &o);
+	/* "b" is a raw socket: it completes the handshake, then never reads. */
+	struct raw_listener l = { .fd = socket(AF_INET, SOCK_STREAM, 0) };
+	int small = 4096;
+	setsockopt(l.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(bind(l.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l.fd, 4), 0);
+	fcntl(l.fd, F_SETFL, fcntl(l.fd, F_GETFL) | O_NONBLOCK);
+	socklen_t sl = sizeof(sa);
+	getsockname(l.fd, (struct sockaddr *)&sa, &sl);
+	char err[256], addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", ntohs(sa.sin_port));
+	assert_int_equal(pgq_transport_add_peer(a->t, "b", 2, addr, err, sizeof(err)), 0);
+	assert_true(run_until(raw_accepted, &l, WAIT_MS));
+	struct pgq_frame f = raw_first_frame(l.conn);
+	assert_int_equal(f.type, PGQ_FRAME_HELLO);
+	struct pgq_frame_hello h = { .protocol_version = PGQ_TRANSPORT_PROTOCOL_VERSION,
+				     .raft_id = 2 };
+	strcpy(h.scope, SCOPE);
+	strcpy(h.cluster_id, "cluster-1");
+	strcpy(h.member_name, "b");
+	uint8_t buf[PGQ_FRAME_HANDSHAKE_MAX];
+	raw_send_frame(l.conn, PGQ_FRAME_HELLO_ACK, buf, pgq_frame_hello_encode(&h, buf, sizeof(buf)));
+	assert_true(run_until(connected_at_least_1, a, WAIT_MS));
+
+	/* 32 MiB cannot fit in the kernel buffers of a peer that never reads. */
+	struct node fake_b = { .id = 2 };
+	for (uint8_t i = 0; i < 4; i++)
+		send_tagged(a, &fake_b, i, 8u << 20);
+	uint64_t t0 = uv_hrtime();
+	for (int i = 0; i < 100 && pstats(a, 2).connected; i++)
+		run_for(50);
+	assert_false(pstats(a, 2).connected);
+	print_message("# stalled connection cut after %.0f ms\n", (double)(uv_hrtime() - t0) / 1e6);
+	assert_true(pstats(a, 2).messages_dropped >= 1);
+	run_for(20);
+	assert_true(a->unreachable >= 1);
+	raw_free(l.conn);
+	close(l.fd);
+}
+
 static void blocked_filter_drops_both_directions(void **state)
 {
 	struct pair p = start_pair();
@@ -1015,6 +1082,7 @@ int main(void)
 		T(dialled_address_answering_as_another_member_is_dropped),
 		T(readding_peer_with_new_address_redials),
 		T(send_queue_bound_drops_and_reports_unreachable),
+		T(peer_that_stops_reading_is_cut_by_write_timeout),
 		T(blocked_filter_drops_both_directions),
 		T(remove_peer_closes_and_refuses_it),
 		T(close_with_traffic_in_flight_is_clean),
