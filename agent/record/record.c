@@ -31,7 +31,7 @@ const char *pgq_primary_state_name(enum pgq_primary_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
-const char *pgq_sync_mode_name(enum pgq_sync_mode m)
+const char *pgq_record_sync_mode_name(enum pgq_record_sync_mode m)
 {
 	static const char *const names[] = { "off", "on", "quorum" };
 	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "?";

@@ -63,12 +63,12 @@ enum pgq_primary_state {
 };
 const char *pgq_primary_state_name(enum pgq_primary_state s);
 
-enum pgq_sync_mode {
-	PGQ_SYNC_OFF = 0,
-	PGQ_SYNC_ON,
-	PGQ_SYNC_QUORUM,
+enum pgq_record_sync_mode {
+	PGQ_RECORD_SYNC_OFF = 0,
+	PGQ_RECORD_SYNC_ON,
+	PGQ_RECORD_SYNC_QUORUM,
 };
-const char *pgq_sync_mode_name(enum pgq_sync_mode m);
+const char *pgq_record_sync_mode_name(enum pgq_record_sync_mode m);
 
 enum pgq_switchover_phase {
 	PGQ_SWITCHOVER_NONE = 0,
@@ -200,7 +200,7 @@ struct pgq_dyn_config {
 	uint32_t loop_wait_ms;
 	uint32_t retry_timeout_ms;
 	uint64_t maximum_lag_on_failover_bytes;
-	enum pgq_sync_mode synchronous_mode;
+	enum pgq_record_sync_mode synchronous_mode;
 	uint32_t synchronous_node_count;
 	bool synchronous_mode_strict;
 	uint32_t failover_backoff_ms;     /* L8 */

@@ -194,7 +194,7 @@ static int check_failover_naming(const struct pgq_record *r, const struct pgq_me
 		return rec_reject(why, wl, "failover backoff: %llu ms left (L8)",
 				  (unsigned long long)(p->named_at_ms + r->cfg.failover_backoff_ms -
 						       time_ms));
-	if (r->cfg.synchronous_mode != PGQ_SYNC_OFF && !allow_data_loss) {
+	if (r->cfg.synchronous_mode != PGQ_RECORD_SYNC_OFF && !allow_data_loss) {
 		/* S7: k_rec = 0 means no automatic failover; S8: only a member of S_rec. */
 		if (r->sync.k == 0)
 			return rec_reject(why, wl, "synchronous mode with k_rec = 0: failover needs "

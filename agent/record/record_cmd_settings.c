@@ -51,7 +51,7 @@ int cmd_sync_set_update(struct pgq_record *r, const json_t *c, uint64_t index, c
 	}
 	if (s.k > s.n)
 		return rec_reject(why, wl, "k = %u exceeds the %u members listed (S7)", s.k, s.n);
-	if (r->cfg.synchronous_mode == PGQ_SYNC_OFF && s.k > 0)
+	if (r->cfg.synchronous_mode == PGQ_RECORD_SYNC_OFF && s.k > 0)
 		return rec_reject(why, wl, "synchronous_mode is off: k must be 0 (S7)");
 	r->sync = s;
 	return PGQ_RECORD_APPLIED;

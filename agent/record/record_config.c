@@ -91,22 +91,22 @@ static bool bool_value(const json_t *o, const char *key, bool *out, char *why, s
 	return true;
 }
 
-static bool sync_mode_value(const json_t *o, enum pgq_sync_mode *out, char *why, size_t wl)
+static bool sync_mode_value(const json_t *o, enum pgq_record_sync_mode *out, char *why, size_t wl)
 {
 	const json_t *v = json_object_get(o, "synchronous_mode");
 	const char *s = json_string_value(v);
 
 	/* Patroni accepts true/false too. */
 	if (json_is_boolean(v)) {
-		*out = json_is_true(v) ? PGQ_SYNC_ON : PGQ_SYNC_OFF;
+		*out = json_is_true(v) ? PGQ_RECORD_SYNC_ON : PGQ_RECORD_SYNC_OFF;
 		return true;
 	}
 	if (s != NULL && strcmp(s, "off") == 0)
-		*out = PGQ_SYNC_OFF;
+		*out = PGQ_RECORD_SYNC_OFF;
 	else if (s != NULL && strcmp(s, "on") == 0)
-		*out = PGQ_SYNC_ON;
+		*out = PGQ_RECORD_SYNC_ON;
 	else if (s != NULL && strcmp(s, "quorum") == 0)
-		*out = PGQ_SYNC_QUORUM;
+		*out = PGQ_RECORD_SYNC_QUORUM;
 	else {
 		snprintf(why, wl, "config 'synchronous_mode' must be off, on or quorum");
 		return false;

@@ -335,28 +335,31 @@ static void test_round_trip_snapshot_empty_data_max_members(void **state)
 	round_trip(&m);
 }
 
+/* Terms and indexes are bounded by 2^63 - 1 (docs/codec.md); ids and ctx are opaque. */
+#define LOG_MAX ((uint64_t)INT64_MAX)
+
 static void test_round_trip_extreme_values(void **state)
 {
 	struct raft_msg m = sample_msg(RAFT_MSG_HEARTBEAT);
 	m.from = UINT64_MAX;
 	m.to = UINT64_MAX - 1;
-	m.term = UINT64_MAX;
-	m.log_term = UINT64_MAX;
-	m.index = UINT64_MAX;
-	m.commit = UINT64_MAX;
-	m.reject_hint = UINT64_MAX;
+	m.term = LOG_MAX;
+	m.log_term = LOG_MAX;
+	m.index = LOG_MAX;
+	m.commit = LOG_MAX;
+	m.reject_hint = LOG_MAX;
 	m.ctx = UINT64_MAX;
 	round_trip(&m);
 
 	/* An APPEND whose last entry sits at the largest index. */
 	static uint8_t one = 1;
 	struct raft_entry e[2] = {
-		{ .term = UINT64_MAX, .index = UINT64_MAX - 1, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one },
-		{ .term = UINT64_MAX, .index = UINT64_MAX, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one },
+		{ .term = LOG_MAX, .index = LOG_MAX - 1, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one },
+		{ .term = LOG_MAX, .index = LOG_MAX, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one },
 	};
 	struct raft_msg a = sample_msg(RAFT_MSG_APPEND);
-	a.term = UINT64_MAX;
-	a.index = UINT64_MAX - 2;
+	a.term = LOG_MAX;
+	a.index = LOG_MAX - 2;
 	a.n_entries = 2;
 	a.entries = e;
 	round_trip(&a);
@@ -662,27 +665,59 @@ static void test_entries_must_be_contiguous(void **state)
 	free(buf);
 }
 
-static void test_entry_index_overflow_rejected(void **state)
+/* A term or index past 2^63 - 1 is refused, so the core can always add 1
+ * without wrapping (a term that wraps to 0 was found by fuzz_step). */
+static void test_terms_and_indexes_bounded(void **state)
 {
-	static uint8_t one = 1;
-	struct raft_entry e = { .term = 1, .index = 0, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one };
-	struct raft_msg m = sample_msg(RAFT_MSG_APPEND);
-	m.index = UINT64_MAX; /* index + 1 wraps to 0 */
-	m.log_term = 1;
-	m.n_entries = 1;
-	m.entries = &e;
+	const size_t offsets[] = { OFF_TERM, OFF_LOG_TERM, OFF_INDEX, OFF_COMMIT, OFF_REJECT_HINT };
+	for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+		struct raft_msg m = sample_msg(RAFT_MSG_HEARTBEAT);
+		uint8_t *buf;
+		size_t len;
+		encode_ok(&m, &buf, &len);
+		poke_u64(buf + offsets[i], LOG_MAX + 1);
+		reseal(buf, len);
+		expect_reject(buf, len, RAFT_ERR_INVALID);
+		poke_u64(buf + offsets[i], UINT64_MAX);
+		reseal(buf, len);
+		expect_reject(buf, len, RAFT_ERR_INVALID);
+		free(buf);
+	}
+	struct raft_msg m = sample_msg(RAFT_MSG_VOTE);
 	uint8_t *buf;
 	size_t len;
+	m.term = UINT64_MAX;
 	assert_int_equal(raft_msg_encode(&m, &buf, &len), RAFT_ERR_INVALID);
 
-	struct raft_entry two[2] = {
-		{ .term = 1, .index = UINT64_MAX, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one },
-		{ .term = 1, .index = 0, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one },
+	/* Entries may not run past the bound either. */
+	static uint8_t one = 1;
+	struct raft_entry e[2] = {
+		{ .term = 1, .index = LOG_MAX, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one },
+		{ .term = 1, .index = LOG_MAX + 1, .type = RAFT_ENTRY_NORMAL, .len = 1, .data = &one },
 	};
-	m.index = UINT64_MAX - 1;
-	m.n_entries = 2;
-	m.entries = two;
-	assert_int_equal(raft_msg_encode(&m, &buf, &len), RAFT_ERR_INVALID);
+	struct raft_msg a = sample_msg(RAFT_MSG_APPEND);
+	a.index = LOG_MAX - 1;
+	a.log_term = 1;
+	a.n_entries = 2;
+	a.entries = e;
+	assert_int_equal(raft_msg_encode(&a, &buf, &len), RAFT_ERR_INVALID);
+	a.n_entries = 1;
+	encode_ok(&a, &buf, &len);
+	free(buf);
+	a.index = LOG_MAX;
+	e[0].index = LOG_MAX + 1;
+	assert_int_equal(raft_msg_encode(&a, &buf, &len), RAFT_ERR_INVALID);
+
+	/* And a snapshot beyond it. */
+	struct raft_msg snap = sample_msg(RAFT_MSG_SNAPSHOT);
+	snap.snapshot.meta.index = LOG_MAX + 1;
+	assert_int_equal(raft_msg_encode(&snap, &buf, &len), RAFT_ERR_INVALID);
+	snap = sample_msg(RAFT_MSG_SNAPSHOT);
+	encode_ok(&snap, &buf, &len);
+	poke_u64(buf + OFF_BODY, LOG_MAX + 1); /* snapshot meta.index */
+	reseal(buf, len);
+	expect_reject(buf, len, RAFT_ERR_INVALID);
+	free(buf);
 }
 
 static void set_entry0_type_9(uint8_t *buf, size_t len)
@@ -1003,7 +1038,7 @@ int main(void)
 		cmocka_unit_test(test_flags_validated),
 		cmocka_unit_test(test_ids_validated),
 		cmocka_unit_test(test_entries_must_be_contiguous),
-		cmocka_unit_test(test_entry_index_overflow_rejected),
+		cmocka_unit_test(test_terms_and_indexes_bounded),
 		cmocka_unit_test(test_entry_type_and_term_validated),
 		cmocka_unit_test(test_conf_entry_data_validated),
 		cmocka_unit_test(test_entries_only_on_append),

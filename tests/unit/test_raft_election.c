@@ -606,6 +606,22 @@ static void test_restart_keeps_term_and_vote(void **state)
 	tnet_free(net);
 }
 
+/* SAFETY.md L1: the shell makes a leader with a stuck disk step down. */
+static void test_step_down_on_request(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(3, 3, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	assert_int_equal(raft_step_down(tnet_node(net, 2)), RAFT_ERR_NOT_LEADER);
+	assert_int_equal(raft_step_down(tnet_node(net, 1)), RAFT_OK);
+	assert_int_equal(raft_role(tnet_node(net, 1)), RAFT_FOLLOWER);
+	assert_int_equal(raft_leader(tnet_node(net, 1)), RAFT_NONE);
+	assert_int_equal(raft_term(tnet_node(net, 1)), 1);
+	assert_int_equal(raft_propose(tnet_node(net, 1), (const uint8_t *)"x", 1),
+			 RAFT_ERR_NOT_LEADER);
+	tnet_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_leader_appends_noop_of_its_term),
 		cmocka_unit_test(test_follower_heartbeat_resets_election_timer),
 		cmocka_unit_test(test_restart_keeps_term_and_vote),
+		cmocka_unit_test(test_step_down_on_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

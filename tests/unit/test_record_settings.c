@@ -38,7 +38,7 @@ static void test_config_defaults(void **state)
 	assert_int_equal(c->loop_wait_ms, 10000);
 	assert_int_equal(c->retry_timeout_ms, 10000);
 	assert_int_equal(c->maximum_lag_on_failover_bytes, 1048576);
-	assert_int_equal(c->synchronous_mode, PGQ_SYNC_OFF);
+	assert_int_equal(c->synchronous_mode, PGQ_RECORD_SYNC_OFF);
 	assert_int_equal(c->synchronous_node_count, 1);
 	assert_false(c->synchronous_mode_strict);
 	assert_true(c->use_pg_rewind);
@@ -60,7 +60,7 @@ static void test_config_patch_merges_and_null_deletes(void **state)
 		    " \"postgresql\": {\"parameters\": {\"max_connections\": 200, \"wal_level\": \"replica\"}}}");
 	assert_int_equal(pgq_record_config(f->r)->ttl_ms, 2000);
 	assert_int_equal(pgq_record_config(f->r)->retry_timeout_ms, 500);
-	assert_int_equal(pgq_record_config(f->r)->synchronous_mode, PGQ_SYNC_QUORUM);
+	assert_int_equal(pgq_record_config(f->r)->synchronous_mode, PGQ_RECORD_SYNC_QUORUM);
 	assert_int_equal(pgq_record_config(f->r)->synchronous_node_count, 2);
 	patch_ok(f, "{\"postgresql\": {\"parameters\": {\"max_connections\": null, \"work_mem\": \"64MB\"}},"
 		    " \"synchronous_mode\": null}");
@@ -69,7 +69,7 @@ static void test_config_patch_merges_and_null_deletes(void **state)
 	assert_null(json_object_get(params, "max_connections"));
 	assert_string_equal(json_string_value(json_object_get(params, "work_mem")), "64MB");
 	assert_string_equal(json_string_value(json_object_get(params, "wal_level")), "replica");
-	assert_int_equal(pgq_record_config(f->r)->synchronous_mode, PGQ_SYNC_OFF);
+	assert_int_equal(pgq_record_config(f->r)->synchronous_mode, PGQ_RECORD_SYNC_OFF);
 	assert_int_equal(pgq_record_config(f->r)->ttl_ms, 2000);
 	json_decref(eff);
 }
