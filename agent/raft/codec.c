@@ -196,6 +196,22 @@ int raft_conf_change_decode(const uint8_t *buf, size_t len, struct raft_conf_cha
 
 /* ---- semantic validation (shared by encoder and decoder) ----------------- */
 
+/*
+ * Terms and indexes are at most 2^63 - 1. No real log gets near it, and the
+ * bound leaves the core room to compute term + 1 or index + 1 without ever
+ * wrapping: a peer that sent term 2^64 - 1 would otherwise make the next
+ * election wrap the term to 0 (found by tests/fuzz/fuzz_step.c).
+ */
+#define MAX_LOG_VALUE ((uint64_t)INT64_MAX)
+
+static int check_log_value(const char *what, uint64_t v, char *err, size_t errlen)
+{
+	if (v > MAX_LOG_VALUE)
+		return fail(RAFT_ERR_INVALID, err, errlen, "%s %llu above the limit 2^63-1", what,
+			    (unsigned long long)v);
+	return RAFT_OK;
+}
+
 static bool type_may_reject(uint8_t type)
 {
 	switch (type) {
@@ -225,16 +241,17 @@ static int validate_entries(const struct raft_msg *m, char *err, size_t errlen)
 			    m->n_entries, m->type);
 	if (m->entries == NULL)
 		return fail(RAFT_ERR_INVALID, err, errlen, "%u entries announced but no entry array", m->n_entries);
-	/* Log Matching: the entries follow the previous index without a gap. */
-	if (m->index == UINT64_MAX)
-		return fail(RAFT_ERR_INVALID, err, errlen, "previous index %llu leaves no room for entries",
-			    (unsigned long long)m->index);
+	/* Log Matching: the entries follow the previous index without a gap.
+	 * m->index <= MAX_LOG_VALUE (checked by the caller), so want_index never
+	 * wraps: it passes the bound only after an entry index failed the check. */
 	raft_index_t want_index = m->index + 1;
 	raft_term_t prev_term = m->log_term;
 	for (uint32_t i = 0; i < m->n_entries; i++) {
 		const struct raft_entry *e = &m->entries[i];
 		if (e->type < RAFT_ENTRY_NORMAL || e->type > RAFT_ENTRY_CONF)
 			return fail(RAFT_ERR_INVALID, err, errlen, "entry %u: unknown entry type %u", i, e->type);
+		if (check_log_value("entry index", e->index, err, errlen) != RAFT_OK)
+			return RAFT_ERR_INVALID;
 		if (e->index != want_index)
 			return fail(RAFT_ERR_INVALID, err, errlen, "entry %u: index %llu, expected %llu (entries must be contiguous)",
 				    i, (unsigned long long)e->index, (unsigned long long)want_index);
@@ -251,8 +268,6 @@ static int validate_entries(const struct raft_msg *m, char *err, size_t errlen)
 			if (raft_conf_change_decode(e->data, e->len, &cc) != RAFT_OK)
 				return fail(RAFT_ERR_INVALID, err, errlen, "entry %u: malformed conf change", i);
 		}
-		if (want_index == UINT64_MAX && i + 1 < m->n_entries)
-			return fail(RAFT_ERR_INVALID, err, errlen, "entry %u: index overflows", i + 1);
 		want_index++;
 		prev_term = e->term;
 	}
@@ -278,6 +293,9 @@ static int validate_config(const struct raft_config *c, char *err, size_t errlen
 static int validate_snapshot(const struct raft_msg *m, char *err, size_t errlen)
 {
 	const struct raft_snapshot *s = &m->snapshot;
+	if (check_log_value("snapshot index", s->meta.index, err, errlen) != RAFT_OK ||
+	    check_log_value("snapshot term", s->meta.term, err, errlen) != RAFT_OK)
+		return RAFT_ERR_INVALID;
 	if (s->meta.index == 0 || s->meta.term == 0)
 		return fail(RAFT_ERR_INVALID, err, errlen, "snapshot at index %llu term %llu (both must be nonzero)",
 			    (unsigned long long)s->meta.index, (unsigned long long)s->meta.term);
@@ -299,6 +317,16 @@ static int validate_msg(const struct raft_msg *m, char *err, size_t errlen)
 	if (m->from == m->to)
 		return fail(RAFT_ERR_INVALID, err, errlen, "message from member %llu to itself",
 			    (unsigned long long)m->from);
+	const struct {
+		const char *name;
+		uint64_t value;
+	} log_values[] = {
+		{ "term", m->term },     { "log term", m->log_term },       { "index", m->index },
+		{ "commit", m->commit }, { "reject hint", m->reject_hint },
+	};
+	for (size_t i = 0; i < sizeof(log_values) / sizeof(log_values[0]); i++)
+		if (check_log_value(log_values[i].name, log_values[i].value, err, errlen) != RAFT_OK)
+			return RAFT_ERR_INVALID;
 	if (m->reject && !type_may_reject(m->type))
 		return fail(RAFT_ERR_INVALID, err, errlen, "reject flag on a message of type %u", m->type);
 	if (type_has_log_position(m->type) && m->log_term > m->term)
