@@ -260,6 +260,15 @@ void election_tick(struct raft_node *n)
 	}
 }
 
+int raft_step_down(struct raft_node *n)
+{
+	assert(!n->in_ready);
+	if (n->role != RAFT_LEADER)
+		return RAFT_ERR_NOT_LEADER;
+	become_follower(n, n->term, RAFT_NONE);
+	return RAFT_OK;
+}
+
 void raft_tick(struct raft_node *n)
 {
 	assert(!n->in_ready && "input between raft_ready() and raft_advance()");

@@ -15,6 +15,7 @@
  * configurations in use at once then differ by one server, so their
  * majorities overlap. See docs/raft.md.
  */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "raft_internal.h"
@@ -65,6 +66,7 @@ static bool conf_apply(struct raft_config *c, const struct raft_conf_change *cc,
 
 int raft_propose_conf_change(struct raft_node *n, const struct raft_conf_change *cc)
 {
+	assert(!n->in_ready && "input between raft_ready() and raft_advance()");
 	if (!cc)
 		return RAFT_ERR_INVALID;
 	if (n->role != RAFT_LEADER)

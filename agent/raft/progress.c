@@ -12,6 +12,7 @@
  * In-flight APPENDs are a ring of their last indexes in a pool allocated once
  * at raft_new(), so replication never allocates.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "raft_internal.h"
@@ -161,6 +162,7 @@ bool progress_quorum_active(struct raft_node *n)
 
 void raft_report_unreachable(struct raft_node *n, raft_id_t peer)
 {
+	assert(!n->in_ready && "input between raft_ready() and raft_advance()");
 	if (n->role != RAFT_LEADER)
 		return;
 	struct progress *p = progress_get(n, peer);

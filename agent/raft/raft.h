@@ -254,7 +254,10 @@ int raft_new(const struct raft_options *opts, const struct raft_config *config,
 	     const struct raft_persisted *persisted, struct raft_node **out);
 void raft_free(struct raft_node *n);
 
-/* Inputs. */
+/*
+ * Inputs. None of them may be called between raft_ready() and raft_advance()
+ * (a programmer error, asserted): the ready points into the node's memory.
+ */
 void raft_tick(struct raft_node *n);
 int raft_step(struct raft_node *n, const struct raft_msg *m);
 int raft_propose(struct raft_node *n, const uint8_t *data, size_t len);
@@ -265,6 +268,12 @@ void raft_report_unreachable(struct raft_node *n, raft_id_t peer);
 void raft_report_snapshot(struct raft_node *n, raft_id_t peer, bool ok);
 /* Campaign now (used at bootstrap of a single-node group and in tests). */
 int raft_campaign(struct raft_node *n);
+/*
+ * A leader steps down to follower in its term (RAFT_ERR_NOT_LEADER otherwise).
+ * SAFETY.md L1: the shell calls it when an fsync took longer than the
+ * election timeout, so a leader with a stuck disk stops holding the cluster.
+ */
+int raft_step_down(struct raft_node *n);
 
 /* Outputs. */
 bool raft_has_ready(const struct raft_node *n);

@@ -10,6 +10,7 @@
  * committed an entry of its own term first, or its commit index may be
  * behind the cluster's. Followers forward the request to the leader.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,7 @@ static int register_read(struct raft_node *n, raft_id_t from, uint64_t ctx)
 
 int raft_read_index(struct raft_node *n, uint64_t ctx)
 {
+	assert(!n->in_ready && "input between raft_ready() and raft_advance()");
 	if (n->role == RAFT_LEADER) {
 		if (!leader_ready(n))
 			return RAFT_ERR_NOT_READY;

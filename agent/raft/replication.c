@@ -6,6 +6,7 @@
  * one message per peer (batching), cut at max_entries_per_msg and throttled
  * by max_inflight. Follower side: the AppendEntries receiver of Figure 2.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +137,7 @@ void leader_self_persisted(struct raft_node *n)
 
 int raft_propose(struct raft_node *n, const uint8_t *data, size_t len)
 {
+	assert(!n->in_ready && "input between raft_ready() and raft_advance()");
 	if (n->role != RAFT_LEADER)
 		return RAFT_ERR_NOT_LEADER;
 	if (n->transferee != RAFT_NONE)

@@ -7,6 +7,7 @@
  * that installs one reports it in ready.snapshot; the stored log is then
  * replaced (docs/raft.md).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,7 @@ void handle_snapshot(struct raft_node *n, const struct raft_msg *m)
 
 void raft_report_snapshot(struct raft_node *n, raft_id_t peer, bool ok)
 {
+	assert(!n->in_ready && "input between raft_ready() and raft_advance()");
 	if (n->role != RAFT_LEADER)
 		return;
 	struct progress *p = progress_get(n, peer);

@@ -7,6 +7,8 @@
  * target has not taken over within an election timeout, the transfer is
  * aborted and the leader accepts proposals again.
  */
+#include <assert.h>
+
 #include "raft_internal.h"
 
 static void send_timeout_now(struct raft_node *n, raft_id_t to)
@@ -16,6 +18,7 @@ static void send_timeout_now(struct raft_node *n, raft_id_t to)
 
 int raft_transfer_leadership(struct raft_node *n, raft_id_t to)
 {
+	assert(!n->in_ready && "input between raft_ready() and raft_advance()");
 	if (n->role != RAFT_LEADER)
 		return RAFT_ERR_NOT_LEADER;
 	if (to == n->id)
