@@ -131,9 +131,14 @@ static int check_persisted(const struct raft_persisted *p)
 	raft_index_t idx = 0;
 	raft_term_t term = 0;
 
+	if (hs->term > RAFT_VALUE_MAX || hs->commit > RAFT_VALUE_MAX ||
+	    p->n_entries > RAFT_VALUE_MAX)
+		return RAFT_ERR_INVALID;
+
 	if (p->snapshot) {
 		const struct raft_snapshot *s = p->snapshot;
-		if (s->meta.index == 0 || s->meta.term == 0 || s->meta.term > hs->term ||
+		if (s->meta.index == 0 || s->meta.index > RAFT_VALUE_MAX - p->n_entries ||
+		    s->meta.term == 0 || s->meta.term > hs->term ||
 		    !config_valid(&s->meta.config) || (s->len > 0 && !s->data))
 			return RAFT_ERR_INVALID;
 		idx = s->meta.index;

@@ -26,6 +26,12 @@
 #define RAFT_INJECT_BUG 0
 #endif
 
+/*
+ * Terms and indexes never exceed 2^63 - 1 (as in the codec): no real log gets
+ * near it, and the bound keeps every `+ 1` in the core from wrapping.
+ */
+#define RAFT_VALUE_MAX ((uint64_t)INT64_MAX)
+
 /* ---- log.c ------------------------------------------------------------- */
 
 /*

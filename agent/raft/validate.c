@@ -26,7 +26,7 @@ static int validate_entries(const struct raft_node *n, const struct raft_msg *m)
 {
 	if (m->n_entries == 0)
 		return RAFT_OK;
-	if (!m->entries || m->n_entries > UINT64_MAX - m->index)
+	if (!m->entries || m->n_entries > RAFT_VALUE_MAX - m->index)
 		return RAFT_ERR_INVALID;
 	raft_term_t prev_term = m->log_term;
 	for (uint32_t i = 0; i < m->n_entries; i++) {
@@ -56,6 +56,11 @@ int validate_msg(const struct raft_node *n, const struct raft_msg *m)
 		return RAFT_ERR_INVALID;
 	if (m->from == RAFT_NONE || m->from == n->id || m->to != n->id || m->term == 0)
 		return RAFT_ERR_INVALID;
+	if (m->term > RAFT_VALUE_MAX || m->log_term > RAFT_VALUE_MAX ||
+	    m->index > RAFT_VALUE_MAX || m->commit > RAFT_VALUE_MAX ||
+	    m->reject_hint > RAFT_VALUE_MAX || m->snapshot.meta.index > RAFT_VALUE_MAX ||
+	    m->snapshot.meta.term > RAFT_VALUE_MAX)
+		return RAFT_ERR_INVALID; /* would wrap somewhere downstream */
 	/* Unknown senders are refused, except a leader's traffic: our own
 	 * configuration may lag behind the leader's (a new member learns the
 	 * configuration from the leader's log or snapshot). */
