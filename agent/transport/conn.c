@@ -683,8 +683,17 @@ void pgq_conn_accepted(struct pgq_conn *c)
 	t->inbound = c;
 	t->pending_inbound++;
 	if (t->pending_inbound > PGQ_TRANSPORT_MAX_PENDING_INBOUND) {
-		pgq_conn_close(c, PGQ_LOG_WARNING, "too many connections awaiting a handshake");
-		return;
+		/* Evict the oldest unauthenticated connection rather than refuse the
+		 * new one: a real peer completes its handshake within one round
+		 * trip, so a flood of silent clients cannot lock it out. The list
+		 * is newest first. */
+		struct pgq_conn *oldest = NULL;
+		for (struct pgq_conn *o = t->inbound; o; o = o->next)
+			if (o->state == CONN_AWAIT_HELLO)
+				oldest = o;
+		if (oldest)
+			pgq_conn_close(oldest, PGQ_LOG_WARNING,
+				       "too many connections awaiting a handshake (oldest evicted)");
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
 	uv_tcp_keepalive(&c->tcp, 1, PGQ_TRANSPORT_KEEPALIVE_S);

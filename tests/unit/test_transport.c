@@ -717,6 +717,51 @@ static void first_frame_not_hello_refused(void **state)
 	raw_free(r);
 }
 
+static void newer_inbound_connection_replaces_older(void **state)
+{
+	/* A peer that restarted reconnects while its old connection may still
+	 * look alive; the new one wins. */
+	struct node *a = node_start(0, "a", 1, NULL);
+	struct node *b = node_start(1, "b", 2, NULL);
+	node_add_peer(a, b);
+	struct raw *old = raw_handshaken_as_b(a);
+	struct raw *young = raw_handshaken_as_b(a);
+	assert_true(run_until(raw_poll_eof, old, WAIT_MS));
+	uint8_t msg[8];
+	fill_pattern(msg, sizeof(msg), 0x55);
+	raw_send_frame(young, PGQ_FRAME_RAFT, msg, sizeof(msg));
+	assert_true(wait_rx(a, 1));
+	assert_int_equal(a->rx[0].tag, 0x55);
+	assert_false(raw_poll_eof(young));
+	raw_free(old);
+	raw_free(young);
+}
+
+static void flood_of_silent_clients_cannot_lock_out_a_peer(void **state)
+{
+	struct pair p = start_pair();
+	enum { N = 70 };
+	struct raw *silent[N];
+	for (int i = 0; i < N; i++) {
+		silent[i] = raw_connect(p.a->port);
+		run_for(2);
+	}
+	run_for(50);
+	/* The oldest unauthenticated ones were evicted, the newest remain... */
+	assert_true(raw_poll_eof(silent[0]));
+	assert_false(raw_poll_eof(silent[N - 1]));
+	/* ...and a real peer still connects and talks. */
+	struct raw *r = raw_handshaken_as_b(p.a);
+	raw_free(r);
+	for (int i = 0; i < N; i++)
+		raw_free(silent[i]);
+	/* b's own connection was replaced by the raw "b"; b reconnects. */
+	for (int i = 0; i < 100 && p.b->connected < 2; i++)
+		run_for(50);
+	assert_int_equal(p.b->connected, 2);
+	assert_pair_still_works(p.a, p.b);
+}
+
 /* ---- tests: cluster identity ------------------------------------------ */
 
 static void wrong_scope_refused(void **state)
@@ -1075,6 +1120,8 @@ int main(void)
 		T(chunk_violations_close_connection),
 		T(handshake_timeout_closes_silent_connection),
 		T(first_frame_not_hello_refused),
+		T(newer_inbound_connection_replaces_older),
+		T(flood_of_silent_clients_cannot_lock_out_a_peer),
 		T(wrong_scope_refused),
 		T(wrong_cluster_id_refused),
 		T(empty_cluster_id_accepted_before_bootstrap),
