@@ -1648,11 +1648,11 @@ int pgq_config_load_buffer(const char *name, const char *text, size_t len, struc
 	*out = NULL;
 	if (diags == NULL)
 		pgq_diag_list_init(&local);
-	if (d->file == NULL)
-		pgq_diag_list_set_file(d, name);
+	size_t before = d->count;
+
+	pgq_diag_list_set_file(d, name);
 	memset(&c, 0, sizeof(c));
 	c.diags = d;
-	size_t before = d->count;
 
 	if (pgq_yaml_parse(text, len, &root, d) != 0)
 		goto done;
@@ -1706,10 +1706,12 @@ int pgq_config_load(const char *path, struct pgq_config **out, struct pgq_diag_l
 	size_t len = 0;
 	struct stat st;
 	int problems;
+	size_t before;
 
 	*out = NULL;
 	if (diags == NULL)
 		pgq_diag_list_init(&local);
+	before = d->count;
 	pgq_diag_list_set_file(d, path);
 	f = fopen(path, "rb");
 	if (f == NULL) {
@@ -1747,7 +1749,7 @@ int pgq_config_load(const char *path, struct pgq_config **out, struct pgq_diag_l
 	return problems;
 fail:
 	free(text);
-	problems = (int)d->count + (d->oom ? 1 : 0);
+	problems = (int)(d->count - before) + (d->oom ? 1 : 0);
 	if (diags == NULL)
 		pgq_diag_list_free(&local);
 	return problems > 0 ? problems : 1;
