@@ -191,9 +191,16 @@ void handle_vote_request(struct raft_node *n, const struct raft_msg *m)
 	bool can_vote = n->vote == m->from ||
 			(n->vote == RAFT_NONE && n->leader == RAFT_NONE) ||
 			(pre && m->term > n->term);
-	/* Learners never vote: a vote is a promise only a voter may make. */
-	bool grant = can_vote && node_promotable(n) &&
-		     log_is_up_to_date(&n->log, m->log_term, m->index);
+	/*
+	 * We answer even if our own configuration says we are a learner: the
+	 * candidate only asks voters of its configuration, which is committed
+	 * (configurations take effect on apply), so we were promoted and simply
+	 * have not applied it yet. Refusing deadlocks the cluster when our vote
+	 * is needed to elect the leader that would tell us about the promotion
+	 * (found by the simulator, seed 420). Learners still never count: the
+	 * candidate tallies only voters of its configuration (poll()).
+	 */
+	bool grant = can_vote && log_is_up_to_date(&n->log, m->log_term, m->index);
 	uint8_t type = pre ? RAFT_MSG_PREVOTE_RESP : RAFT_MSG_VOTE_RESP;
 
 	if (grant && !pre) {
