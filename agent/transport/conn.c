@@ -519,7 +519,10 @@ static void handle_frame(struct pgq_conn *c, const struct pgq_frame *f)
 	case PGQ_FRAME_RAFT:
 		/* Allowed while a chunked message is half received: small
 		 * messages interleave with it by design. */
-		deliver(c, f->payload, f->payload_len);
+		if (f->payload_len == 0)
+			protocol_error(c, "empty RAFT frame"); /* send() never makes one */
+		else
+			deliver(c, f->payload, f->payload_len);
 		break;
 	case PGQ_FRAME_RAFT_CHUNK:
 		inbound_chunk(c, f);
