@@ -231,6 +231,7 @@ void rt_restore(void *ctx, const struct raft_snapshot *s)
 	free(rt->test_seqs);
 	rt->test_seqs = seqs;
 	rt->n_test_seqs = rt->cap_test_seqs = (size_t)n;
+	rt->last_compact = s->meta.index;
 	pgq_info("agent", "restored the cluster record from a snapshot at index %llu",
 		 (unsigned long long)s->meta.index);
 	if (pgq_record_bootstrapped(rt->record))
@@ -250,7 +251,7 @@ void rt_maybe_compact(struct pgq_runtime *rt)
 	size_t len = 0;
 	char err[256];
 
-	if (applied == 0 || applied <= rt->last_compact)
+	if (applied == 0 || applied <= rt->last_compact || applied < raft_first_index(n))
 		return;
 	if (!(rt->compact_wanted != 0 && applied >= rt->compact_wanted) &&
 	    applied - rt->last_compact < threshold)
@@ -261,7 +262,10 @@ void rt_maybe_compact(struct pgq_runtime *rt)
 	}
 	if (pgq_node_compact(rt->node, applied, data, len, err, sizeof err) != 0) {
 		free(data);
-		pgq_runtime_fatal(rt, err);
+		/* A storage failure surfaces (fatally) at the next write; try later. */
+		pgq_warning("agent", "log compaction at %llu failed: %s",
+			    (unsigned long long)applied, err);
+		rt->last_compact = applied;
 		return;
 	}
 	free(data);

@@ -105,10 +105,18 @@ static int start_node(struct pgq_runtime *rt, bool founding, char *err, size_t e
 	o.has_initial = founding;
 	if (founding)
 		o.initial = rt_founding_config(rt);
-	if (pgq_node_new(&rt->loop, rt->storage, &o, &node_callbacks, rt, &rt->node, err, errlen) != 0)
-		return -1;
-	rt->storage = NULL; /* the node owns it now */
+	/* Running before the node starts: its first batch may apply entries. */
 	rt->phase = PHASE_RUNNING;
+	if (pgq_node_new(&rt->loop, rt->storage, &o, &node_callbacks, rt, &rt->node, err, errlen) != 0) {
+		rt->phase = PHASE_PROBING;
+		return -1;
+	}
+	rt->storage = NULL; /* the node owns it now */
+	if (rt->phase != PHASE_RUNNING) {
+		/* A fatal error while replaying stopped the agent already. */
+		snprintf(err, errlen, "%s", rt->fatal);
+		return -1;
+	}
 	pgq_transport_set_has_state(rt->transport, true);
 	/* A single founding member has nobody to vote: campaign at once. */
 	if (founding && rt->cfg->raft.n_peers == 1 && raft_term(pgq_node_raft(rt->node)) == 0)

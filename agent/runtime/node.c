@@ -47,6 +47,7 @@ struct pgq_node {
 	bool writing;                 /* a uv_work_t is in flight */
 	bool stopping;
 	bool in_process;              /* re-entrancy guard for process() */
+	unsigned depth;               /* calls into the node in progress (callbacks may stop it) */
 	uint64_t generation;          /* bumped at stop: a late completion is stale */
 	struct raft_ready rd;
 	uv_work_t work;
@@ -235,16 +236,32 @@ static void node_free(struct pgq_node *node)
 	free(node);
 }
 
+/*
+ * Every entry point brackets its work with enter/leave: a callback (fatal
+ * error, shutdown) may call pgq_node_stop() from inside, and the node must
+ * outlive the frames still using it. The last leave frees a stopped node.
+ */
+static void enter(struct pgq_node *node)
+{
+	node->depth++;
+}
+
+static void leave(struct pgq_node *node)
+{
+	if (--node->depth == 0 && node->stopping && !node->writing)
+		node_free(node);
+}
+
 static void work_done(uv_work_t *req, int status)
 {
 	struct pgq_node *node = req->data;
 	uint64_t took;
 
 	node->writing = false;
+	enter(node);
 	if (node->stopping || node->work_generation != node->generation) {
 		/* Stale: the agent is stopping; nothing may leave or be applied now. */
-		if (node->stopping)
-			node_free(node);
+		leave(node);
 		return;
 	}
 	if (status != 0 || node->work_rc != 0) {
@@ -253,6 +270,7 @@ static void work_done(uv_work_t *req, int status)
 			 status != 0 ? uv_strerror(status) : node->work_err);
 		node->stopping = true;
 		node->cb.fatal(node->ctx, msg);
+		leave(node);
 		return;
 	}
 	took = now_us() - node->work_started_us;
@@ -262,12 +280,17 @@ static void work_done(uv_work_t *req, int status)
 		node->stats.persist_us_max = took;
 	finish_ready(node);
 	process(node);
+	leave(node);
 }
+
+static void enter(struct pgq_node *node);
+static void leave(struct pgq_node *node);
 
 static void process(struct pgq_node *node)
 {
 	if (node->in_process)
 		return;
+	enter(node);
 	node->in_process = true;
 	while (!node->stopping && !node->busy && raft_has_ready(node->raft)) {
 		raft_ready(node->raft, &node->rd);
@@ -295,6 +318,7 @@ static void process(struct pgq_node *node)
 		finish_ready(node);
 	}
 	node->in_process = false;
+	leave(node); /* may free a node stopped by a callback: touch nothing after */
 }
 
 /* ---- public API ---------------------------------------------------------- */
@@ -325,7 +349,12 @@ int pgq_node_new(uv_loop_t *loop, struct pgq_storage *st, const struct pgq_node_
 	node->cb = *cb;
 	node->ctx = ctx;
 	*out = node;
+	enter(node);
+	/* The core starts applied at the snapshot: the application state must too. */
+	if (persisted.snapshot != NULL)
+		node->cb.restore(node->ctx, persisted.snapshot);
 	process(node);
+	leave(node); /* a fatal callback may have stopped (and now freed) it */
 	return 0;
 }
 
@@ -340,6 +369,8 @@ void pgq_node_stop(struct pgq_node *node)
 		uv_cancel((uv_req_t *)&node->work);
 		return;
 	}
+	if (node->depth > 0)
+		return; /* a caller up the stack still uses it: freed by its leave() */
 	node_free(node);
 }
 

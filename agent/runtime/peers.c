@@ -84,10 +84,12 @@ static void on_peer_hello(void *ctx, const struct pgq_transport_peer_hello *h)
 
 const char *rt_peer_name(const struct pgq_runtime *rt, raft_id_t id)
 {
-	const struct pgq_member *m = pgq_record_member_by_id(rt->record, id);
-
-	if (m != NULL)
-		return m->name;
+	/* The record numbers members its own way; ours come from names (ids.h). */
+	for (size_t i = 0; i < pgq_record_member_count(rt->record); i++) {
+		const struct pgq_member *m = pgq_record_member_at(rt->record, i);
+		if (pgq_member_id(m->name) == id)
+			return m->name;
+	}
 	for (size_t i = 0; i < rt->cfg->raft.n_peers; i++)
 		if (pgq_member_id(rt->cfg->raft.peers[i].name) == id)
 			return rt->cfg->raft.peers[i].name;

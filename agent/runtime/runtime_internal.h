@@ -13,7 +13,7 @@
 
 #include "pgq_config.h"
 #include "raft/raft.h"
-#include "runtime/record_compat.h"
+#include "record/record.h"
 #include "rest/rest.h"
 #include "runtime/node.h"
 #include "storage/storage.h"
