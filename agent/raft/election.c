@@ -26,6 +26,7 @@ static void reset_role_state(struct raft_node *n)
 {
 	n->n_votes = 0;
 	n->bcast_pending = false;
+	n->read_bcast_pending = false;
 	n->transferee = RAFT_NONE;
 	n->transfer_elapsed = 0;
 	reads_drop_all(n);

@@ -157,6 +157,7 @@ struct raft_node {
 	struct pending_read *reads;
 	size_t n_reads, cap_reads;
 	uint64_t read_seq;
+	bool read_bcast_pending;     /* a heartbeat round for reads at the next ready */
 	struct raft_read_state *read_states;
 	size_t n_read_states, cap_read_states;
 

@@ -52,7 +52,8 @@ static int register_read(struct raft_node *n, raft_id_t from, uint64_t ctx)
 	}
 	uint64_t seq = ++n->read_seq;
 	n->reads[n->n_reads++] = (struct pending_read){ ctx, n->commit, from, seq };
-	bcast_heartbeat(n, seq);
+	/* One heartbeat round at the next ready confirms every read queued by then. */
+	n->read_bcast_pending = true;
 	return RAFT_OK;
 }
 

@@ -89,7 +89,7 @@ bool raft_has_ready(const struct raft_node *n)
 	if (n->in_ready)
 		return false;
 	struct raft_hard_state hs = current_hs(n);
-	return n->bcast_pending || n->n_out > 0 || !hs_equal(&hs, &n->hs_persisted) ||
+	return n->bcast_pending || n->read_bcast_pending || n->n_out > 0 || !hs_equal(&hs, &n->hs_persisted) ||
 	       n->snap_unpersisted || n->log.truncate_from != 0 ||
 	       log_last_index(&n->log) > n->log.stable ||
 	       n->commit >= first_to_apply(n) || n->n_read_states > 0 ||
@@ -137,6 +137,11 @@ void raft_ready(struct raft_node *n, struct raft_ready *rd)
 		n->bcast_pending = false;
 		if (n->role == RAFT_LEADER)
 			bcast_append(n);
+	}
+	if (n->read_bcast_pending) {
+		n->read_bcast_pending = false;
+		if (n->role == RAFT_LEADER)
+			bcast_heartbeat(n, n->read_seq);
 	}
 	memset(rd, 0, sizeof(*rd));
 

@@ -143,6 +143,23 @@ static void test_read_index_confirmed_by_heartbeat_quorum(void **state)
 	tnet_free(net);
 }
 
+/* Reads queued before the next ready share one heartbeat round. */
+static void test_reads_share_one_heartbeat_round(void **state)
+{
+	(void)state;
+	struct tnet *net = cluster(false, false);
+	struct raft_node *l = tnet_node(net, 1);
+	for (uint64_t ctx = 1; ctx <= 3; ctx++)
+		assert_int_equal(raft_read_index(l, ctx), RAFT_OK);
+	tnet_flush(net, 1);
+	assert_int_equal(tnet_count(net, RAFT_MSG_HEARTBEAT, 0), 2);
+	tnet_stabilize(net);
+	assert_int_equal(net->app[1].n_reads, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(net->app[1].reads[i].ctx, i + 1); /* in request order */
+	tnet_free(net);
+}
+
 /* A leader must have committed an entry of its term before serving reads. */
 static void test_read_index_refused_before_leader_commits_own_term(void **state)
 {
@@ -515,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_transfer_aborts_after_election_timeout),
 		cmocka_unit_test(test_transfer_argument_checks),
 		cmocka_unit_test(test_read_index_confirmed_by_heartbeat_quorum),
+		cmocka_unit_test(test_reads_share_one_heartbeat_round),
 		cmocka_unit_test(test_read_index_refused_before_leader_commits_own_term),
 		cmocka_unit_test(test_read_index_not_confirmed_without_quorum),
 		cmocka_unit_test(test_follower_read_index_forwarded_to_leader),
