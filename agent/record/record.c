@@ -153,6 +153,14 @@ bool rec_sync_set_contains(const struct pgq_sync_set *s, const char *name)
 	return false;
 }
 
+bool rec_fence_contains(const struct pgq_record *r, const char *name)
+{
+	for (uint32_t i = 0; i < r->n_fence; i++)
+		if (strcmp(r->fence[i], name) == 0)
+			return true;
+	return false;
+}
+
 void rec_install_config(struct pgq_record *r, json_t *config, const struct pgq_dyn_config *cfg)
 {
 	json_decref(r->config);
@@ -270,6 +278,20 @@ bool pgq_record_change_in_progress(const struct pgq_record *r, const char **why)
 	if (why)
 		*why = w;
 	return w != NULL;
+}
+
+uint64_t pgq_member_report_lsn(const struct pgq_member *m)
+{
+	return m->status.receive_lsn > m->status.replay_lsn ? m->status.receive_lsn
+							    : m->status.replay_lsn;
+}
+
+size_t pgq_record_fence_pending(const struct pgq_record *r,
+				const char (**names)[PGQ_RECORD_NAME_MAX])
+{
+	if (names)
+		*names = (const char (*)[PGQ_RECORD_NAME_MAX])r->fence;
+	return r->n_fence;
 }
 
 bool pgq_record_report_valid_for_loss(const struct pgq_record *r, const struct pgq_member *m)

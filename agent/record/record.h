@@ -142,7 +142,12 @@ struct pgq_primary {
 	enum pgq_change_reason named_reason; /* why it was named (L8 backoff after failovers) */
 	uint64_t named_at_ms;
 	bool promoted;             /* promoted{} committed for this epoch (S12) */
-	uint64_t lost_index;       /* index of primary_lost (S9 reports name it), 0: none */
+	/*
+	 * Index of the entry that ended this primary's lease (primary_lost,
+	 * lease_release, demoted or vetoed), 0 while it may hold it. Valid
+	 * reports name it (S9).
+	 */
+	uint64_t lost_index;
 	uint64_t lost_at_ms;
 	uint64_t final_lsn;        /* demoted{}: end of the shutdown checkpoint (S13) */
 	char end_reason[PGQ_RECORD_TEXT_MAX]; /* why it released / was vetoed */
@@ -280,5 +285,14 @@ bool pgq_record_change_in_progress(const struct pgq_record *r, const char **why)
  * primary_lost entry and on the current timeline.
  */
 bool pgq_record_report_valid_for_loss(const struct pgq_record *r, const struct pgq_member *m);
+/* S9: the LSN a report stands for: max(receive, replay). */
+uint64_t pgq_member_report_lsn(const struct pgq_member *m);
+/*
+ * S19: former primaries that may have been writable and ended without a
+ * clean demotion; the fence hook runs for each before the next promotion.
+ * Returns how many; *names (may be NULL) points into the record.
+ */
+size_t pgq_record_fence_pending(const struct pgq_record *r,
+				const char (**names)[PGQ_RECORD_NAME_MAX]);
 
 #endif /* PGQ_RECORD_H */

@@ -361,6 +361,15 @@ int pgq_cmd_config_replace(const json_t *config, uint64_t time_ms, uint8_t **out
 	return with_object("config_replace", "config", config, time_ms, out, out_len);
 }
 
+int pgq_cmd_fence_confirm(const char *member, uint64_t time_ms, uint8_t **out, size_t *out_len)
+{
+	if (!member || !fits(time_ms) || !out || !out_len)
+		return PGQ_RECORD_ERR_INVALID;
+	return finish(json_pack("{s:i, s:s, s:s, s:I}", "v", V, "cmd", "fence_confirm",
+				"member", member, "time_ms", I(time_ms)),
+		      out, out_len);
+}
+
 static int simple(const char *cmd, uint64_t time_ms, uint8_t **out, size_t *out_len)
 {
 	if (!fits(time_ms) || !out || !out_len)

@@ -106,6 +106,8 @@ int cmd_lease_release(struct pgq_record *r, const json_t *c, uint64_t index, cha
 	/* S5: the agent fenced and verified before sending this. */
 	p->state = PGQ_PRIMARY_RELEASED;
 	memcpy(p->end_reason, reason, sizeof(reason));
+	p->lost_index = index; /* S9: reports for the next primary name this entry */
+	p->lost_at_ms = time_ms;
 	return PGQ_RECORD_APPLIED;
 }
 
@@ -166,7 +168,44 @@ static int check_switchover_naming(const struct pgq_record *r, const struct pgq_
 	return 0;
 }
 
-/* Automatic and manual failover: S13, S18, L8, S7, S8. */
+/*
+ * S7, S8: in synchronous mode only a member of S_rec, never with k_rec = 0,
+ * once valid reports from |S_rec| - k_rec + 1 members of S_rec are in and
+ * the candidate is at least as far as every one of them.
+ */
+static int check_sync_candidate(const struct pgq_record *r, const struct pgq_member *m,
+				char *why, size_t wl)
+{
+	uint64_t best = 0;
+	uint32_t valid = 0, needed;
+
+	if (r->sync.k == 0)
+		return rec_reject(why, wl, "synchronous mode with k_rec = 0: failover needs "
+				  "allow_data_loss (S7)");
+	if (!rec_sync_set_contains(&r->sync, m->name))
+		return rec_reject(why, wl, "member '%s' is not in the recorded synchronous set (S8)",
+				  m->name);
+	for (uint32_t i = 0; i < r->sync.n; i++) {
+		const struct pgq_member *s = pgq_record_member_by_name(r, r->sync.members[i]);
+
+		if (s != NULL && pgq_record_report_valid_for_loss(r, s)) {
+			valid++;
+			if (pgq_member_report_lsn(s) > best)
+				best = pgq_member_report_lsn(s);
+		}
+	}
+	needed = r->sync.n - r->sync.k + 1;
+	if (valid < needed)
+		return rec_reject(why, wl, "%u valid reports from the synchronous set, %u needed (S8)",
+				  valid, needed);
+	if (pgq_member_report_lsn(m) < best)
+		return rec_reject(why, wl, "'%s' is at %llu, behind %llu reported in the synchronous "
+				  "set (S8)", m->name, (unsigned long long)pgq_member_report_lsn(m),
+				  (unsigned long long)best);
+	return 0;
+}
+
+/* Automatic and manual failover: S13, S18, L8, S7, S8, S9. */
 static int check_failover_naming(const struct pgq_record *r, const struct pgq_member *m,
 				 enum pgq_change_reason reason, bool allow_data_loss,
 				 uint64_t time_ms, char *why, size_t wl)
@@ -194,15 +233,15 @@ static int check_failover_naming(const struct pgq_record *r, const struct pgq_me
 		return rec_reject(why, wl, "failover backoff: %llu ms left (L8)",
 				  (unsigned long long)(p->named_at_ms + r->cfg.failover_backoff_ms -
 						       time_ms));
-	if (r->cfg.synchronous_mode != PGQ_RECORD_SYNC_OFF && !allow_data_loss) {
-		/* S7: k_rec = 0 means no automatic failover; S8: only a member of S_rec. */
-		if (r->sync.k == 0)
-			return rec_reject(why, wl, "synchronous mode with k_rec = 0: failover needs "
-					  "allow_data_loss (S7)");
-		if (!rec_sync_set_contains(&r->sync, m->name))
-			return rec_reject(why, wl, "member '%s' is not in the recorded synchronous "
-					  "set (S8)", m->name);
-	}
+	if (allow_data_loss)
+		return 0; /* S18: relaxes R2 and R4 only; the lease rules above still hold */
+	/* S9: a candidate reported after the loss, on the record's timeline. */
+	if (!pgq_record_report_valid_for_loss(r, m))
+		return rec_reject(why, wl, "'%s' has no report measured after entry %llu on "
+				  "timeline %u (S9)", m->name, (unsigned long long)p->lost_index,
+				  r->timeline);
+	if (r->cfg.synchronous_mode != PGQ_RECORD_SYNC_OFF)
+		return check_sync_candidate(r, m, why, wl);
 	return 0;
 }
 
@@ -244,6 +283,16 @@ int cmd_set_primary(struct pgq_record *r, const json_t *c, uint64_t index, char 
 	rc = rec_reserve_history(r);
 	if (rc != 0)
 		return rc;
+	/*
+	 * S19: a primary that may have been writable (it held a lease) and
+	 * ended without a clean demotion is fenced before the next promotion.
+	 */
+	if ((p->state == PGQ_PRIMARY_LOST || p->state == PGQ_PRIMARY_RELEASED) &&
+	    p->lease_seq > 0 && !rec_fence_contains(r, p->name)) {
+		if (r->n_fence >= PGQ_RECORD_MAX_MEMBERS)
+			return rec_reject(why, wl, "too many former primaries await fencing (S19)");
+		memcpy(r->fence[r->n_fence++], p->name, PGQ_RECORD_NAME_MAX);
+	}
 
 	/* S1: naming grants no lease; the leader times the new one from here. */
 	memset(p, 0, sizeof(*p));
@@ -322,6 +371,9 @@ int cmd_promoted(struct pgq_record *r, const json_t *c, uint64_t index, char *wh
 			r->history[r->n_history - 1].lsn = switch_lsn;
 	}
 	p->promoted = true;
+	/* S19: the fence hook ran for every pending former primary before pg_promote(). */
+	r->n_fence = 0;
+	memset(r->fence, 0, sizeof(r->fence));
 	return PGQ_RECORD_APPLIED;
 }
 
@@ -345,7 +397,30 @@ int cmd_vetoed(struct pgq_record *r, const json_t *c, uint64_t index, char *why,
 		return rec_reject(why, wl, "only an active, not yet promoted primary can be vetoed (S19)");
 	p->state = PGQ_PRIMARY_VETOED;
 	memcpy(p->end_reason, reason, sizeof(reason));
+	p->lost_index = index;
+	p->lost_at_ms = time_ms;
 	rec_member_by_name(r, name)->vetoed_epoch = epoch;
+	return PGQ_RECORD_APPLIED;
+}
+
+/* L8: an operator confirms a former primary is down when its required fence keeps failing. */
+int cmd_fence_confirm(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl)
+{
+	char name[PGQ_RECORD_NAME_MAX];
+	uint64_t time_ms = 0;
+	uint32_t i;
+
+	if (!fld_name(c, "member", true, name, why, wl) ||
+	    !fld_u64(c, "time_ms", true, &time_ms, why, wl))
+		return PGQ_RECORD_REJECTED;
+	for (i = 0; i < r->n_fence; i++)
+		if (strcmp(r->fence[i], name) == 0)
+			break;
+	if (i == r->n_fence)
+		return rec_reject(why, wl, "'%s' does not await fencing (S19)", name);
+	memmove(r->fence[i], r->fence[i + 1], (r->n_fence - i - 1) * sizeof(r->fence[0]));
+	r->n_fence--;
+	memset(r->fence[r->n_fence], 0, sizeof(r->fence[0]));
 	return PGQ_RECORD_APPLIED;
 }
 

@@ -241,6 +241,9 @@ int cmd_member_remove(struct pgq_record *r, const json_t *c, uint64_t index, cha
 	if (rec_sync_set_contains(&r->sync, name))
 		return rec_reject(why, wl, "member '%s' is in the synchronous set: it leaves it "
 				  "through S7 first (S16)", name);
+	/* S19: the fence hook needs the addresses of a former primary that awaits it. */
+	if (rec_fence_contains(r, name))
+		return rec_reject(why, wl, "member '%s' awaits fencing (S19)", name);
 	busy = rec_lookup_change_in_progress(r);
 	if (busy != NULL)
 		return rec_reject(why, wl, "%s (S16)", busy);

@@ -98,6 +98,8 @@ int cmd_demoted(struct pgq_record *r, const json_t *c, uint64_t index, char *why
 				  r->timeline);
 	p->state = PGQ_PRIMARY_DEMOTED;
 	p->final_lsn = final_lsn;
+	p->lost_index = index;
+	p->lost_at_ms = time_ms;
 	if (r->switchover.phase == PGQ_SWITCHOVER_DEMOTING && r->switchover.epoch == epoch)
 		r->switchover.phase = PGQ_SWITCHOVER_DEMOTED;
 	return PGQ_RECORD_APPLIED;

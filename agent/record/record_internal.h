@@ -38,6 +38,9 @@ struct pgq_record {
 	struct pgq_switchover switchover;
 	struct pgq_failover_blocked blocked;
 
+	uint32_t n_fence;          /* S19: former primaries to fence before the next promotion */
+	char fence[PGQ_RECORD_MAX_MEMBERS][PGQ_RECORD_NAME_MAX];
+
 	struct pgq_history_entry *history;
 	size_t n_history, cap_history;
 };
@@ -52,6 +55,7 @@ void rec_append_timeline(struct pgq_record *r, const struct pgq_timeline *t);
 void rec_append_history(struct pgq_record *r, const struct pgq_history_entry *h);
 void rec_member_clear(struct pgq_member *m); /* frees tags.custom */
 bool rec_sync_set_contains(const struct pgq_sync_set *s, const char *name);
+bool rec_fence_contains(const struct pgq_record *r, const char *name);
 const char *rec_lookup_change_in_progress(const struct pgq_record *r);
 
 /* --- record_fields.c: typed field readers for untrusted JSON -------------- */
@@ -115,6 +119,7 @@ int cmd_switchover_cancel(struct pgq_record *r, const json_t *c, uint64_t index,
 int cmd_sync_set_update(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl);
 int cmd_config_patch(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl);
 int cmd_config_replace(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl);
+int cmd_fence_confirm(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl);
 int cmd_pause(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl);
 int cmd_resume(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl);
 

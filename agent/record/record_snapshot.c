@@ -55,9 +55,9 @@ static json_t *primary_json(const struct pgq_primary *p)
 static json_t *record_json(const struct pgq_record *r, json_t *config)
 {
 	json_t *o = NULL, *members = json_array(), *timelines = json_array();
-	json_t *history = json_array(), *sync_members = json_array();
+	json_t *history = json_array(), *sync_members = json_array(), *fence = json_array();
 	json_t *sched = NULL, *blocked = NULL;
-	bool ok = members && timelines && history && sync_members && config;
+	bool ok = members && timelines && history && sync_members && fence && config;
 
 	for (uint32_t i = 0; ok && i < r->n_members; i++)
 		ok = json_array_append_new(members, member_json(&r->members[i])) == 0;
@@ -78,6 +78,8 @@ static json_t *record_json(const struct pgq_record *r, json_t *config)
 	}
 	for (uint32_t i = 0; ok && i < r->sync.n; i++)
 		ok = json_array_append_new(sync_members, json_string(r->sync.members[i])) == 0;
+	for (uint32_t i = 0; ok && i < r->n_fence; i++)
+		ok = json_array_append_new(fence, json_string(r->fence[i])) == 0;
 	sched = r->scheduled.set
 			? json_pack("{s:I, s:s, s:s}", "at_ms", (json_int_t)r->scheduled.at_ms,
 				    "from", r->scheduled.from, "to", r->scheduled.to)
@@ -107,12 +109,19 @@ static json_t *record_json(const struct pgq_record *r, json_t *config)
 			      "started_at_ms", (json_int_t)sw->started_at_ms,
 			      "abort_reason", sw->abort_reason,
 			      "failover_blocked", blocked, "history", history);
+		if (o != NULL && json_object_set_new(o, "fence_pending", fence) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+		if (o == NULL)
+			json_decref(fence);
 		return o;
 	}
 	json_decref(members);
 	json_decref(timelines);
 	json_decref(history);
 	json_decref(sync_members);
+	json_decref(fence);
 	json_decref(config);
 	json_decref(sched);
 	json_decref(blocked);
@@ -303,6 +312,21 @@ static int restore_misc(const json_t *o, struct pgq_record *r, char *why, size_t
 		if (n == NULL || rec_member_by_name(r, n) == NULL)
 			return rec_reject(why, wl, "sync set names an unknown member");
 		snprintf(r->sync.members[r->sync.n++], PGQ_RECORD_NAME_MAX, "%s", n);
+	}
+	{
+		const json_t *fence = NULL;
+
+		if (!fld_array(o, "fence_pending", true, &fence, why, wl))
+			return PGQ_RECORD_REJECTED;
+		if (json_array_size(fence) > PGQ_RECORD_MAX_MEMBERS)
+			return rec_reject(why, wl, "fence_pending too long");
+		json_array_foreach(fence, i, v) {
+			const char *n = json_string_value(v);
+
+			if (n == NULL || !valid_member_name(n))
+				return rec_reject(why, wl, "fence_pending names an invalid member");
+			snprintf(r->fence[r->n_fence++], PGQ_RECORD_NAME_MAX, "%s", n);
+		}
 	}
 	sched = json_object_get(o, "scheduled_switchover");
 	if (json_is_object(sched)) {

@@ -145,6 +145,12 @@ void fx_report(struct fx *f, const char *member, const char *role, uint32_t tli,
 	OK(f, pgq_cmd_member_report, &rep);
 }
 
+void fx_report_valid(struct fx *f, const char *member, uint64_t lsn)
+{
+	fx_report(f, member, "replica", pgq_record_timeline(f->r), lsn, 0,
+		  pgq_record_primary(f->r)->lost_index);
+}
+
 void fx_lose_primary(struct fx *f)
 {
 	const struct pgq_primary *p = pgq_record_primary(f->r);

@@ -59,6 +59,8 @@ void fx_renew(struct fx *f);
 /* A status report. */
 void fx_report(struct fx *f, const char *member, const char *role, uint32_t tli,
 	       uint64_t flush_lsn, uint64_t lag_bytes, uint64_t report_for_loss);
+/* A report measured after the current loss entry, on the record's timeline (S9). */
+void fx_report_valid(struct fx *f, const char *member, uint64_t lsn);
 /* Record the current primary lost (with the recorded epoch and lease_seq). */
 void fx_lose_primary(struct fx *f);
 

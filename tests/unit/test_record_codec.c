@@ -85,6 +85,7 @@ static void build_scenario(struct scenario *s)
 	ADD(s, pgq_cmd_primary_lost, 2, 1, 2700);
 	ADD(s, pgq_cmd_failover_blocked, 2, 1, "k_rec = 0", 2800);
 	ADD(s, pgq_cmd_set_primary, "pg3", 2, 1, PGQ_CHANGE_MANUAL, true, 0x200, 2900);
+	ADD(s, pgq_cmd_fence_confirm, "pg2", 2950);
 	ADD(s, pgq_cmd_lease_renew, "pg3", 3, 0, 13, 30000, 3000);
 	ADD(s, pgq_cmd_vetoed, "pg3", 3, 1, "pre_promote exit 1", 3100);
 	ADD(s, pgq_cmd_set_primary, "pg4", 3, 1, PGQ_CHANGE_MANUAL, true, 0x200, 3200);
@@ -135,7 +136,7 @@ static void test_scenario_every_command_accepted(void **state)
 				"failover_blocked", "switchover_request", "demoted",
 				"switchover_abort", "switchover_schedule", "switchover_cancel",
 				"sync_set_update", "config_patch", "config_replace", "pause",
-				"resume" };
+				"resume", "fence_confirm" };
 	size_t n_names = sizeof(names) / sizeof(names[0]);
 
 	build_scenario(&s);
@@ -529,6 +530,7 @@ static void test_history_bounded(void **state)
 		const char *next = strcmp(p->name, "pg1") == 0 ? "pg2" : "pg1";
 
 		fx_lose_primary(f);
+		fx_report_valid(f, next, 0x100);
 		OK(f, pgq_cmd_set_primary, next, p->epoch, p->lease_seq, PGQ_CHANGE_FAILOVER, false, 0,
 		   1000000 + i);
 	}

@@ -214,6 +214,8 @@ static void test_failover_new_epoch_empty_sync_set_S10(void **state)
 	OK(f, pgq_cmd_sync_set_update, "pg1", 1, 1, set, 2, 1);
 	assert_int_equal(pgq_record_sync_set(f->r)->n, 2);
 	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x4000);
+	fx_report_valid(f, "pg3", 0x3000);
 	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0x4000, 10000);
 	p = pgq_record_primary(f->r);
 	assert_string_equal(p->name, "pg2");
@@ -265,21 +267,28 @@ static void test_paused_blocks_automatic_failover_only_S18(void **state)
 	/* S18: pause never disables renewals. */
 	fx_renew(f);
 	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x100);
 	REJECT(f, "paused: no automatic failover (S18)", pgq_cmd_set_primary, "pg2", 1, 2,
 	       PGQ_CHANGE_FAILOVER, false, 0, 10000);
 	OK(f, pgq_cmd_set_primary, "pg2", 1, 2, PGQ_CHANGE_MANUAL, false, 0, 10000);
 	assert_int_equal(pgq_record_epoch(f->r), 2);
 }
 
-/* S7, S8: in synchronous mode only a member of S_rec, and never with k_rec = 0. */
+/*
+ * S7, S8: in synchronous mode only a member of S_rec, never with k_rec = 0,
+ * only once |S_rec| - k_rec + 1 members of S_rec reported after the loss, and
+ * only the most advanced of them.
+ */
 static void test_failover_sync_rules_S7_S8(void **state)
 {
 	struct fx *f = *state;
 	json_t *cfg = json_pack("{s:s}", "synchronous_mode", "quorum");
-	const char *set[] = { "pg2" };
+	const char *both[] = { "pg1", "pg2" };
+	const char *one[] = { "pg2" };
 
 	fx_cluster3(f, cfg);
 	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x100);
 	REJECT(f, "k_rec = 0: failover needs allow_data_loss (S7)", pgq_cmd_set_primary, "pg2", 1, 1,
 	       PGQ_CHANGE_FAILOVER, false, 0, 10000);
 	REJECT(f, "allow_data_loss is for an operator's failover (S18)", pgq_cmd_set_primary, "pg2",
@@ -288,13 +297,42 @@ static void test_failover_sync_rules_S7_S8(void **state)
 	OK(f, pgq_cmd_set_primary, "pg3", 1, 1, PGQ_CHANGE_MANUAL, true, 0, 10000);
 	fx_renew(f);
 	OK(f, pgq_cmd_promoted, "pg3", 2, 2, 0x7000, 11000);
-	OK(f, pgq_cmd_sync_set_update, "pg3", 2, 1, set, 1, 1);
+	OK(f, pgq_cmd_sync_set_update, "pg3", 2, 1, both, 2, 1);
 	fx_lose_primary(f);
-	REJECT(f, "member 'pg1' is not in the recorded synchronous set (S8)", pgq_cmd_set_primary,
-	       "pg1", 2, 1, PGQ_CHANGE_FAILOVER, false, 0, 20000);
-	REJECT(f, "(S8)", pgq_cmd_set_primary, "pg1", 2, 1, PGQ_CHANGE_MANUAL, false, 0, 20000);
-	OK(f, pgq_cmd_set_primary, "pg2", 2, 1, PGQ_CHANGE_FAILOVER, false, 0, 20000);
+	/* ANY 1 of 2: both members of S_rec must have reported (2 - 1 + 1). */
+	fx_report_valid(f, "pg2", 0x7500);
+	REJECT(f, "1 valid reports from the synchronous set, 2 needed (S8)", pgq_cmd_set_primary,
+	       "pg2", 2, 1, PGQ_CHANGE_FAILOVER, false, 0, 20000);
+	fx_report_valid(f, "pg1", 0x7600);
+	REJECT(f, "'pg2' is at 29952, behind 30208 reported in the synchronous set (S8)",
+	       pgq_cmd_set_primary, "pg2", 2, 1, PGQ_CHANGE_MANUAL, false, 0, 20000);
+	OK(f, pgq_cmd_set_primary, "pg1", 2, 1, PGQ_CHANGE_FAILOVER, false, 0, 20000);
+	fx_renew(f);
+	OK(f, pgq_cmd_promoted, "pg1", 3, 3, 0x7600, 21000);
+	OK(f, pgq_cmd_sync_set_update, "pg1", 3, 1, one, 1, 1);
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x8000);
+	fx_report_valid(f, "pg3", 0x9000);
+	REJECT(f, "member 'pg3' is not in the recorded synchronous set (S8)", pgq_cmd_set_primary,
+	       "pg3", 3, 1, PGQ_CHANGE_FAILOVER, false, 0, 30000);
+	OK(f, pgq_cmd_set_primary, "pg2", 3, 1, PGQ_CHANGE_FAILOVER, false, 0, 30000);
 	json_decref(cfg);
+}
+
+/* S9: a candidate must have reported after the loss entry, on the record's timeline. */
+static void test_failover_needs_valid_report_S9(void **state)
+{
+	struct fx *f = *state;
+
+	fx_cluster3(f, NULL);
+	fx_report(f, "pg2", "replica", 1, 0x100, 0, 0);
+	fx_lose_primary(f);
+	REJECT(f, "'pg2' has no report measured after entry 5 on timeline 1 (S9)",
+	       pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 10000);
+	fx_report(f, "pg2", "replica", 2, 0x100, 0, pgq_record_primary(f->r)->lost_index);
+	REJECT(f, "(S9)", pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_MANUAL, false, 0, 10000);
+	/* The operator may force it (S18: --allow-data-loss). */
+	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_MANUAL, true, 0, 10000);
 }
 
 /* R4: a nofailover member is never named by a failover. */
@@ -307,6 +345,7 @@ static void test_failover_nofailover_rejected_R4(void **state)
 	fx_cluster3(f, NULL);
 	OK(f, pgq_cmd_member_update, &upd);
 	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x100);
 	REJECT(f, "member 'pg2' is tagged nofailover (R4)", pgq_cmd_set_primary, "pg2", 1, 1,
 	       PGQ_CHANGE_FAILOVER, false, 0, 10000);
 }
@@ -319,10 +358,12 @@ static void test_failover_backoff_L8(void **state)
 
 	fx_cluster3(f, cfg);
 	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x100);
 	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 10000);
 	fx_renew(f);
 	OK(f, pgq_cmd_promoted, "pg2", 2, 2, 0x100, 10500);
 	OK(f, pgq_cmd_lease_release, "pg2", 2, 1, "postgres crashed", 20000);
+	fx_report_valid(f, "pg3", 0x200);
 	REJECT(f, "failover backoff: 10000 ms left (L8)", pgq_cmd_set_primary, "pg3", 2, 1,
 	       PGQ_CHANGE_FAILOVER, false, 0, 100000);
 	/* The operator may still act. */
@@ -331,6 +372,7 @@ static void test_failover_backoff_L8(void **state)
 	OK(f, pgq_cmd_promoted, "pg3", 3, 3, 0x200, 100500);
 	/* A lease that actually lapsed is replaced at once. */
 	fx_lose_primary(f);
+	fx_report(f, "pg1", "replica", 3, 0x300, 0, pgq_record_primary(f->r)->lost_index);
 	OK(f, pgq_cmd_set_primary, "pg1", 3, 1, PGQ_CHANGE_FAILOVER, false, 0, 101000);
 	assert_int_equal(pgq_record_epoch(f->r), 4);
 	json_decref(cfg);
@@ -344,6 +386,7 @@ static void test_promoted_records_timeline_S12(void **state)
 
 	fx_cluster3(f, NULL);
 	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x1000);
 	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0x1000, 10000);
 	REJECT(f, "promotion before the first renewal committed (S1)", pgq_cmd_promoted, "pg2", 2, 2,
 	       0x1100, 10100);
@@ -371,6 +414,7 @@ static void test_vetoed_S19(void **state)
 	REJECT(f, "only an active, not yet promoted primary can be vetoed (S19)", pgq_cmd_vetoed,
 	       "pg1", 1, 1, "hook said no", 4000);
 	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x100);
 	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 10000);
 	fx_renew(f);
 	REJECT(f, "(S4)", pgq_cmd_vetoed, "pg2", 2, 0, "hook said no", 10100);
@@ -378,7 +422,11 @@ static void test_vetoed_S19(void **state)
 	assert_int_equal(pgq_record_primary(f->r)->state, PGQ_PRIMARY_VETOED);
 	assert_int_equal(pgq_record_member_by_name(f->r, "pg2")->vetoed_epoch, 2);
 	REJECT(f, "the primary is vetoed, not active (S4)", pgq_cmd_promoted, "pg2", 2, 2, 0, 10200);
+	/* Reports name the veto entry: nothing was written since, but S9 stays simple. */
+	fx_report_valid(f, "pg3", 0x100);
 	OK(f, pgq_cmd_set_primary, "pg3", 2, 1, PGQ_CHANGE_FAILOVER, false, 0, 10300);
+	/* S19: the vetoed member never asked for promotion; pg1 still awaits its fence. */
+	assert_int_equal(pgq_record_fence_pending(f->r, NULL), 1);
 	assert_int_equal(pgq_record_epoch(f->r), 3);
 }
 
@@ -405,8 +453,45 @@ static void test_failover_blocked_L4(void **state)
 	OK(f, pgq_cmd_failover_blocked, 1, 1, "", 13000);
 	assert_false(b->set);
 	OK(f, pgq_cmd_failover_blocked, 1, 1, "fence", 14000);
+	fx_report_valid(f, "pg2", 0x100);
 	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 15000);
 	assert_false(b->set);
+}
+
+/* S19: unclean ends (lost, released) leave a fence to run before the next promotion. */
+static void test_fence_pending_S19(void **state)
+{
+	struct fx *f = *state;
+	const char (*names)[PGQ_RECORD_NAME_MAX];
+
+	fx_cluster3(f, NULL);
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x100);
+	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 10000);
+	assert_int_equal(pgq_record_fence_pending(f->r, &names), 1);
+	assert_string_equal(names[0], "pg1");
+	/* The fence hook needs its addresses: it stays in the table meanwhile. */
+	fx_renew(f);
+	OK(f, pgq_cmd_promoted, "pg2", 2, 2, 0x100, 10100);
+	assert_int_equal(pgq_record_fence_pending(f->r, NULL), 0);
+	/* Released: not a clean loss either (only demoted{} is). */
+	OK(f, pgq_cmd_lease_release, "pg2", 2, 1, "hung", 20000);
+	fx_report_valid(f, "pg3", 0x200);
+	OK(f, pgq_cmd_set_primary, "pg3", 2, 1, PGQ_CHANGE_MANUAL, false, 0, 20100);
+	assert_int_equal(pgq_record_fence_pending(f->r, &names), 1);
+	assert_string_equal(names[0], "pg2");
+	REJECT(f, "member 'pg2' awaits fencing (S19)", pgq_cmd_member_remove, "pg2", false);
+	/* L8: an operator confirms the node is down when a required fence keeps failing. */
+	REJECT(f, "'pg1' does not await fencing (S19)", pgq_cmd_fence_confirm, "pg1", 20200);
+	OK(f, pgq_cmd_fence_confirm, "pg2", 20200);
+	assert_int_equal(pgq_record_fence_pending(f->r, NULL), 0);
+	/* A clean demotion needs no fence. */
+	fx_renew(f);
+	OK(f, pgq_cmd_promoted, "pg3", 3, 3, 0x300, 20300);
+	OK(f, pgq_cmd_demoted, "pg3", 3, 1, 0x400, 3, 20400);
+	fx_report_valid(f, "pg1", 0x400);
+	OK(f, pgq_cmd_set_primary, "pg1", 3, 1, PGQ_CHANGE_MANUAL, false, 0, 20500);
+	assert_int_equal(pgq_record_fence_pending(f->r, NULL), 0);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -429,11 +514,13 @@ int main(void)
 		T(test_failover_while_lease_held_rejected_S18),
 		T(test_paused_blocks_automatic_failover_only_S18),
 		T(test_failover_sync_rules_S7_S8),
+		T(test_failover_needs_valid_report_S9),
 		T(test_failover_nofailover_rejected_R4),
 		T(test_failover_backoff_L8),
 		T(test_promoted_records_timeline_S12),
 		T(test_vetoed_S19),
 		T(test_failover_blocked_L4),
+		T(test_fence_pending_S19),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -204,6 +204,7 @@ static void test_member_remove_during_change_rejected_S16(void **state)
 	OK(f, pgq_cmd_switchover_abort, 1, PGQ_SWITCHOVER_DEMOTING, "timeout", 5000);
 	fx_lose_primary(f);
 	REJECT(f, "failover in progress (S16)", pgq_cmd_member_remove, "pg3", false);
+	fx_report_valid(f, "pg2", 0x100);
 	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 6000);
 	REJECT(f, "failover in progress (S16)", pgq_cmd_member_remove, "pg3", false);
 	fx_renew(f);

@@ -181,6 +181,7 @@ static void test_cooperative_demotion_then_failover_L7(void **state)
 	assert_int_equal(pgq_record_switchover(f->r)->phase, PGQ_SWITCHOVER_NONE);
 	REJECT(f, "no demoted switchover in epoch 1 (S13)", pgq_cmd_set_primary, "pg2", 1, 1,
 	       PGQ_CHANGE_SWITCHOVER, false, 0, 6000);
+	fx_report_valid(f, "pg2", 0x2000);
 	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0x2000, 6000);
 }
 
