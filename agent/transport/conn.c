@@ -680,7 +680,8 @@ void pgq_conn_accepted(struct pgq_conn *c)
 			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		}
 	}
-	snprintf(c->remote_addr, sizeof(c->remote_addr), "%s:%d", ip, port);
+	snprintf(c->remote_addr, sizeof(c->remote_addr),
+		 ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, port);
 	snprintf(c->desc, sizeof(c->desc), "%s", c->remote_addr);
 	c->next = t->inbound;
 	t->inbound = c;

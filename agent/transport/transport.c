@@ -307,7 +307,15 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 			p->addr, uv_strerror(status));
 		pgq_transport_peer_conn_lost(p, false);
 	} else {
-		connect_to(p, res->ai_addr);
+		/* A name may map to several addresses (e.g. ::1 and 127.0.0.1 for
+		 * localhost) and only some may listen: each attempt takes the next. */
+		size_t n = 0;
+		for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+			n++;
+		struct addrinfo *pick = res;
+		for (size_t i = p->resolve_rotation++ % n; i > 0; i--)
+			pick = pick->ai_next;
+		connect_to(p, pick->ai_addr);
 	}
 	uv_freeaddrinfo(res);
 	pgq_transport_release(t);

@@ -96,7 +96,8 @@ struct pgq_peer {
 	bool timer_open;
 	bool ever_connected;
 	bool unreachable_pending;  /* reported from the notify timer */
-	bool refusal_logged;       /* warned about a REFUSE since the last success */
+	bool refusal_logged;
+	size_t resolve_rotation;   /* which resolved address the next attempt uses */       /* warned about a REFUSE since the last success */
 	uv_timer_t reconnect_timer;
 	uv_getaddrinfo_t gai;
 	struct pgq_conn *conn;     /* current outbound connection or NULL */

@@ -186,6 +186,7 @@ struct node_opts {
 	uint32_t write_timeout_ms;
 	uint32_t backoff_min_ms, backoff_max_ms;
 	int port; /* 0: any */
+	bool v6;  /* listen on [::1] */
 };
 
 static struct node *node_start(int idx, const char *name, uint64_t id, const struct node_opts *o)
@@ -213,7 +214,7 @@ static struct node *node_start(int idx, const char *name, uint64_t id, const str
 	};
 	char err[256], addr[64];
 	assert_int_equal(pgq_transport_new(&fx->loop, &cfg, &callbacks, n, &n->t, err, sizeof(err)), 0);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", o->port);
+	snprintf(addr, sizeof(addr), o->v6 ? "[::1]:%d" : "127.0.0.1:%d", o->port);
 	if (pgq_transport_listen(n->t, addr, err, sizeof(err)) != 0)
 		fail_msg("listen: %s", err);
 	n->port = pgq_transport_listen_port(n->t);
@@ -511,6 +512,44 @@ static void messages_sent_before_connect_are_delivered(void **state)
 	send_tagged(a, b, 7, 10);
 	assert_true(wait_rx(b, 1));
 	assert_int_equal(b->rx[0].tag, 7);
+}
+
+static void host_names_are_resolved(void **state)
+{
+	struct node *a = node_start(0, "a", 1, NULL);
+	struct node *b = node_start(1, "b", 2, NULL);
+	node_add_peer(a, b);
+	char err[256], addr[64];
+	snprintf(addr, sizeof(addr), "localhost:%d", a->port);
+	assert_int_equal(pgq_transport_add_peer(b->t, "a", 1, addr, err, sizeof(err)), 0);
+	/* localhost may resolve to ::1 first while a listens on 127.0.0.1 only:
+	 * the next attempt tries the next address. */
+	assert_true(run_until(connected_at_least_1, b, WAIT_MS));
+	send_tagged(b, a, 0x42, 5);
+	assert_true(wait_rx(a, 1));
+}
+
+static void ipv6_loopback_works(void **state)
+{
+	/* Containers without IPv6 skip this test rather than fail it. */
+	int probe = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bool have_v6 = probe >= 0 && bind(probe, (struct sockaddr *)&sa6, sizeof(sa6)) == 0;
+	if (probe >= 0)
+		close(probe);
+	if (!have_v6)
+		skip();
+	struct node_opts v6 = { .v6 = true };
+	struct node *a = node_start(0, "a", 1, &v6);
+	struct node *b = node_start(1, "b", 2, &v6);
+	char err[256], addr[64];
+	snprintf(addr, sizeof(addr), "[::1]:%d", a->port);
+	assert_int_equal(pgq_transport_add_peer(b->t, "a", 1, addr, err, sizeof(err)), 0);
+	snprintf(addr, sizeof(addr), "[::1]:%d", b->port);
+	assert_int_equal(pgq_transport_add_peer(a->t, "b", 2, addr, err, sizeof(err)), 0);
+	assert_true(run_until(connected_at_least_1, b, WAIT_MS));
+	send_tagged(b, a, 0x66, 5);
+	assert_true(wait_rx(a, 1));
 }
 
 static void peer_hello_reports_cluster_id_and_state(void **state)
@@ -1166,6 +1205,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(exchange_both_ways),
 		T(messages_sent_before_connect_are_delivered),
+		T(host_names_are_resolved),
+		T(ipv6_loopback_works),
 		T(peer_hello_reports_cluster_id_and_state),
 		T(large_snapshot_does_not_block_small_messages),
 		T(codec_snapshot_and_heartbeat_through_transport),
