@@ -178,7 +178,8 @@ const char *rec_lookup_change_in_progress(const struct pgq_record *r)
 		return "switchover in progress";
 	switch (r->primary.state) {
 	case PGQ_PRIMARY_NONE:
-		return "cluster not bootstrapped";
+		/* Bootstrapped without a primary: PostgreSQL is not managed, nothing changes. */
+		return r->cluster_id[0] != '\0' ? NULL : "cluster not bootstrapped";
 	case PGQ_PRIMARY_ACTIVE:
 		if (r->primary.promoted)
 			return NULL;

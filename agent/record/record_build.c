@@ -64,14 +64,13 @@ int pgq_cmd_bootstrap(const char *scope, const char *cluster_id,
 {
 	json_t *o, *arr;
 
-	if (!scope || !cluster_id || !primary || (n && !members) || !fits(time_ms) || !out || !out_len)
+	if (!scope || !cluster_id || (n && !members) || !fits(time_ms) || !out || !out_len)
 		return PGQ_RECORD_ERR_INVALID;
 	for (size_t i = 0; i < n; i++)
 		if (!members[i].name || !members[i].raft_address)
 			return PGQ_RECORD_ERR_INVALID;
-	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:[]}", "v", V, "cmd", "bootstrap",
-		      "scope", scope, "cluster_id", cluster_id, "primary", primary,
-		      "time_ms", I(time_ms), "members");
+	o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:[]}", "v", V, "cmd", "bootstrap",
+		      "scope", scope, "cluster_id", cluster_id, "time_ms", I(time_ms), "members");
 	if (o == NULL)
 		return PGQ_RECORD_ERR_NOMEM;
 	arr = json_object_get(o, "members");
@@ -84,7 +83,8 @@ int pgq_cmd_bootstrap(const char *scope, const char *cluster_id,
 			return PGQ_RECORD_ERR_NOMEM;
 		}
 	}
-	if ((config && json_object_set_new(o, "config", json_deep_copy(config)) != 0) ||
+	if ((primary && json_object_set_new(o, "primary", json_string(primary)) != 0) ||
+	    (config && json_object_set_new(o, "config", json_deep_copy(config)) != 0) ||
 	    (system_id && json_object_set_new(o, "system_id", json_string(system_id)) != 0)) {
 		json_decref(o);
 		return PGQ_RECORD_ERR_NOMEM;

@@ -49,7 +49,10 @@ struct pgq_cmd_report {
 	uint64_t time_ms;
 };
 
-/* S15: members in raft.peers order get raft ids 1..n. config and system_id may be NULL. */
+/*
+ * S15: members in raft.peers order get raft ids 1..n. primary, config and
+ * system_id may be NULL (primary NULL: PostgreSQL not managed, no primary).
+ */
 int pgq_cmd_bootstrap(const char *scope, const char *cluster_id,
 		      const struct pgq_cmd_member *members, size_t n, const char *primary,
 		      const json_t *config, const char *system_id, uint64_t time_ms,

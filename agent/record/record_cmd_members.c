@@ -44,7 +44,7 @@ int cmd_bootstrap(struct pgq_record *r, const json_t *c, uint64_t index, char *w
 						 "tags", NULL };
 	struct pgq_member tmp[PGQ_RECORD_MAX_MEMBERS];
 	char scope[PGQ_RECORD_NAME_MAX], cluster_id[PGQ_RECORD_TEXT_MAX];
-	char system_id[PGQ_RECORD_TEXT_MAX] = "", primary[PGQ_RECORD_NAME_MAX];
+	char system_id[PGQ_RECORD_TEXT_MAX] = "", primary[PGQ_RECORD_NAME_MAX] = "";
 	const json_t *members, *config = NULL, *spec;
 	struct pgq_dyn_config cfg;
 	json_t *config_copy = NULL;
@@ -59,7 +59,7 @@ int cmd_bootstrap(struct pgq_record *r, const json_t *c, uint64_t index, char *w
 	if (!fld_name(c, "scope", true, scope, why, wl) ||
 	    !fld_str(c, "cluster_id", true, cluster_id, sizeof(cluster_id), why, wl) ||
 	    !fld_array(c, "members", true, &members, why, wl) ||
-	    !fld_name(c, "primary", true, primary, why, wl) ||
+	    !fld_name(c, "primary", false, primary, why, wl) ||
 	    !fld_object(c, "config", false, &config, why, wl) ||
 	    !fld_str(c, "system_id", false, system_id, sizeof(system_id), why, wl) ||
 	    !fld_u64(c, "time_ms", true, &time_ms, why, wl))
@@ -103,7 +103,7 @@ int cmd_bootstrap(struct pgq_record *r, const json_t *c, uint64_t index, char *w
 		if (strcmp(tmp[n - 1].name, primary) == 0)
 			primary_found = true;
 	}
-	if (rc == 0 && !primary_found)
+	if (rc == 0 && primary[0] != '\0' && !primary_found)
 		rc = rec_reject(why, wl, "primary '%s' is not among the members", primary);
 	if (rc == 0)
 		rc = rec_reserve_timeline(r);
@@ -127,8 +127,10 @@ int cmd_bootstrap(struct pgq_record *r, const json_t *c, uint64_t index, char *w
 	r->n_members = (uint32_t)n;
 	r->max_raft_id = n;
 	rec_install_config(r, config_copy, &cfg);
-	/* S1: the naming entry grants no lease; the leader times it from here. */
 	memset(&r->primary, 0, sizeof(r->primary));
+	if (primary[0] == '\0')
+		return PGQ_RECORD_APPLIED; /* no PostgreSQL under management: no primary */
+	/* S1: the naming entry grants no lease; the leader times it from here. */
 	r->primary.state = PGQ_PRIMARY_ACTIVE;
 	memcpy(r->primary.name, primary, sizeof(primary));
 	r->primary.epoch = 1;

@@ -162,7 +162,7 @@ static void test_scenario_every_command_accepted(void **state)
 static bool optional_field(const char *cmd, const char *key)
 {
 	static const char *const opt[] = {
-		"bootstrap.config", "bootstrap.system_id", "member_add.api_url",
+		"bootstrap.config", "bootstrap.system_id", "bootstrap.primary", "member_add.api_url",
 		"member_add.pg_address", "member_add.tags", "member_update.api_url",
 		"member_update.pg_address", "member_update.tags", "member_remove.automatic",
 		"member_report.lag_bytes", "member_report.pending_restart",

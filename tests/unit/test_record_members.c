@@ -87,6 +87,28 @@ static void test_bootstrap_invalid_rejected_S15(void **state)
 	json_decref(bad_cfg);
 }
 
+/*
+ * S15, S16: with PostgreSQL not managed the cluster bootstraps without a
+ * primary; nothing is in progress, so membership changes are not held up.
+ */
+static void test_bootstrap_without_primary_S15_S16(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_cmd_member m[3] = { member("a", "h:1"), member("b", "h:2"), member("c", "h:3") };
+
+	OK(f, pgq_cmd_bootstrap, "s", "id", m, 3, NULL, NULL, NULL, 1);
+	assert_true(pgq_record_bootstrapped(f->r));
+	assert_int_equal(pgq_record_primary(f->r)->state, PGQ_PRIMARY_NONE);
+	assert_int_equal(pgq_record_epoch(f->r), 0);
+	assert_null(pgq_record_primary_member(f->r));
+	assert_int_equal(pgq_record_history_count(f->r), 0);
+	assert_false(pgq_record_change_in_progress(f->r, NULL));
+	REJECT(f, "member 'a' is not the primary of epoch 0 (S4)", pgq_cmd_lease_renew, "a", 0, 0, 1,
+	       30000, 2);
+	OK(f, pgq_cmd_member_remove, "c", false);
+	assert_int_equal(pgq_record_member_count(f->r), 2);
+}
+
 /* Nothing but bootstrap applies to an empty record. */
 static void test_commands_before_bootstrap_rejected(void **state)
 {
@@ -309,6 +331,7 @@ int main(void)
 		T(test_bootstrap_assigns_ids_in_order_S15),
 		T(test_bootstrap_twice_rejected_S15),
 		T(test_bootstrap_invalid_rejected_S15),
+		T(test_bootstrap_without_primary_S15_S16),
 		T(test_commands_before_bootstrap_rejected),
 		T(test_member_add_learner_next_id),
 		T(test_member_add_rejections),
