@@ -156,7 +156,16 @@ static void check_postgresql(struct cfg_ctx *c)
 	const struct pgq_config *cfg = c->cfg;
 	const struct pgq_config_postgresql *pg = &cfg->postgresql;
 	const struct cfg_seen *section = cfg_seen_find(c, "postgresql");
+	const struct cfg_seen *reclone = cfg_seen_find(c, "postgresql.reclone_on_rewind_failure");
+	const struct cfg_seen *remove = cfg_seen_find(c, "postgresql.remove_data_directory_on_rewind_failure");
 
+	if (reclone != NULL && remove != NULL) {
+		const struct cfg_seen *second = reclone->key->line > remove->key->line ? reclone : remove;
+
+		cfg_problem(c, second->key,
+			    "postgresql: set only one of reclone_on_rewind_failure and "
+			    "remove_data_directory_on_rewind_failure (the same setting)");
+	}
 	if (!pg->manage)
 		return;
 	if (pg->data_dir == NULL) {

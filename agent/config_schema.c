@@ -164,6 +164,9 @@ static const struct cfg_field postgresql_fields[] = {
 	LIST("pg_hba", struct pgq_config_postgresql, pg_hba, n_pg_hba),
 	FIELD("use_pg_rewind", F_BOOL, 0, struct pgq_config_postgresql, use_pg_rewind, 0, 0),
 	FIELD("reclone_on_rewind_failure", F_BOOL, 0, struct pgq_config_postgresql, reclone_on_rewind_failure, 0, 0),
+	/* Patroni's name for the same choice (remove, then clone again). */
+	FIELD("remove_data_directory_on_rewind_failure", F_BOOL, 0, struct pgq_config_postgresql,
+	      reclone_on_rewind_failure, 0, 0),
 	FIELD("use_slots", F_BOOL, 0, struct pgq_config_postgresql, use_slots, 0, 0),
 };
 static const struct cfg_section postgresql_section = SECTION_OF(postgresql_fields);

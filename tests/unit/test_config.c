@@ -162,6 +162,7 @@ static const struct bad_case bad_cases[] = {
 	{"bad_hook_empty.yml", 17, 5, 1, "hooks.fence: a hook needs 'exec'"},
 	{"bad_hook_shell_string.yml", 17, 11, 1, "needs 'shell: true'"},
 	{"bad_initdb_dashes.yml", 17, 7, 1, "without the leading '--'"},
+	{"bad_rewind_alias_twice.yml", 16, 3, 1, "set only one of reclone_on_rewind_failure and remove_data_directory"},
 };
 
 static void test_bad_file(void **state)
