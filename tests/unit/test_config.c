@@ -256,6 +256,31 @@ static void test_missing_file(void **state)
 	pgq_diag_list_free(&diags);
 	/* Without a diagnostics list the count is still right, and nothing leaks. */
 	assert_int_equal(pgq_config_load("/nonexistent/pgquorum.yml", &cfg, NULL), 1);
+
+	pgq_diag_list_init(&diags);
+	assert_int_equal(pgq_config_load("/", &cfg, &diags), 1);
+	assert_true(has_diag(&diags, 1, 1, "not a regular file"));
+	pgq_diag_list_free(&diags);
+}
+
+/* A file over 1 MiB is refused before it is parsed. */
+static void test_oversized_file(void **state)
+{
+	char path[] = "/tmp/pgq-config-big-XXXXXX";
+	int fd = mkstemp(path);
+	struct pgq_diag_list diags;
+	struct pgq_config *cfg;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (1 << 20) + 1), 0);
+	close(fd);
+	pgq_diag_list_init(&diags);
+	assert_int_equal(pgq_config_load(path, &cfg, &diags), 1);
+	assert_null(cfg);
+	assert_true(has_diag(&diags, 1, 1, "larger than 1048576 bytes"));
+	pgq_diag_list_free(&diags);
+	unlink(path);
 }
 
 /* ----------------------------------------------------------- good files */
@@ -890,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_every_problem_is_collected),
 		cmocka_unit_test(test_validate_file_prints_file_line_column),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_oversized_file),
 		cmocka_unit_test(test_minimal_file_gets_documented_defaults),
 		cmocka_unit_test(test_full_file_values),
 		cmocka_unit_test(test_timing_rule_L2_boundary),
