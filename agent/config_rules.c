@@ -37,7 +37,32 @@ static void check_membership(struct cfg_ctx *c)
 	cfg_problem(c, cfg_value_at(c, "name"), "name: '%s' is not among raft.peers (members: %s)", cfg->name, names);
 }
 
-/* SAFETY.md L2: the lease must outlast a renewal period, two elections, a commit and a self-fence. */
+/* Timers that must come in order: heartbeats inside an election timeout, kill after stop. */
+static void check_timer_order(struct cfg_ctx *c)
+{
+	const struct pgq_config *cfg = c->cfg;
+	const struct pgq_config_dcs *dcs = &cfg->bootstrap.dcs;
+	const char *at;
+
+	if (cfg->raft.heartbeat_ms >= cfg->raft.election_timeout_ms) {
+		at = cfg_seen_find(c, "raft.heartbeat_ms") ? "raft.heartbeat_ms" : "raft.election_timeout_ms";
+		cfg_problem(c, cfg_value_at(c, at), "raft.heartbeat_ms (%u) must be below raft.election_timeout_ms (%u)",
+			    cfg->raft.heartbeat_ms, cfg->raft.election_timeout_ms);
+	}
+	if (dcs->kill_budget_ms >= dcs->stop_budget_ms) {
+		at = cfg_seen_find(c, "bootstrap.dcs.kill_budget_ms") ? "bootstrap.dcs.kill_budget_ms"
+								      : "bootstrap.dcs.stop_budget_ms";
+		cfg_problem(c, cfg_value_at(c, at),
+			    "bootstrap.dcs.kill_budget_ms (%u) must be below bootstrap.dcs.stop_budget_ms (%u): "
+			    "the immediate stop comes after the fast stop (SAFETY.md S5)",
+			    dcs->kill_budget_ms, dcs->stop_budget_ms);
+	}
+}
+
+/*
+ * SAFETY.md L2: the lease must outlast a renewal period, two elections, a
+ * commit and a self-fence. Reported at ttl, or at the first term the file sets.
+ */
 static void check_timing(struct cfg_ctx *c)
 {
 	const struct pgq_config *cfg = c->cfg;
@@ -51,16 +76,6 @@ static void check_timing(struct cfg_ctx *c)
 	const struct pgq_ynode *at = NULL;
 	char ttl[32], need_text[32];
 
-	if (cfg->raft.heartbeat_ms >= cfg->raft.election_timeout_ms)
-		cfg_problem(c, cfg_value_at(c, cfg_seen_find(c, "raft.heartbeat_ms") ? "raft.heartbeat_ms" : "raft.election_timeout_ms"),
-			"raft.heartbeat_ms (%u) must be below raft.election_timeout_ms (%u)", cfg->raft.heartbeat_ms,
-			cfg->raft.election_timeout_ms);
-	if (dcs->kill_budget_ms >= dcs->stop_budget_ms)
-		cfg_problem(c, cfg_value_at(c, cfg_seen_find(c, "bootstrap.dcs.kill_budget_ms") ? "bootstrap.dcs.kill_budget_ms"
-										     : "bootstrap.dcs.stop_budget_ms"),
-			"bootstrap.dcs.kill_budget_ms (%u) must be below bootstrap.dcs.stop_budget_ms (%u): "
-			"the immediate stop comes after the fast stop (SAFETY.md S5)",
-			dcs->kill_budget_ms, dcs->stop_budget_ms);
 	if (dcs->ttl_ms >= need)
 		return;
 	for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]) && at == NULL; i++) {
@@ -233,6 +248,7 @@ void cfg_check_rules(struct cfg_ctx *c)
 	struct pgq_config *cfg = c->cfg;
 
 	check_membership(c);
+	check_timer_order(c);
 	check_timing(c);
 	check_sync(c);
 	check_connect_address(c, "restapi", &cfg->restapi.listen, &cfg->restapi.connect_address);
