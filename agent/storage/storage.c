@@ -765,6 +765,20 @@ int pgq_storage_persist_ready(struct pgq_storage *st, const struct raft_ready *r
 		return fail(st, rc);
 	if (rd->truncate_from != 0 && (rc = truncate_log(st, rd->truncate_from, err, errlen)) != 0)
 		return fail(st, rc);
+	/*
+	 * A new term or vote goes to disk before the entries of that term, so
+	 * the log never holds a term above the stored one; its commit is capped
+	 * at what is already durable. The commit index proper follows the
+	 * entries that it may cover.
+	 */
+	if (rd->has_hard_state && (!st->hs_on_disk || rd->hard_state.term != st->hs_disk.term ||
+				   rd->hard_state.vote != st->hs_disk.vote)) {
+		struct raft_hard_state early = rd->hard_state;
+		if (early.commit > st->last_index)
+			early.commit = st->last_index;
+		if ((rc = write_hard_state(st, &early, err, errlen)) != 0)
+			return fail(st, rc);
+	}
 	if (rd->n_entries > 0 && (rc = append_entries(st, rd->entries, rd->n_entries, err, errlen)) != 0)
 		return fail(st, rc);
 	if (rd->has_hard_state && (rc = write_hard_state(st, &rd->hard_state, err, errlen)) != 0)
