@@ -231,14 +231,15 @@ static void check_hooks(struct cfg_ctx *c)
 static void check_watchdog(struct cfg_ctx *c)
 {
 	const struct pgq_config *cfg = c->cfg;
-
 	char margin[32], ttl[32];
+	const char *at;
 
 	if (cfg->watchdog.mode == PGQ_WATCHDOG_OFF || cfg->watchdog.safety_margin_ms < cfg->bootstrap.dcs.ttl_ms)
 		return;
 	pgq_format_duration(cfg->watchdog.safety_margin_ms, margin, sizeof(margin));
 	pgq_format_duration(cfg->bootstrap.dcs.ttl_ms, ttl, sizeof(ttl));
-	cfg_problem(c, cfg_value_at(c, cfg_seen_find(c, "watchdog.safety_margin") ? "watchdog.safety_margin" : "bootstrap.dcs.ttl"),
+	at = cfg_seen_find(c, "watchdog.safety_margin") ? "watchdog.safety_margin" : "bootstrap.dcs.ttl";
+	cfg_problem(c, cfg_value_at(c, at),
 		"watchdog.safety_margin (%s) must be below bootstrap.dcs.ttl (%s)", margin, ttl);
 }
 

@@ -214,18 +214,23 @@ static const struct cfg_section hook_section = {
 	hook_fields, sizeof(hook_fields) / sizeof(hook_fields[0]), NULL, true,
 };
 
+/* The hooks section's struct is config->hooks[], indexed by event. */
+#define HOOK(name, event) \
+	{ .key = name, .kind = F_SECTION, .offset = (size_t)(event) * sizeof(struct pgq_config_hook), \
+	  .section = &hook_section }
 static const struct cfg_field hooks_fields[] = {
-	{ .key = "on_start", .kind = F_SECTION, .offset = PGQ_HOOK_ON_START * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "on_stop", .kind = F_SECTION, .offset = PGQ_HOOK_ON_STOP * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "on_restart", .kind = F_SECTION, .offset = PGQ_HOOK_ON_RESTART * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "on_reload", .kind = F_SECTION, .offset = PGQ_HOOK_ON_RELOAD * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "on_role_change", .kind = F_SECTION, .offset = PGQ_HOOK_ON_ROLE_CHANGE * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "pre_promote", .kind = F_SECTION, .offset = PGQ_HOOK_PRE_PROMOTE * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "post_promote", .kind = F_SECTION, .offset = PGQ_HOOK_POST_PROMOTE * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "fence", .kind = F_SECTION, .offset = PGQ_HOOK_FENCE * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "unfence", .kind = F_SECTION, .offset = PGQ_HOOK_UNFENCE * sizeof(struct pgq_config_hook), .section = &hook_section },
-	{ .key = "on_demote", .kind = F_SECTION, .offset = PGQ_HOOK_ON_DEMOTE * sizeof(struct pgq_config_hook), .section = &hook_section },
+	HOOK("on_start", PGQ_HOOK_ON_START),
+	HOOK("on_stop", PGQ_HOOK_ON_STOP),
+	HOOK("on_restart", PGQ_HOOK_ON_RESTART),
+	HOOK("on_reload", PGQ_HOOK_ON_RELOAD),
+	HOOK("on_role_change", PGQ_HOOK_ON_ROLE_CHANGE),
+	HOOK("pre_promote", PGQ_HOOK_PRE_PROMOTE),
+	HOOK("post_promote", PGQ_HOOK_POST_PROMOTE),
+	HOOK("fence", PGQ_HOOK_FENCE),
+	HOOK("unfence", PGQ_HOOK_UNFENCE),
+	HOOK("on_demote", PGQ_HOOK_ON_DEMOTE),
 };
+#undef HOOK
 static const struct cfg_section hooks_section = SECTION_OF(hooks_fields);
 
 static const struct cfg_field fencing_fields[] = {

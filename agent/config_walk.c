@@ -268,7 +268,8 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static void parse_enum(struct cfg_ctx *c, const struct cfg_field *f, const struct pgq_ynode *v, void *dst, const char *path)
+static void parse_enum(struct cfg_ctx *c, const struct cfg_field *f, const struct pgq_ynode *v, void *dst,
+		       const char *path)
 {
 	char allowed[256] = "";
 	size_t used = 0;
