@@ -281,6 +281,21 @@ bool pgq_record_change_in_progress(const struct pgq_record *r, const char **why)
 	return w != NULL;
 }
 
+uint32_t pgq_record_cmd_version_usable(const struct pgq_record *r)
+{
+	uint32_t v = UINT32_MAX;
+	bool any = false;
+
+	for (uint32_t i = 0; i < r->n_members; i++) {
+		if (!r->members[i].voter)
+			continue;
+		any = true;
+		if (r->members[i].status.cmd_version < v)
+			v = r->members[i].status.cmd_version;
+	}
+	return any ? v : 0;
+}
+
 uint64_t pgq_member_report_lsn(const struct pgq_member *m)
 {
 	return m->status.receive_lsn > m->status.replay_lsn ? m->status.receive_lsn

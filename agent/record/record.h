@@ -109,6 +109,7 @@ struct pgq_member_status {
 	uint64_t reported_at_ms;   /* from the entry (S17) */
 	uint64_t report_index;     /* raft index of the report entry */
 	uint64_t report_for_loss;  /* index of the primary_lost entry it was measured after (S9), 0: none */
+	uint32_t cmd_version;      /* highest command version the reporter applies (S17), 0: unknown */
 };
 
 struct pgq_member {
@@ -285,6 +286,11 @@ bool pgq_record_change_in_progress(const struct pgq_record *r, const char **why)
  * primary_lost entry and on the current timeline.
  */
 bool pgq_record_report_valid_for_loss(const struct pgq_record *r, const struct pgq_member *m);
+/*
+ * S17: a command version may be proposed only once every voter reported
+ * that it applies it. The highest such version (0 before any report).
+ */
+uint32_t pgq_record_cmd_version_usable(const struct pgq_record *r);
 /* S9: the LSN a report stands for: max(receive, replay). */
 uint64_t pgq_member_report_lsn(const struct pgq_member *m);
 /*

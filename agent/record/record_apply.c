@@ -30,7 +30,7 @@ static const struct command commands[] = {
 	{ "member_remove", cmd_member_remove, FIELDS("name", "automatic") },
 	{ "member_report", cmd_member_report,
 	  FIELDS("member", "role", "state", "timeline", "receive_lsn", "replay_lsn", "flush_lsn",
-		 "lag_bytes", "pending_restart", "report_for_loss", "time_ms") },
+		 "lag_bytes", "pending_restart", "report_for_loss", "cmd_version", "time_ms") },
 	{ "system_id", cmd_system_id, FIELDS("member", "epoch", "system_id") },
 	{ "lease_renew", cmd_lease_renew,
 	  FIELDS("member", "epoch", "lease_seq", "nonce", "ttl_ms", "time_ms") },

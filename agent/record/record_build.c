@@ -144,14 +144,15 @@ int pgq_cmd_member_report(const struct pgq_cmd_report *rep, uint8_t **out, size_
 	    !fits(rep->receive_lsn) || !fits(rep->replay_lsn) || !fits(rep->flush_lsn) ||
 	    !fits(rep->lag_bytes) || !fits(rep->report_for_loss) || !fits(rep->time_ms))
 		return PGQ_RECORD_ERR_INVALID;
-	return finish(json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I}",
+	return finish(json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, "
+				"s:I}",
 				"v", V, "cmd", "member_report", "member", rep->member,
 				"role", rep->role, "state", rep->state,
 				"timeline", I(rep->timeline), "receive_lsn", I(rep->receive_lsn),
 				"replay_lsn", I(rep->replay_lsn), "flush_lsn", I(rep->flush_lsn),
 				"lag_bytes", I(rep->lag_bytes), "pending_restart", rep->pending_restart,
 				"report_for_loss", I(rep->report_for_loss),
-				"time_ms", I(rep->time_ms)),
+				"time_ms", I(rep->time_ms), "cmd_version", I(PGQ_RECORD_CMD_VERSION)),
 		      out, out_len);
 }
 

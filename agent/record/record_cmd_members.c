@@ -279,6 +279,7 @@ int cmd_member_report(struct pgq_record *r, const json_t *c, uint64_t index, cha
 	    !fld_u64(c, "lag_bytes", false, &s.lag_bytes, why, wl) ||
 	    !fld_bool(c, "pending_restart", false, &s.pending_restart, why, wl) ||
 	    !fld_u64(c, "report_for_loss", false, &s.report_for_loss, why, wl) ||
+	    !fld_u32(c, "cmd_version", false, UINT32_MAX, &s.cmd_version, why, wl) ||
 	    !fld_u64(c, "time_ms", true, &s.reported_at_ms, why, wl))
 		return PGQ_RECORD_REJECTED;
 	m = rec_member_by_name(r, name);

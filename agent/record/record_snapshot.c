@@ -19,7 +19,7 @@ static json_t *member_json(const struct pgq_member *m)
 	const struct pgq_member_status *s = &m->status;
 
 	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:{s:b, s:s, s:s, s:I, s:I, "
-			 "s:I, s:I, s:I, s:b, s:I, s:I, s:I}}",
+			 "s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I}}",
 			 "name", m->name, "raft_id", (json_int_t)m->raft_id,
 			 "raft_address", m->raft_address, "api_url", m->api_url,
 			 "pg_address", m->pg_address, "voter", m->voter,
@@ -30,7 +30,8 @@ static json_t *member_json(const struct pgq_member *m)
 			 "lag_bytes", (json_int_t)s->lag_bytes, "pending_restart", s->pending_restart,
 			 "reported_at_ms", (json_int_t)s->reported_at_ms,
 			 "report_index", (json_int_t)s->report_index,
-			 "report_for_loss", (json_int_t)s->report_for_loss);
+			 "report_for_loss", (json_int_t)s->report_for_loss,
+			 "cmd_version", (json_int_t)s->cmd_version);
 }
 
 static json_t *primary_json(const struct pgq_primary *p)
@@ -202,7 +203,8 @@ static int restore_member(const json_t *o, struct pgq_member *m, char *why, size
 	    !fld_bool(st, "pending_restart", true, &s->pending_restart, why, wl) ||
 	    !fld_u64(st, "reported_at_ms", true, &s->reported_at_ms, why, wl) ||
 	    !fld_u64(st, "report_index", true, &s->report_index, why, wl) ||
-	    !fld_u64(st, "report_for_loss", true, &s->report_for_loss, why, wl))
+	    !fld_u64(st, "report_for_loss", true, &s->report_for_loss, why, wl) ||
+	    !fld_u32(st, "cmd_version", true, UINT32_MAX, &s->cmd_version, why, wl))
 		return PGQ_RECORD_REJECTED;
 	if (raft_id == 0)
 		return rec_reject(why, wl, "member '%s' has raft id 0", m->name);

@@ -166,7 +166,7 @@ static bool optional_field(const char *cmd, const char *key)
 		"member_add.pg_address", "member_add.tags", "member_update.api_url",
 		"member_update.pg_address", "member_update.tags", "member_remove.automatic",
 		"member_report.lag_bytes", "member_report.pending_restart",
-		"member_report.report_for_loss", "lease_release.reason", "vetoed.reason",
+		"member_report.report_for_loss", "member_report.cmd_version", "lease_release.reason", "vetoed.reason",
 		"switchover_abort.reason", "set_primary.allow_data_loss", "set_primary.lsn",
 		"switchover_schedule.to", NULL,
 	};

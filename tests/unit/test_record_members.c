@@ -299,6 +299,8 @@ static void test_member_report_stored(void **state)
 	assert_true(s->pending_restart);
 	assert_int_equal(s->reported_at_ms, 7777); /* S17: the entry's time */
 	assert_int_equal(s->report_index, f->index);
+	/* S17: the builder states the version this agent applies. */
+	assert_int_equal(s->cmd_version, PGQ_RECORD_CMD_VERSION);
 	bad_role.role = "leader";
 	REJECT(f, "field 'role' must be primary, replica or unknown", pgq_cmd_member_report,
 	       &bad_role);
@@ -323,6 +325,31 @@ static void test_system_id_once_S15(void **state)
 	       pgq_cmd_system_id, "pg1", 1, "42");
 }
 
+/* S17: a new command version is usable only once every voter reported it applies it. */
+static void test_cmd_version_usable_needs_every_voter_S17(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_cmd_member m4 = member("pg4", "127.0.0.1:7004");
+
+	fx_cluster3(f, NULL);
+	assert_int_equal(pgq_record_cmd_version_usable(f->r), 0);
+	fx_report(f, "pg1", "primary", 1, 0x10, 0, 0);
+	fx_report(f, "pg2", "replica", 1, 0x10, 0, 0);
+	assert_int_equal(pgq_record_cmd_version_usable(f->r), 0);
+	fx_report(f, "pg3", "replica", 1, 0x10, 0, 0);
+	assert_int_equal(pgq_record_cmd_version_usable(f->r), PGQ_RECORD_CMD_VERSION);
+	/* A learner does not vote: it does not hold the version back... */
+	OK(f, pgq_cmd_member_add, &m4, 1);
+	assert_int_equal(pgq_record_cmd_version_usable(f->r), PGQ_RECORD_CMD_VERSION);
+	/* ...until it becomes a voter without having reported. */
+	OK(f, pgq_cmd_member_promote, "pg4");
+	assert_int_equal(pgq_record_cmd_version_usable(f->r), 0);
+	fx_expect_reject_str(f, "{\"v\":1,\"cmd\":\"member_report\",\"member\":\"pg4\","
+			     "\"role\":\"replica\",\"state\":\"running\",\"timeline\":1,"
+			     "\"receive_lsn\":0,\"replay_lsn\":0,\"flush_lsn\":0,"
+			     "\"cmd_version\":\"2\",\"time_ms\":1}", "field 'cmd_version'");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -343,6 +370,7 @@ int main(void)
 		T(test_member_update_tags),
 		T(test_member_report_stored),
 		T(test_system_id_once_S15),
+		T(test_cmd_version_usable_needs_every_voter_S17),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
