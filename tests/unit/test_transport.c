@@ -788,6 +788,48 @@ static void chunk_violations_close_connection(void **state)
 	assert_int_equal(a->nrx, 0);
 }
 
+static void random_frames_never_hurt_the_transport(void **state)
+{
+	/* Seeded random frames with valid headers and CRCs, so they get past
+	 * the framing into the HELLO, REFUSE and chunk decoders; half of them
+	 * after a real handshake. Whatever happens to those connections, the
+	 * transport keeps serving the real peer (ASan/UBSan watch the rest). */
+	struct pair p = start_pair();
+	uint64_t rng = 0x5eed;
+	for (int i = 0; i < 120; i++) {
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		bool handshake = (rng >> 60) & 1;
+		uint8_t type = (uint8_t)(1 + (rng >> 40) % 5);
+		size_t len = (size_t)((rng >> 20) % 300);
+		uint8_t payload[300];
+		for (size_t k = 0; k < len; k++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			payload[k] = (uint8_t)(rng >> 56);
+		}
+		/* Sometimes a plausible HELLO prefix: version 1, flags 0. */
+		if (len >= 4 && (i % 3) == 0) {
+			payload[0] = 0, payload[1] = 1, payload[2] = 0, payload[3] = 0;
+		}
+		struct raw *r = handshake ? raw_handshaken_as_b(p.a) : raw_connect(p.a->port);
+		raw_send_frame(r, type, payload, len);
+		run_for(3);
+		raw_free(r);
+	}
+	/* The raw "b" handshakes replaced b's real connection to a, so b's
+	 * messages may be lost until it reconnects: retry like Raft would. */
+	p.a->nrx = 0; /* forget random RAFT frames the raw "b" got delivered */
+	size_t before = 0;
+	for (int i = 0; i < 20 && p.a->nrx == before; i++) {
+		send_tagged(p.b, p.a, 0x77, 10);
+		struct rx_wait w = { p.a, before + 1 };
+		run_until(has_rx, &w, 250);
+	}
+	assert_true(p.a->nrx > before);
+	assert_int_equal(p.a->rx[p.a->nrx - 1].tag, 0x77);
+	send_tagged(p.a, p.b, 0x78, 10);
+	assert_true(wait_rx(p.b, 1));
+}
+
 static void handshake_timeout_closes_silent_connection(void **state)
 {
 	struct node_opts quick = { .handshake_timeout_ms = 150 };
@@ -1217,6 +1259,7 @@ int main(void)
 		T(wrong_frame_version_refused_with_reason),
 		T(bad_crc_after_handshake_closes),
 		T(chunk_violations_close_connection),
+		T(random_frames_never_hurt_the_transport),
 		T(handshake_timeout_closes_silent_connection),
 		T(first_frame_not_hello_refused),
 		T(newer_inbound_connection_replaces_older),
