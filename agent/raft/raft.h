@@ -176,7 +176,8 @@ struct raft_msg {
 
 struct raft_read_state {
 	uint64_t ctx;              /* the caller's read_index context */
-	raft_index_t index;        /* safe to read once applied >= index */
+	raft_index_t index;        /* safe to read once applied >= index; 0: the read
+	                              failed (leadership lost or refused), retry */
 };
 
 /* Per-peer replication progress, as the leader tracks it. */
@@ -220,7 +221,8 @@ struct raft_ready {
 	bool has_hard_state;
 	struct raft_hard_state hard_state;
 
-	const struct raft_snapshot *snapshot;  /* persist (and restore app state) first, or NULL */
+	const struct raft_snapshot *snapshot;  /* persist (and restore app state) first, or NULL;
+	                                          it replaces the stored log: delete every entry */
 
 	raft_index_t truncate_from;            /* 0: none; else delete stored entries >= this index */
 	const struct raft_entry *entries;      /* append to stable storage */
@@ -231,7 +233,8 @@ struct raft_ready {
 	const struct raft_msg *msgs_after_persist; /* send only once the above is durable */
 	size_t n_msgs_after_persist;
 
-	const struct raft_entry *committed;    /* apply in order */
+	const struct raft_entry *committed;    /* apply in order (CONF entries are the core's;
+	                                          the first leader logs the bootstrap config) */
 	size_t n_committed;
 
 	const struct raft_read_state *read_states;
