@@ -29,7 +29,7 @@ static void print_hardstate(const struct dir_scan *s, FILE *out)
 	if (s->hardstate_rc == 0)
 		fprintf(out, "  %-40s term=%" PRIu64 " vote=%" PRIu64 " commit=%" PRIu64 "\n", HARDSTATE_FILE,
 			s->hs.term, s->hs.vote, s->hs.commit);
-	else if (s->hardstate_rc == PGQ_STORAGE_ERR_NOT_FOUND)
+	else if (s->hardstate_problem[0] == '\0')
 		fprintf(out, "  %-40s absent (term 0, no vote)\n", HARDSTATE_FILE);
 	else
 		fprintf(out, "  %-40s CORRUPT: %s\n", HARDSTATE_FILE, s->hardstate_problem);

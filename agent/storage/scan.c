@@ -363,6 +363,31 @@ static void check_snapshot_vs_log(struct dir_scan *s)
 	}
 }
 
+/*
+ * The hard state is written before the first entry of its term and before
+ * any segment's directory entry is made durable, so a log or a snapshot
+ * without a hard-state file means the file was lost: the term and vote this
+ * member promised are gone and it could vote twice. Refuse.
+ */
+static void check_hardstate_present(struct dir_scan *s)
+{
+	size_t records = 0, n = live_segments(s);
+
+	if (s->hardstate_rc != PGQ_STORAGE_ERR_NOT_FOUND)
+		return;
+	for (size_t i = 0; i < n; i++)
+		records += s->segs[i].p.n;
+	if (records == 0 && !s->has_snap)
+		return;
+	snprintf(s->hardstate_problem, sizeof(s->hardstate_problem),
+		 "missing although %s exists: the term and vote this member promised are lost",
+		 s->has_snap ? "a snapshot" : "a log");
+	fatal(s, PGQ_STORAGE_ERR_CORRUPT,
+	      "hard-state file \"%s/%s\" is %s; refusing to start, as the member could vote twice in a term"
+	      " (restore the file, or remove the data directory and add the member again)",
+	      s->dir, HARDSTATE_FILE, s->hardstate_problem);
+}
+
 int dir_scan_run(int dirfd, const char *dir, struct dir_scan *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -376,6 +401,7 @@ int dir_scan_run(int dirfd, const char *dir, struct dir_scan *s)
 		return s->rc;
 	check_contiguity(s);
 	check_snapshot_vs_log(s);
+	check_hardstate_present(s);
 	return s->rc;
 }
 

@@ -310,11 +310,6 @@ static int adopt_scan(struct pgq_storage *st, char *err, size_t errlen)
 	st->hs_on_disk = s->hardstate_rc == 0;
 	st->hs_disk = s->hs;
 	st->loaded_hs = s->hs;
-	if (!st->hs_on_disk && st->last_index > 0)
-		pgq_warning(STORAGE_LOG_COMPONENT,
-			    "no hard-state file in \"%s\" although the log reaches index %" PRIu64
-			    "; starting from term 0 (a crash before the first hard state was written)",
-			    st->dir, st->last_index);
 	if (st->loaded_hs.commit > st->last_index) {
 		pgq_warning(STORAGE_LOG_COMPONENT,
 			    "hard state in \"%s\" says commit %" PRIu64 " but the log ends at %" PRIu64
@@ -761,15 +756,13 @@ int pgq_storage_persist_ready(struct pgq_storage *st, const struct raft_ready *r
 		snprintf(err, errlen, "storage in \"%s\" failed earlier; restart to recover", st->dir);
 		return PGQ_STORAGE_ERR_FAILED;
 	}
-	if (rd->snapshot != NULL && (rc = install_snapshot(st, rd->snapshot, err, errlen)) != 0)
-		return fail(st, rc);
-	if (rd->truncate_from != 0 && (rc = truncate_log(st, rd->truncate_from, err, errlen)) != 0)
-		return fail(st, rc);
 	/*
-	 * A new term or vote goes to disk before the entries of that term, so
-	 * the log never holds a term above the stored one; its commit is capped
-	 * at what is already durable. The commit index proper follows the
-	 * entries that it may cover.
+	 * A new term or vote goes to disk first, before the snapshot or the
+	 * entries of that term, so the directory never holds a log or snapshot
+	 * without the hard state that goes with it (the scan refuses that as a
+	 * lost file) nor an entry of a term above the stored one. Its commit is
+	 * capped at what is already durable; the commit index proper follows
+	 * the entries that it may cover.
 	 */
 	if (rd->has_hard_state && (!st->hs_on_disk || rd->hard_state.term != st->hs_disk.term ||
 				   rd->hard_state.vote != st->hs_disk.vote)) {
@@ -778,7 +771,15 @@ int pgq_storage_persist_ready(struct pgq_storage *st, const struct raft_ready *r
 			early.commit = st->last_index;
 		if ((rc = write_hard_state(st, &early, err, errlen)) != 0)
 			return fail(st, rc);
+	} else if (!st->hs_on_disk && (rd->snapshot != NULL || rd->n_entries > 0)) {
+		struct raft_hard_state zero = {0, RAFT_NONE, 0};
+		if ((rc = write_hard_state(st, &zero, err, errlen)) != 0)
+			return fail(st, rc);
 	}
+	if (rd->snapshot != NULL && (rc = install_snapshot(st, rd->snapshot, err, errlen)) != 0)
+		return fail(st, rc);
+	if (rd->truncate_from != 0 && (rc = truncate_log(st, rd->truncate_from, err, errlen)) != 0)
+		return fail(st, rc);
 	if (rd->n_entries > 0 && (rc = append_entries(st, rd->entries, rd->n_entries, err, errlen)) != 0)
 		return fail(st, rc);
 	if (rd->has_hard_state && (rc = write_hard_state(st, &rd->hard_state, err, errlen)) != 0)

@@ -384,6 +384,47 @@ static void test_install_snapshot_from_ready(void **state)
 	tsu_rmdir(dir);
 }
 
+/* A new member whose first ready is a snapshot, or entries without a hard state. */
+static void test_first_ready_without_prior_state(void **state)
+{
+	(void)state;
+	char *dir = tsu_mkdtemp(), *dir2 = tsu_mkdtemp(), err[512];
+	struct pgq_storage *st = tsu_open(dir);
+	struct raft_snapshot snap;
+	struct raft_persisted p;
+	struct raft_ready rd;
+	uint8_t buf[TSU_MAX_DATA];
+	struct raft_entry e;
+
+	memset(&snap, 0, sizeof(snap));
+	snap.meta.index = 40;
+	snap.meta.term = 3;
+	snap.meta.config = three_voters();
+	memset(&rd, 0, sizeof(rd));
+	rd.snapshot = &snap;
+	rd.has_hard_state = true;
+	rd.hard_state = (struct raft_hard_state){.term = 3, .vote = 0, .commit = 40};
+	assert_int_equal(pgq_storage_persist_ready(st, &rd, err, sizeof(err)), 0);
+	pgq_storage_close(st);
+	st = tsu_open(dir);
+	pgq_storage_load(st, &p);
+	assert_int_equal(p.snapshot->meta.index, 40);
+	assert_int_equal(p.hard_state.term, 3);
+	assert_int_equal(p.hard_state.commit, 40);
+	pgq_storage_close(st);
+
+	/* Entries with no hard state at all: a zero hard state is written first. */
+	st = tsu_open(dir2);
+	tsu_entry(&e, 1, 1, buf);
+	rd = ready_for(&e, 1);
+	assert_int_equal(pgq_storage_persist_ready(st, &rd, err, sizeof(err)), 0);
+	pgq_storage_close(st);
+	assert_int_equal(tsu_file_size(dir2, HARDSTATE_FILE), HARDSTATE_BYTES);
+	expect_log(dir2, 1, 1);
+	tsu_rmdir(dir);
+	tsu_rmdir(dir2);
+}
+
 static void test_identity(void **state)
 {
 	(void)state;
@@ -545,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_compaction),
 		cmocka_unit_test(test_compact_rejects_bad_index),
 		cmocka_unit_test(test_install_snapshot_from_ready),
+		cmocka_unit_test(test_first_ready_without_prior_state),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_directory_lock),
 		cmocka_unit_test(test_append_validation),

@@ -74,6 +74,18 @@ static void unlink_in(const char *dir, const char *name)
 	assert_int_equal(unlink(p), 0);
 }
 
+static int run_check(const char *dir, char **text)
+{
+	size_t len;
+	FILE *out = open_memstream(text, &len);
+	int rc;
+
+	assert_non_null(out);
+	rc = pgq_storage_check_dir(dir, out);
+	fclose(out);
+	return rc;
+}
+
 static void restore(struct fixture *f, size_t len)
 {
 	tsu_write(f->dir, SEG1, f->pristine, len);
@@ -291,19 +303,23 @@ static void test_empty_hardstate_is_error(void **state)
 	assert_non_null(strstr(err, "empty"));
 }
 
-/* No hard-state file at all (crash before the first one): term 0, entries kept. */
-static void test_missing_hardstate_starts_at_zero(void **state)
+/*
+ * No hard-state file next to a log: the file was lost (it is always written
+ * before the first entry), so the promised term and vote are gone: refuse.
+ * Without any log or snapshot it is simply a new member.
+ */
+static void test_missing_hardstate_is_error(void **state)
 {
 	struct fixture *f = *state;
-	struct raft_persisted p;
-	struct pgq_storage *st;
+	char *text;
 
 	unlink_in(f->dir, HARDSTATE_FILE);
-	st = tsu_open(f->dir);
-	pgq_storage_load(st, &p);
-	assert_int_equal(p.hard_state.term, 0);
-	assert_int_equal(p.n_entries, N_ENTRIES);
-	pgq_storage_close(st);
+	expect_error(f->dir, PGQ_STORAGE_ERR_CORRUPT, HARDSTATE_FILE, -1);
+	assert_int_equal(run_check(f->dir, &text), 2);
+	assert_non_null(strstr(text, "missing although a log exists"));
+	free(text);
+	unlink_in(f->dir, SEG1);
+	expect_entries(f->dir, 0);
 }
 
 static void test_empty_identity_is_error(void **state)
@@ -687,18 +703,6 @@ static void test_gap_between_snapshot_and_log(void **state)
 
 /* ---- check_dir ---- */
 
-static int run_check(const char *dir, char **text)
-{
-	size_t len;
-	FILE *out = open_memstream(text, &len);
-	int rc;
-
-	assert_non_null(out);
-	rc = pgq_storage_check_dir(dir, out);
-	fclose(out);
-	return rc;
-}
-
 static void test_check_dir_reports(void **state)
 {
 	struct fixture *f = *state;
@@ -772,7 +776,7 @@ int main(void)
 		ONE(test_empty_last_segment_removed),
 		ONE(test_header_only_last_segment),
 		ONE(test_empty_hardstate_is_error),
-		ONE(test_missing_hardstate_starts_at_zero),
+		ONE(test_missing_hardstate_is_error),
 		ONE(test_empty_identity_is_error),
 		ONE(test_identity_version_is_error),
 		ONE(test_valid_record_wrong_index_is_error),
