@@ -5,7 +5,8 @@
  * Crash ordering is what this file is about. Each multi-step change is
  * ordered so that a crash between any two steps leaves a directory that the
  * next open accepts and that never contradicts what was acknowledged:
- *   - entries are fsynced before the hard state that may commit them;
+ *   - a new term or vote is durable before the snapshot or entries of that
+ *     term, and the commit index only after the entries it may cover;
  *   - a new segment's header and directory entry are durable before records
  *     go into it;
  *   - truncation removes whole segments newest first (each removal made

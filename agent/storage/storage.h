@@ -83,10 +83,14 @@ void pgq_storage_set_segment_bytes(struct pgq_storage *st, size_t bytes);
 int pgq_storage_load(struct pgq_storage *st, struct raft_persisted *out);
 
 /*
- * Make one ready durable, in the order raft.h requires: rd->snapshot (the
- * log is replaced by it), rd->truncate_from, rd->entries, rd->hard_state;
- * then fsync. Returns 0 only when all of it is on stable storage: only then
- * may rd->msgs_after_persist be sent. The caller keeps ownership of rd.
+ * Make one ready durable: a changed term/vote first, then rd->snapshot (the
+ * log is replaced by it), rd->truncate_from, rd->entries, then the commit
+ * index (lazily: it may lag after a crash, never lead; see docs/storage.md).
+ * Returns 0 only when term, vote, snapshot and entries are on stable
+ * storage: only then may rd->msgs_after_persist be sent. The caller keeps
+ * ownership of rd. Errors: _INVALID (entries not contiguous, truncation into
+ * the snapshot; the handle stays usable), _IO/_NOMEM (the handle then
+ * refuses writes: _FAILED).
  */
 int pgq_storage_persist_ready(struct pgq_storage *st, const struct raft_ready *rd,
 			      char *err, size_t errlen);
