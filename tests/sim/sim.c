@@ -427,6 +427,15 @@ static void complete_write(struct sim *s, uint32_t slot)
 		check_read_state(&s->chk, n->id, rd->read_states[i].ctx, rd->read_states[i].index);
 	raft_advance(n->rn, rd);
 	n->pw.busy = false;
+	/* SAFETY.md L1: the agent steps its leader down after an fsync slower than the election timeout. */
+	uint64_t took_ms = s->now_ms - n->pw.started_ms;
+
+	if (raft_role(n->rn) == RAFT_LEADER && took_ms > (uint64_t)s->base_opts.election_ticks * n->tick_ms) {
+		int rc = raft_step_down(n->rn);
+
+		sim_trace(s, "n%llu: fsync took %llu ms, leader steps down -> %s", (ull)n->id,
+			  (ull)took_ms, raft_strerror(rc));
+	}
 	if (!s->chk.failed && !same_members(&n->app.config, raft_config(n->rn)))
 		check_fail(&s->chk, "Membership",
 			   "n%llu's configuration differs from the CONF entries it applied (up to %llu)",
@@ -468,6 +477,7 @@ static void handle_ready(struct sim *s, uint32_t slot)
 	else if (rng_chance(&s->rng, s->fsync_slow_ppm))
 		latency = rng_range(&s->rng, 1, s->fsync_max_ms);
 	n->pw.busy = true;
+	n->pw.started_ms = s->now_ms;
 	if (latency == 0) {
 		complete_write(s, slot);
 		return;
@@ -612,8 +622,8 @@ int sim_init(struct sim *s, uint64_t seed, uint32_t n_nodes, uint64_t steps, FIL
 	s->crash_after_vote_ppm = (uint32_t)rng_range(&s->rng, 50000, 400000);
 	s->torn_ppm = 500000;
 	s->max_down = n_nodes / 2 + 1;
-	s->isolate_new_leader_ppm = (uint32_t)rng_range(&s->rng, 0, 300000);
-	s->crash_after_commit_ppm = (uint32_t)rng_range(&s->rng, 0, 100000);
+	s->isolate_new_leader_ppm = (uint32_t)rng_range(&s->rng, 0, 400000);
+	s->crash_after_commit_ppm = (uint32_t)rng_range(&s->rng, 0, 250000);
 
 	sim_trace(s, "seed %llu: %u nodes, heartbeat=%u pre_vote=%d check_quorum=%d max_entries=%u max_inflight=%u",
 		  (ull)seed, n_nodes, o->heartbeat_ticks, o->pre_vote, o->check_quorum,

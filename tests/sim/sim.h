@@ -40,6 +40,7 @@ enum node_state {
 /* A ready whose writes are waiting for the simulated fsync. */
 struct pending_write {
 	bool busy;
+	uint64_t started_ms;
 	uint64_t done_at_ms;
 	struct raft_ready rd;     /* as handed out: valid until raft_advance() */
 	struct disk_write w;      /* deep copy, survives a crash (torn write) */
