@@ -788,12 +788,64 @@ int pgq_storage_persist_ready(struct pgq_storage *st, const struct raft_ready *r
 	return 0;
 }
 
+/*
+ * The term of a stored entry, read back from its segment (compaction only:
+ * rare, and a wrong term in a snapshot would make the next open take the log
+ * for a stale one and discard it). Returns 0 with *term set, or an error.
+ */
+static int stored_term_at(struct pgq_storage *st, raft_index_t index, raft_term_t *term,
+			  char *err, size_t errlen)
+{
+	char name[FILE_NAME_MAX];
+	struct seg_parse p;
+	uint8_t *buf;
+	size_t size;
+	int rc;
+
+	if (st->has_snap && index == st->snap_index) {
+		*term = st->snap_term;
+		return 0;
+	}
+	if (index == st->last_index) {
+		*term = st->last_term;
+		return 0;
+	}
+	for (size_t i = st->n_segs; i-- > 0;) {
+		const struct seg_info *g = &st->segs[i];
+		if (g->n == 0 || index < g->first || index > g->first + g->n - 1)
+			continue;
+		segment_name(name, g->first);
+		rc = fsio_read_file(st->dirfd, st->dir, name, (uint64_t)1 << 31, &buf, &size, err, errlen);
+		if (rc != 0)
+			return rc;
+		if (seg_parse(buf, size, g->first, &p) != 0) {
+			free(buf);
+			snprintf(err, errlen, "out of memory reading \"%s/%s\"", st->dir, name);
+			return PGQ_STORAGE_ERR_NOMEM;
+		}
+		rc = 0;
+		if (p.n > index - g->first)
+			*term = p.entries[index - g->first].term;
+		else {
+			snprintf(err, errlen, "log segment \"%s/%s\" no longer holds index %" PRIu64,
+				 st->dir, name, index);
+			rc = PGQ_STORAGE_ERR_CORRUPT;
+		}
+		seg_parse_free(&p);
+		free(buf);
+		return rc;
+	}
+	snprintf(err, errlen, "index %" PRIu64 " is not in the stored log", index);
+	return PGQ_STORAGE_ERR_INVALID;
+}
+
 int pgq_storage_compact(struct pgq_storage *st, raft_index_t index, raft_term_t term,
 			const struct raft_config *config, const uint8_t *data, size_t len,
 			char *err, size_t errlen)
 {
 	struct raft_snapshot_meta meta;
 	char name[FILE_NAME_MAX];
+	raft_term_t stored;
 	int rc;
 
 	if (st->failed) {
@@ -801,10 +853,17 @@ int pgq_storage_compact(struct pgq_storage *st, raft_index_t index, raft_term_t 
 		return PGQ_STORAGE_ERR_FAILED;
 	}
 	if (index == 0 || index > st->last_index || (st->has_snap && index < st->snap_index) ||
-	    (index == st->last_index && term != st->last_term) || config == NULL) {
+	    config == NULL || config->n > RAFT_MAX_MEMBERS) {
 		snprintf(err, errlen, "cannot compact at index %" PRIu64 " term %" PRIu64
 			 " (stored log %" PRIu64 "..%" PRIu64 ")", index, term,
 			 pgq_storage_first_index(st), st->last_index);
+		return PGQ_STORAGE_ERR_INVALID;
+	}
+	if ((rc = stored_term_at(st, index, &stored, err, errlen)) != 0)
+		return rc == PGQ_STORAGE_ERR_NOMEM ? fail(st, rc) : rc;
+	if (stored != term) {
+		snprintf(err, errlen, "cannot compact at index %" PRIu64 " with term %" PRIu64
+			 ": the stored entry has term %" PRIu64, index, term, stored);
 		return PGQ_STORAGE_ERR_INVALID;
 	}
 	memset(&meta, 0, sizeof(meta));

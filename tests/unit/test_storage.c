@@ -328,6 +328,10 @@ static void test_compact_rejects_bad_index(void **state)
 	assert_int_equal(pgq_storage_compact(st, 21, 3, &conf, NULL, 0, err, sizeof(err)), PGQ_STORAGE_ERR_INVALID);
 	assert_int_equal(pgq_storage_compact(st, 0, 1, &conf, NULL, 0, err, sizeof(err)), PGQ_STORAGE_ERR_INVALID);
 	assert_int_equal(pgq_storage_compact(st, 20, 99, &conf, NULL, 0, err, sizeof(err)), PGQ_STORAGE_ERR_INVALID);
+	/* The term is checked against the stored entry, not only at the last index. */
+	assert_int_equal(pgq_storage_compact(st, 7, tsu_term_for(7) + 1, &conf, NULL, 0, err, sizeof(err)),
+			 PGQ_STORAGE_ERR_INVALID);
+	assert_non_null(strstr(err, "stored entry has term"));
 	assert_int_equal(pgq_storage_compact(st, 10, tsu_term_for(10), &conf, NULL, 0, err, sizeof(err)), 0);
 	assert_int_equal(pgq_storage_compact(st, 5, tsu_term_for(5), &conf, NULL, 0, err, sizeof(err)),
 			 PGQ_STORAGE_ERR_INVALID);
