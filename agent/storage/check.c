@@ -56,7 +56,7 @@ static void print_segments(const struct dir_scan *s, FILE *out)
 		const struct scan_segment *g = &s->segs[i];
 		const struct seg_parse *p = &g->p;
 
-		fprintf(out, "  %-40s %zu bytes, %zu records", g->name, g->size, p->n);
+		fprintf(out, "  %-40s %zu bytes, %zu record%s", g->name, g->size, p->n, p->n == 1 ? "" : "s");
 		if (p->n > 0)
 			fprintf(out, ", index %" PRIu64 "..%" PRIu64 ", term %" PRIu64 "..%" PRIu64,
 				p->entries[0].index, p->entries[p->n - 1].index, p->entries[0].term,

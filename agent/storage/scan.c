@@ -211,18 +211,18 @@ static void judge_segment(struct dir_scan *s, struct scan_segment *g, bool last)
 	if (last && p->damage == SEG_DAMAGE_SHORT_HEADER) {
 		g->torn = g->remove = true;
 		snprintf(g->problem, sizeof(g->problem),
-			 "torn tail at offset 0: %s; the segment was being created", p->damage_reason);
+			 "at offset 0: %s; the segment was being created", p->damage_reason);
 		return;
 	}
 	if (last && p->damage == SEG_DAMAGE_TORN_RECORD && !p->valid_after) {
 		g->torn = true;
 		snprintf(g->problem, sizeof(g->problem),
-			 "torn tail at offset %" PRIu64 ": %s; %zu bytes after the last valid record",
+			 "at offset %" PRIu64 ": %s; %zu bytes after the last valid record",
 			 p->damage_offset, p->damage_reason, g->size - (size_t)p->damage_offset);
 		return;
 	}
 	g->fatal = true;
-	snprintf(g->problem, sizeof(g->problem), "corrupt at offset %" PRIu64 ": %s%s", p->damage_offset,
+	snprintf(g->problem, sizeof(g->problem), "at offset %" PRIu64 ": %s%s", p->damage_offset,
 		 p->damage_reason,
 		 p->damage == SEG_DAMAGE_TORN_RECORD && p->valid_after ?
 		 " (valid records follow, so this is not a torn tail)" :

@@ -224,7 +224,7 @@ static int repair(struct pgq_storage *st, char *err, size_t errlen)
 	}
 	if (s->n_segs > 0 && s->segs[s->n_segs - 1].torn) {
 		struct scan_segment *g = &s->segs[s->n_segs - 1];
-		pgq_warning(STORAGE_LOG_COMPONENT, "log segment \"%s/%s\": %s; cutting it", st->dir, g->name,
+		pgq_warning(STORAGE_LOG_COMPONENT, "log segment \"%s/%s\": torn tail %s; cutting it", st->dir, g->name,
 			    g->problem);
 		if (g->remove) {
 			if ((rc = fsio_unlink(st->dirfd, st->dir, g->name, err, errlen)) != 0)

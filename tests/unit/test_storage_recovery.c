@@ -720,7 +720,7 @@ static void test_check_dir_reports(void **state)
 	/* Torn tail: reported with its offset, and the check changes nothing. */
 	restore(f, f->size - 2);
 	assert_int_equal(run_check(f->dir, &text), 1);
-	snprintf(needle, sizeof(needle), "torn tail at offset %ld", start);
+	snprintf(needle, sizeof(needle), "TORN TAIL at offset %ld", start);
 	assert_non_null(strstr(text, needle));
 	assert_non_null(strstr(text, "4 records"));
 	assert_non_null(strstr(text, "result: TORN TAIL"));
@@ -731,7 +731,7 @@ static void test_check_dir_reports(void **state)
 	restore(f, f->size);
 	tsu_flip_bit(f->dir, SEG1, f->rec_off[2] + 15, 0);
 	assert_int_equal(run_check(f->dir, &text), 2);
-	snprintf(needle, sizeof(needle), "corrupt at offset %ld", f->rec_off[2]);
+	snprintf(needle, sizeof(needle), "CORRUPT at offset %ld", f->rec_off[2]);
 	assert_non_null(strstr(text, needle));
 	assert_non_null(strstr(text, "result: CORRUPT"));
 	assert_non_null(strstr(text, SEG1));
