@@ -69,6 +69,7 @@ struct pgq_storage {
 	struct raft_hard_state loaded_hs;
 	struct raft_entry *loaded;
 	size_t n_loaded;
+	bool released;
 };
 
 const char *pgq_storage_strerror(int err)
@@ -404,11 +405,22 @@ void pgq_storage_set_segment_bytes(struct pgq_storage *st, size_t bytes)
 int pgq_storage_load(struct pgq_storage *st, struct raft_persisted *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (st->released)
+		return PGQ_STORAGE_ERR_INVALID;
 	out->hard_state = st->loaded_hs;
 	out->snapshot = st->scan.has_snap ? &st->scan.snap : NULL;
 	out->entries = st->n_loaded ? st->loaded : NULL;
 	out->n_entries = st->n_loaded;
 	return 0;
+}
+
+void pgq_storage_release_loaded(struct pgq_storage *st)
+{
+	dir_scan_free(&st->scan);
+	free(st->loaded);
+	st->loaded = NULL;
+	st->n_loaded = 0;
+	st->released = true;
 }
 
 raft_index_t pgq_storage_first_index(const struct pgq_storage *st)

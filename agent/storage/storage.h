@@ -78,9 +78,16 @@ void pgq_storage_set_segment_bytes(struct pgq_storage *st, size_t bytes);
 /*
  * What was on disk when the handle was opened, in the shape raft_new() takes.
  * Everything *out points to is owned by st and valid until pgq_storage_close();
- * raft_new() copies it, so the caller needs nothing else. Returns 0.
+ * raft_new() copies it, so the caller needs nothing else. Returns 0, or
+ * PGQ_STORAGE_ERR_INVALID after pgq_storage_release_loaded().
  */
 int pgq_storage_load(struct pgq_storage *st, struct raft_persisted *out);
+/*
+ * Free what pgq_storage_load() returned (the log read at open) once
+ * raft_new() has copied it; close does it too. A later load returns
+ * PGQ_STORAGE_ERR_INVALID. Writing is unaffected.
+ */
+void pgq_storage_release_loaded(struct pgq_storage *st);
 
 /*
  * Make one ready durable: a changed term/vote first, then rd->snapshot (the

@@ -77,8 +77,14 @@ static void test_append_and_reload(void **state)
 	pgq_storage_close(st);
 	expect_log(dir, 1, 100);
 
-	/* Appending continues after a reopen. */
+	/* Appending continues after a reopen, also once the loaded log is released. */
 	st = tsu_open(dir);
+	struct raft_persisted p;
+	assert_int_equal(pgq_storage_load(st, &p), 0);
+	assert_int_equal(p.n_entries, 100);
+	pgq_storage_release_loaded(st);
+	assert_int_equal(pgq_storage_load(st, &p), PGQ_STORAGE_ERR_INVALID);
+	assert_int_equal(p.n_entries, 0);
 	tsu_append(st, 101, 120, 0, 20);
 	pgq_storage_close(st);
 	expect_log(dir, 1, 120);
