@@ -10,7 +10,8 @@
  * a write that was never acknowledged because its fsync did not return —
  * only when it is in the LAST segment and no checksum-valid record follows
  * it. Anything else is corruption of durable data and stops the open with
- * the file and byte offset.
+ * the file and byte offset (R6: a bad file never crashes the agent and is
+ * never silently accepted).
  */
 #include "storage_int.h"
 

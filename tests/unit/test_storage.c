@@ -435,6 +435,7 @@ static void test_first_ready_without_prior_state(void **state)
 	tsu_rmdir(dir2);
 }
 
+/* S15: the cluster identity is fixed at bootstrap and never silently replaced. */
 static void test_identity(void **state)
 {
 	(void)state;

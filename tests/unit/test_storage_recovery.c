@@ -407,7 +407,8 @@ static void test_commit_beyond_log_is_clamped(void **state)
 }
 
 /*
- * Random damage (bit flips, truncation, appended junk) never crashes the
+ * R6 (bad input never crashes an agent or corrupts state), for files:
+ * random damage (bit flips, truncation, appended junk) never crashes the
  * open or the check, the check's verdict always predicts the open's, and a
  * successful open only ever returns a prefix of what was written.
  */
