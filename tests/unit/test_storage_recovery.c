@@ -642,10 +642,11 @@ static void test_snapshot_beyond_log_discards_log(void **state)
 	struct multi *m = *state;
 	struct raft_persisted p;
 	struct pgq_storage *st;
-	char names[64][96];
+	char names[64][96], logpath[600];
 
+	snprintf(logpath, sizeof(logpath), "%s.log", m->dir);
 	write_snapshot_file(m->dir, 120, tsu_term_for(120));
-	tsu_log_capture_start("/tmp/pgq-storage-discard.log");
+	tsu_log_capture_start(logpath);
 	st = tsu_open(m->dir);
 	pgq_storage_load(st, &p);
 	assert_non_null(p.snapshot);
@@ -654,7 +655,7 @@ static void test_snapshot_beyond_log_discards_log(void **state)
 	assert_int_equal(pgq_storage_last_index(st), 120);
 	tsu_append(st, 121, 125, 0, 5);
 	pgq_storage_close(st);
-	assert_true(tsu_log_capture_contains("/tmp/pgq-storage-discard.log", "discarding the log"));
+	assert_true(tsu_log_capture_contains(logpath, "discarding the log"));
 	assert_int_equal(tsu_segments(m->dir, names, 64), 1);
 	assert_string_equal(names[0], "log-00000000000000000121.seg");
 }
