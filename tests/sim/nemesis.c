@@ -165,41 +165,48 @@ static void conf_change(struct sim *s)
 	struct raft_node *rn = s->nodes[l].rn;
 	const struct raft_config *cfg = raft_config(rn);
 	uint32_t voters = cfg_voters(cfg), n = s->n_initial;
-	struct raft_conf_change cc = { 0, 0 };
-	uint32_t choice = (uint32_t)rng_below(&s->rng, 3);
+	raft_id_t promotable[RAFT_MAX_MEMBERS], removable[RAFT_MAX_MEMBERS];
+	uint32_t n_prom = 0, n_rem = 0;
 
-	if (choice == 0 && cfg->n < n + 2) {
-		/* A node started earlier whose add never committed, or a new one. */
-		int slot = -1;
+	for (uint32_t i = 0; i < cfg->n && i < RAFT_MAX_MEMBERS; i++) {
+		const struct raft_member *m = &cfg->members[i];
 
-		for (uint32_t i = 0; i < s->n_slots; i++)
-			if (s->nodes[i].state != NODE_GONE && s->nodes[i].state != NODE_UNBORN &&
-			    cfg_find(cfg, s->nodes[i].id) < 0)
-				slot = (int)i;
-		if (slot < 0 && s->n_slots < SIM_MAX_NODES) {
-			slot = (int)s->n_slots;
-			if (!sim_node_create(s, (uint32_t)slot))
+		if (!m->voter && voters < n + 1)
+			promotable[n_prom++] = m->id;
+		if (!m->voter || voters > n - 1)
+			removable[n_rem++] = m->id;
+	}
+	/* A node started earlier whose add never committed, or a new slot. */
+	int join = -1;
+
+	for (uint32_t i = 0; i < s->n_slots; i++)
+		if ((s->nodes[i].state == NODE_UP || s->nodes[i].state == NODE_DOWN) &&
+		    cfg_find(cfg, s->nodes[i].id) < 0)
+			join = (int)i;
+	bool can_add = cfg->n < n + 2 && (join >= 0 || s->n_slots < SIM_MAX_NODES);
+	uint32_t kinds[3], n_kinds = 0;
+
+	if (can_add)
+		kinds[n_kinds++] = RAFT_CONF_ADD_LEARNER;
+	if (n_prom > 0)
+		kinds[n_kinds++] = RAFT_CONF_PROMOTE;
+	if (n_rem > 0)
+		kinds[n_kinds++] = RAFT_CONF_REMOVE;
+	if (n_kinds == 0)
+		return;
+	struct raft_conf_change cc = { (uint8_t)kinds[rng_below(&s->rng, n_kinds)], 0 };
+
+	if (cc.type == RAFT_CONF_ADD_LEARNER) {
+		if (join < 0) {
+			join = (int)s->n_slots;
+			if (!sim_node_create(s, (uint32_t)join))
 				return;
 		}
-		if (slot < 0)
-			return;
-		cc = (struct raft_conf_change){ RAFT_CONF_ADD_LEARNER, s->nodes[slot].id };
+		cc.id = s->nodes[join].id;
+	} else if (cc.type == RAFT_CONF_PROMOTE) {
+		cc.id = promotable[rng_below(&s->rng, n_prom)];
 	} else {
-		raft_id_t cand[RAFT_MAX_MEMBERS];
-		uint32_t k = 0;
-
-		for (uint32_t i = 0; i < cfg->n && i < RAFT_MAX_MEMBERS; i++) {
-			const struct raft_member *m = &cfg->members[i];
-
-			if (choice == 1 && !m->voter && voters < n + 1)
-				cand[k++] = m->id;
-			if (choice == 2 && (!m->voter || voters > n - 1))
-				cand[k++] = m->id;
-		}
-		if (k == 0)
-			return;
-		cc.type = choice == 1 ? RAFT_CONF_PROMOTE : RAFT_CONF_REMOVE;
-		cc.id = cand[rng_below(&s->rng, k)];
+		cc.id = removable[rng_below(&s->rng, n_rem)];
 	}
 	int rc = raft_propose_conf_change(rn, &cc);
 
@@ -259,6 +266,64 @@ static void compact(struct sim *s)
 
 /* ---- the nemesis --------------------------------------------------------- */
 
+static void crash_random(struct sim *s)
+{
+	int v = pick_node(s, NODE_UP, false);
+
+	if (v >= 0 && count_state(s, NODE_DOWN) < s->max_down)
+		sim_crash(s, (uint32_t)v, rng_range(&s->rng, 5, 1500));
+}
+
+static void heal(struct sim *s)
+{
+	net_heal_all(s);
+	s->stats.heals++;
+	sim_trace(s, "network healed");
+}
+
+static void weather(struct sim *s)
+{
+	weather_chaos(s, &s->chaos_net);
+	s->net = s->chaos_net;
+	sim_trace(s, "weather: loss=%u dup=%u delay=%u..%u long=%u..%u ppm/ms",
+		  s->net.loss_ppm, s->net.dup_ppm, s->net.delay_min_ms, s->net.delay_max_ms,
+		  s->net.long_delay_ppm, s->net.long_delay_max_ms);
+}
+
+static void slow_disk(struct sim *s)
+{
+	int v = pick_node(s, NODE_UP, false);
+
+	if (v >= 0) {
+		s->nodes[v].slow_disk_until_ms = s->now_ms + rng_range(&s->rng, 100, 1000);
+		sim_trace(s, "n%d: disk slow for a while", v + 1);
+	}
+}
+
+static void restart_random(struct sim *s)
+{
+	int v = pick_node(s, NODE_DOWN, false);
+
+	if (v >= 0)
+		sim_restart(s, (uint32_t)v);
+}
+
+/* The nemesis's menu and the weight of each fault. */
+static const struct {
+	void (*act)(struct sim *s);
+	uint32_t weight;
+} faults[] = {
+	{ crash_random, 4 },
+	{ partition, 4 },
+	{ heal, 3 },
+	{ weather, 2 },
+	{ conf_change, 5 },
+	{ transfer, 2 },
+	{ compact, 3 },
+	{ slow_disk, 1 },
+	{ restart_random, 1 },
+};
+
 void nemesis_event(struct sim *s)
 {
 	sim_push(s, EV_NEMESIS, SIM_MAX_NODES, s->now_ms + rng_range(&s->rng, 20, 250));
@@ -268,43 +333,18 @@ void nemesis_event(struct sim *s)
 		calm_begin(s, false);
 		return;
 	}
-	uint32_t r = (uint32_t)rng_below(&s->rng, 22);
+	uint32_t total = 0;
 
-	if (r < 4) {
-		int v = pick_node(s, NODE_UP, false);
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		total += faults[i].weight;
+	uint32_t r = (uint32_t)rng_below(&s->rng, total);
 
-		if (v >= 0 && count_state(s, NODE_DOWN) < s->max_down)
-			sim_crash(s, (uint32_t)v, rng_range(&s->rng, 5, 1500));
-	} else if (r < 8) {
-		partition(s);
-	} else if (r < 11) {
-		net_heal_all(s);
-		s->stats.heals++;
-		sim_trace(s, "network healed");
-	} else if (r < 13) {
-		weather_chaos(s, &s->chaos_net);
-		s->net = s->chaos_net;
-		sim_trace(s, "weather: loss=%u dup=%u delay=%u..%u long=%u..%u ppm/ms",
-			  s->net.loss_ppm, s->net.dup_ppm, s->net.delay_min_ms, s->net.delay_max_ms,
-			  s->net.long_delay_ppm, s->net.long_delay_max_ms);
-	} else if (r < 15) {
-		conf_change(s);
-	} else if (r < 17) {
-		transfer(s);
-	} else if (r < 20) {
-		compact(s);
-	} else if (r < 21) {
-		int v = pick_node(s, NODE_UP, false);
-
-		if (v >= 0) {
-			s->nodes[v].slow_disk_until_ms = s->now_ms + rng_range(&s->rng, 100, 1000);
-			sim_trace(s, "n%d: disk slow for a while", v + 1);
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		if (r < faults[i].weight) {
+			faults[i].act(s);
+			return;
 		}
-	} else {
-		int v = pick_node(s, NODE_DOWN, false);
-
-		if (v >= 0)
-			sim_restart(s, (uint32_t)v);
+		r -= faults[i].weight;
 	}
 }
 

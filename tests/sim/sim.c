@@ -649,6 +649,14 @@ void sim_free(struct sim *s)
 	check_free(&s->chk);
 }
 
+/* The core takes no input between ready and advance: hold the event until the fsync ends. */
+static void requeue_after_sync(struct sim *s, const struct simnode *n, struct sim_event *ev)
+{
+	ev->at_ms = n->pw.done_at_ms;
+	if (!evq_push(&s->q, *ev))
+		check_fail(&s->chk, "Harness", "out of memory requeueing an event");
+}
+
 static void dispatch(struct sim *s, struct sim_event *ev)
 {
 	struct simnode *n = ev->slot < SIM_MAX_NODES ? &s->nodes[ev->slot] : NULL;
@@ -662,8 +670,7 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 		if (!current || n->state != NODE_UP)
 			break;
 		if (n->pw.busy) {
-			ev->at_ms = n->pw.done_at_ms;
-			evq_push(&s->q, *ev);
+			requeue_after_sync(s, n, ev);
 			break;
 		}
 		raft_tick(n->rn);
@@ -686,8 +693,7 @@ static void dispatch(struct sim *s, struct sim_event *ev)
 		if (!current || n->state != NODE_UP)
 			break;
 		if (n->pw.busy) {
-			ev->at_ms = n->pw.done_at_ms;
-			evq_push(&s->q, *ev);
+			requeue_after_sync(s, n, ev);
 			break;
 		}
 		sim_trace(s, "n%llu: transport reports %s n%llu", (ull)n->id,
