@@ -135,6 +135,7 @@ static void add_stats(struct sim_stats *t, const struct sim_stats *s)
 	t->torn_writes += s->torn_writes;
 	t->restarts += s->restarts;
 	t->partitions += s->partitions;
+	t->heals += s->heals;
 	t->proposals += s->proposals;
 	t->reads += s->reads;
 	t->conf_changes += s->conf_changes;
@@ -200,11 +201,11 @@ static bool campaign(const struct cli *c, int number, uint32_t nodes, const char
 	printf("# %u nodes: %llu steps in %.1f s; %.1f s virtual time; %llu leaders; %llu proposals applied of %llu accepted; %llu reads checked\n",
 	       nodes, (ull)steps, took, (double)total.virtual_ms / 1000.0, (ull)leaders,
 	       (ull)applied, (ull)total.proposals, (ull)reads);
-	printf("# %u nodes: %llu messages (%llu dropped, %llu duplicated), %llu crashes (%llu torn writes), %llu partitions, %llu conf changes, %llu transfers, %llu compactions, %llu heals, slowest recovery %llu ms\n",
+	printf("# %u nodes: %llu messages (%llu dropped, %llu duplicated), %llu crashes (%llu torn writes), %llu partitions, %llu conf changes, %llu transfers, %llu compactions, %llu network heals, %llu calm phases, slowest recovery %llu ms\n",
 	       nodes, (ull)total.msgs_sent, (ull)total.msgs_dropped, (ull)total.msgs_duplicated,
 	       (ull)total.crashes, (ull)total.torn_writes, (ull)total.partitions,
 	       (ull)total.conf_changes, (ull)total.transfers, (ull)total.compactions,
-	       (ull)total.calm_phases, (ull)total.max_recovery_ms);
+	       (ull)total.heals, (ull)total.calm_phases, (ull)total.max_recovery_ms);
 	fflush(stdout);
 	return true;
 }
