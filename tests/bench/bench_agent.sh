@@ -3,9 +3,10 @@
 #
 # 3 agents on 127.0.0.1 with fsync on (the storage module always fsyncs):
 #   - commit latency p50/p99 and commits/s for small entries: BENCH_N (500)
-#     test entries proposed one at a time through the leader's REST API
-#     (POST /test/propose answers once the entry is applied on the leader,
-#     so each figure includes one HTTP round trip);
+#     test entries proposed one at a time through the leader's REST API, by
+#     one curl process on one keep-alive connection (POST /test/propose
+#     answers once the entry is applied on the leader, so each figure
+#     includes one HTTP round trip);
 #   - resident memory (VmRSS) of each agent when idle;
 #   - CPU time of an idle agent over BENCH_IDLE_S seconds (60).
 # Usage: PGQUORUM_BIN=/path/to/pgquorum tests/bench/bench_agent.sh
@@ -15,14 +16,20 @@
 N=${BENCH_N:-500}
 IDLE=${BENCH_IDLE_S:-60}
 it_setup 3
+# The configuration defaults (heartbeat 100 ms, election timeout 1 s).
+IT_HEARTBEAT_MS=100
+IT_ELECTION_MS=1000
 it_cluster_start 3
 leader=$(it_wait_leader 30 1 2 3) || { echo "# bench: no leader; giving up"; exit 0; }
 url="$(it_url "$leader")/test/propose"
 lat="$IT_DIR/latency"
-start=$(date +%s.%N)
+cfg="$IT_DIR/curl.cfg"
 for s in $(seq 1 "$N"); do
-	curl -s --max-time 5 -o /dev/null -w '%{time_total}\n' -X POST -d "{\"seq\":$s}" "$url" >> "$lat"
-done
+	[ "$s" -gt 1 ] && echo "next"
+	printf 'url = "%s"\nrequest = "POST"\ndata = "{\\"seq\\":%d}"\noutput = "/dev/null"\nwrite-out = "%%{time_total}\\n"\n' "$url" "$s"
+done > "$cfg"
+start=$(date +%s.%N)
+curl -s --max-time 120 -K "$cfg" > "$lat"
 end=$(date +%s.%N)
 sort -n "$lat" | awk -v n="$N" -v t0="$start" -v t1="$end" '
 	{ v[NR] = $1 }
