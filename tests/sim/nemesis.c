@@ -308,6 +308,18 @@ static void restart_random(struct sim *s)
 		sim_restart(s, (uint32_t)v);
 }
 
+/* An operator or a test forces an election on some node (raft_campaign). */
+static void force_campaign(struct sim *s)
+{
+	int v = pick_node(s, NODE_UP, true);
+
+	if (v < 0)
+		return;
+	int rc = raft_campaign(s->nodes[v].rn);
+
+	sim_trace(s, "n%d: forced campaign -> %s", v + 1, raft_strerror(rc));
+}
+
 /* The nemesis's menu and the weight of each fault. */
 static const struct {
 	void (*act)(struct sim *s);
@@ -322,6 +334,7 @@ static const struct {
 	{ compact, 3 },
 	{ slow_disk, 1 },
 	{ restart_random, 1 },
+	{ force_campaign, 1 },
 };
 
 void nemesis_event(struct sim *s)
