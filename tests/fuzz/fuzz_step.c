@@ -20,7 +20,8 @@
  *           bits 0-1, id in bits 2-4), 2 transfer leadership to arg >> 3,
  *           3 read index (ctx arg), 4 report peer arg >> 3 unreachable,
  *           5 report snapshot to arg >> 3 (ok = bit 6), 6 compact at the
- *           applied index, 7 a whole election timeout of ticks
+ *           applied index, 7 a whole election timeout of ticks — or, when
+ *           arg >> 3 is 7, a crash and restart from what was persisted
  *
  * Build with -DFUZZ_TRACE to print the node's state after every op (to see
  * what a corpus input does).
@@ -42,6 +43,88 @@ struct observer {
 	raft_index_t commit;
 	raft_index_t applied;
 };
+
+/* ---- the "disk": what the node asked to persist, for restarts ------------- */
+
+struct store {
+	struct raft_hard_state hs;
+	bool has_snap;
+	struct raft_snapshot snap;     /* data owned by the store */
+	struct raft_entry *ents;       /* after the snapshot, contiguous; data owned */
+	size_t n_ents, cap_ents;
+};
+
+static void store_truncate(struct store *s, raft_index_t from)
+{
+	while (s->n_ents > 0 && s->ents[s->n_ents - 1].index >= from)
+		free(s->ents[--s->n_ents].data);
+}
+
+static void store_free(struct store *s)
+{
+	store_truncate(s, 0);
+	free(s->ents);
+	free(s->snap.data);
+	memset(s, 0, sizeof(*s));
+}
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return NULL;
+	uint8_t *d = malloc(len);
+	if (d == NULL)
+		abort(); /* the harness does not test its own allocation failures */
+	memcpy(d, p, len);
+	return d;
+}
+
+static void store_snapshot(struct store *s, const struct raft_snapshot *snap)
+{
+	store_truncate(s, 0);
+	free(s->snap.data);
+	s->snap = *snap;
+	s->snap.data = dup_bytes(snap->data, snap->len);
+	s->has_snap = true;
+}
+
+static void store_append(struct store *s, const struct raft_entry *e)
+{
+	/* The ready contract: entries extend the stored log without a gap. */
+	raft_index_t want = s->n_ents > 0 ? s->ents[s->n_ents - 1].index + 1 : (s->has_snap ? s->snap.meta.index + 1 : 1);
+	FUZZ_CHECK(e->index == want);
+	if (s->n_ents == s->cap_ents) {
+		size_t cap = s->cap_ents ? 2 * s->cap_ents : 16;
+		struct raft_entry *grown = realloc(s->ents, cap * sizeof(*grown));
+		if (grown == NULL)
+			abort();
+		s->ents = grown;
+		s->cap_ents = cap;
+	}
+	s->ents[s->n_ents] = *e;
+	s->ents[s->n_ents].data = dup_bytes(e->data, e->len);
+	s->n_ents++;
+}
+
+/* Persists a ready in the documented order: snapshot, truncation, entries, hard state. */
+static void store_ready(struct store *s, const struct raft_ready *rd)
+{
+	if (rd->snapshot != NULL)
+		store_snapshot(s, rd->snapshot);
+	if (rd->truncate_from != 0)
+		store_truncate(s, rd->truncate_from);
+	for (size_t i = 0; i < rd->n_entries; i++)
+		store_append(s, &rd->entries[i]);
+	if (rd->has_hard_state)
+		s->hs = rd->hard_state;
+}
+
+static raft_index_t store_last_index(const struct store *s)
+{
+	if (s->n_ents > 0)
+		return s->ents[s->n_ents - 1].index;
+	return s->has_snap ? s->snap.meta.index : 0;
+}
 
 /* Every message the node emits must be one the codec accepts: a peer will
  * decode it with exactly these checks. */
@@ -83,12 +166,13 @@ static void check_ready(const struct raft_node *n, const struct raft_ready *rd, 
 	check_outgoing(n, rd->msgs_after_persist, rd->n_msgs_after_persist);
 }
 
-static void drain(struct raft_node *n, struct observer *obs)
+static void drain(struct raft_node *n, struct observer *obs, struct store *st)
 {
 	for (int round = 0; round < MAX_READY_ROUNDS && raft_has_ready(n); round++) {
 		struct raft_ready rd;
 		raft_ready(n, &rd);
 		check_ready(n, &rd, obs);
+		store_ready(st, &rd);
 		raft_advance(n, &rd);
 	}
 	FUZZ_CHECK(raft_term(n) >= obs->term);
@@ -113,6 +197,27 @@ static void step_message(struct raft_node *n, const uint8_t *bytes, size_t len)
 		raft_msg_free(&m);
 	}
 	free(copy);
+}
+
+/* A crash: the node loses everything but the store, then starts from it. */
+static struct raft_node *restart(struct raft_node *n, const struct raft_options *opts,
+				 const struct raft_config *config, const struct store *st, struct observer *obs)
+{
+	struct raft_persisted p = {
+		.hard_state = st->hs,
+		.snapshot = st->has_snap ? &st->snap : NULL,
+		.entries = st->ents,
+		.n_entries = st->n_ents,
+	};
+	raft_free(n);
+	FUZZ_CHECK(raft_new(opts, config, &p, &n) == RAFT_OK);
+	FUZZ_CHECK(raft_term(n) == st->hs.term);
+	FUZZ_CHECK(raft_vote(n) == st->hs.vote);
+	FUZZ_CHECK(raft_last_index(n) == store_last_index(st));
+	FUZZ_CHECK(raft_role(n) == RAFT_FOLLOWER);
+	/* Committed entries after the snapshot are handed out again. */
+	obs->applied = st->has_snap ? st->snap.meta.index : 0;
+	return n;
 }
 
 static void special_op(struct raft_node *n, unsigned arg, const uint8_t **p, const uint8_t *end,
@@ -160,6 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p = data, *end = data + size;
 	struct raft_node *n;
 	struct observer obs = { 0 };
+	struct store st;
 	struct raft_config config = { .n = 3 };
 	struct raft_persisted persisted;
 	struct raft_options opts;
@@ -168,6 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&opts, 0, sizeof(opts));
 	memset(&persisted, 0, sizeof(persisted));
+	memset(&st, 0, sizeof(st));
 	opts.id = SELF_ID;
 	opts.election_ticks = ELECTION_TICKS;
 	opts.heartbeat_ticks = 1;
@@ -210,10 +317,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		default:
-			special_op(n, arg, &p, end, &obs);
+			if (arg >> 3 == 7 && (arg & 7) == 7)
+				n = restart(n, &opts, &config, &st, &obs);
+			else
+				special_op(n, arg, &p, end, &obs);
 			break;
 		}
-		drain(n, &obs);
+		drain(n, &obs, &st);
 #ifdef FUZZ_TRACE
 		fprintf(stderr, "op %d (%02x): %s term %llu leader %llu commit %llu last %llu applied %llu\n", ops, op,
 			raft_role_name(raft_role(n)), (unsigned long long)raft_term(n),
@@ -222,5 +332,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
 	}
 	raft_free(n);
+	store_free(&st);
 	return 0;
 }
