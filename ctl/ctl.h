@@ -22,6 +22,7 @@ struct ctl_ctx {
 	char *urls[CTL_MAX_URLS];   /* owned; "http://host:port", no trailing slash */
 	size_t n_urls;
 	long timeout_ms;
+	char *userpwd;              /* "user:password" for write requests, or NULL; owned */
 };
 
 /* Add a URL (copied, trailing '/' removed). Returns 0, or -1 when full. */

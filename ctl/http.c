@@ -67,6 +67,8 @@ void ctl_free(struct ctl_ctx *c)
 	for (size_t i = 0; i < c->n_urls; i++)
 		free(c->urls[i]);
 	c->n_urls = 0;
+	free(c->userpwd);
+	c->userpwd = NULL;
 }
 
 const char *ctl_reply_error(const json_t *reply)
@@ -103,6 +105,13 @@ int ctl_request(const struct ctl_ctx *c, const char *method, const char *path,
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+		if (c->userpwd != NULL) {
+			curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+			curl_easy_setopt(h, CURLOPT_USERPWD, c->userpwd);
+			/* The redirect goes to the leader, another member of the same
+			 * cluster (from its record): it needs the same credentials. */
+			curl_easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 1L);
+		}
 		if (body != NULL) {
 			hdr = curl_slist_append(hdr, "Content-Type: application/json");
 			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);

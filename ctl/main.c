@@ -29,6 +29,9 @@ static void usage(FILE *out)
 		"                      Agents are tried in order until one answers; writes\n"
 		"                      follow the redirect to the Raft leader.\n"
 		"      --timeout SEC   give up on one agent after SEC seconds (default 10)\n"
+		"      --user USER:PASSWORD\n"
+		"                      HTTP basic authentication for write requests (also\n"
+		"                      PGQUORUMCTL_USER; with -c, restapi.authentication)\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -67,6 +70,15 @@ static int add_urls_from_config(struct ctl_ctx *c, const char *path)
 		if (ctl_add_url(c, url) == 0)
 			added++;
 	}
+	if (c->userpwd == NULL && cfg->restapi.authentication.username != NULL &&
+	    cfg->restapi.authentication.password != NULL) {
+		size_t n = strlen(cfg->restapi.authentication.username) + 1 +
+			   strlen(cfg->restapi.authentication.password) + 1;
+		c->userpwd = malloc(n);
+		if (c->userpwd != NULL)
+			snprintf(c->userpwd, n, "%s:%s", cfg->restapi.authentication.username,
+				 cfg->restapi.authentication.password);
+	}
 	pgq_config_free(cfg);
 	if (added == 0) {
 		fprintf(stderr, "pgquorumctl: \"%s\" names no restapi address in raft.peers\n", path);
@@ -97,6 +109,7 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"url", required_argument, NULL, 'u'},
 		{"timeout", required_argument, NULL, 't'},
+		{"user", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -129,6 +142,10 @@ int main(int argc, char **argv)
 			c.timeout_ms = s * 1000;
 			break;
 		}
+		case 'U':
+			free(c.userpwd);
+			c.userpwd = strdup(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			ctl_free(&c);
@@ -165,6 +182,9 @@ int main(int argc, char **argv)
 		ctl_free(&c);
 		return CTL_EXIT_USAGE;
 	}
+	env = getenv("PGQUORUMCTL_USER");
+	if (c.userpwd == NULL && env != NULL)
+		c.userpwd = strdup(env);
 	env = getenv("PGQUORUMCTL_URL");
 	if (c.n_urls == 0 && env != NULL)
 		add_urls_from_env(&c, env);

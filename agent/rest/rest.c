@@ -52,6 +52,11 @@ struct pgq_rest {
 	char *cluster_json;
 	char *status_json;
 	uint64_t beat_ms;
+
+	char *auth_username;            /* NULL: no authentication */
+	char *auth_password;
+	struct pgq_rest_cidr *allow;    /* n_allow == 0: from anywhere */
+	size_t n_allow;
 };
 
 /* Per-connection upload state. */
@@ -256,6 +261,97 @@ static int deadline_after(unsigned ms, struct timespec *ts)
 	return 0;
 }
 
+/* Same length and bytes, without an early exit that would time the secret. */
+static bool secret_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = la != lb;
+
+	for (size_t i = 0; i < la && i < lb; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned bits)
+{
+	unsigned full = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, net, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[full] & mask) == (net[full] & mask);
+}
+
+static bool client_allowed(const struct pgq_rest *rest, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+	uint8_t addr[16];
+	int family;
+
+	if (rest->n_allow == 0)
+		return true;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return false;
+	sa = ci->client_addr;
+	if (sa->sa_family == AF_INET) {
+		family = AF_INET;
+		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			family = AF_INET;
+			memcpy(addr, a6->s6_addr + 12, 4);
+		} else {
+			family = AF_INET6;
+			memcpy(addr, a6->s6_addr, 16);
+		}
+	} else {
+		return false;
+	}
+	for (size_t i = 0; i < rest->n_allow; i++)
+		if (rest->allow[i].family == family &&
+		    prefix_match(addr, rest->allow[i].addr, rest->allow[i].prefix_len))
+			return true;
+	return false;
+}
+
+/* True: may write. False: a 401/403 answer was queued, *ret says how. */
+static bool write_allowed(struct pgq_rest *rest, struct MHD_Connection *conn,
+			  enum MHD_Result *ret)
+{
+	if (!client_allowed(rest, conn)) {
+		*ret = respond_error(conn, 403, "write requests are not allowed from this address (restapi.allowlist)");
+		return false;
+	}
+	if (rest->auth_username != NULL) {
+		char *pass = NULL;
+		char *user = MHD_basic_auth_get_username_password(conn, &pass);
+		bool ok = user != NULL && pass != NULL && secret_equal(user, rest->auth_username) &&
+			  secret_equal(pass, rest->auth_password);
+
+		MHD_free(user);
+		MHD_free(pass);
+		if (!ok) {
+			const char *text = "{\"error\":\"authentication required\"}";
+			struct MHD_Response *resp = MHD_create_response_from_buffer(
+				strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+			if (resp == NULL) {
+				*ret = MHD_NO;
+				return false;
+			}
+			MHD_add_response_header(resp, "Content-Type", "application/json");
+			*ret = MHD_queue_basic_auth_fail_response(conn, "pgquorum", resp);
+			MHD_destroy_response(resp);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Hand a write to the loop and wait (bounded) for its answer. */
 static enum MHD_Result handle_write(struct pgq_rest *rest, struct MHD_Connection *conn,
 				    const char *method, const char *url, struct upload *up)
@@ -268,6 +364,8 @@ static enum MHD_Result handle_write(struct pgq_rest *rest, struct MHD_Connection
 
 	if (!write_path_allowed(rest, url))
 		return respond_error(conn, 404, "no such endpoint");
+	if (strcmp(method, "GET") != 0 && !write_allowed(rest, conn, &ret))
+		return ret;
 	if (up->too_big)
 		return respond_error(conn, 413, "request body too large");
 	if (up->len > 0) {
@@ -425,6 +523,9 @@ static void free_after_close(uv_handle_t *handle)
 
 	free(rest->cluster_json);
 	free(rest->status_json);
+	free(rest->auth_username);
+	free(rest->auth_password);
+	free(rest->allow);
 	pthread_mutex_destroy(&rest->lock);
 	free(rest);
 }
@@ -451,12 +552,38 @@ int pgq_rest_start(uv_loop_t *loop, const struct pgq_rest_options *opts,
 		return -1;
 	}
 	rest->opts = *opts;
-	rest->opts.listen_address = NULL; /* not kept: the caller owns the string */
+	rest->opts.listen_address = NULL; /* not kept: the caller owns these */
+	rest->opts.auth_username = rest->opts.auth_password = NULL;
+	rest->opts.allow = NULL;
+	if (opts->auth_username != NULL && opts->auth_password != NULL) {
+		rest->auth_username = strdup(opts->auth_username);
+		rest->auth_password = strdup(opts->auth_password);
+	}
+	if (opts->n_allow > 0) {
+		rest->allow = calloc(opts->n_allow, sizeof *rest->allow);
+		if (rest->allow != NULL) {
+			memcpy(rest->allow, opts->allow, opts->n_allow * sizeof *rest->allow);
+			rest->n_allow = opts->n_allow;
+		}
+	}
+	if ((opts->auth_username != NULL && opts->auth_password != NULL &&
+	     (rest->auth_username == NULL || rest->auth_password == NULL)) ||
+	    (opts->n_allow > 0 && rest->allow == NULL)) {
+		free(rest->auth_username);
+		free(rest->auth_password);
+		free(rest->allow);
+		free(rest);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	rest->on_call = on_call;
 	rest->ctx = ctx;
 	pthread_mutex_init(&rest->lock, NULL);
 	if (uv_async_init(loop, &rest->wake, on_wake) != 0) {
 		pthread_mutex_destroy(&rest->lock);
+		free(rest->auth_username);
+		free(rest->auth_password);
+		free(rest->allow);
 		free(rest);
 		snprintf(err, errlen, "uv_async_init failed");
 		return -1;

@@ -39,6 +39,13 @@ struct pgq_rest_call {
 /* Called on the loop thread for each write request. */
 typedef void (*pgq_rest_call_fn)(void *ctx, struct pgq_rest_call *call);
 
+/* An allowlist entry: a network in CIDR form (AF_INET or AF_INET6). */
+struct pgq_rest_cidr {
+	int family;
+	uint8_t addr[16];
+	unsigned prefix_len;
+};
+
 struct pgq_rest_options {
 	const char *listen_address;      /* numeric IPv4 address, e.g. "127.0.0.1" */
 	uint16_t port;
@@ -47,6 +54,15 @@ struct pgq_rest_options {
 	unsigned liveness_max_age_ms;    /* /liveness is 503 when the loop was silent longer */
 	unsigned max_connections;
 	bool test_hooks;                 /* accept /test/... (PGQUORUM_TEST_HOOKS=1 only) */
+	/*
+	 * Write requests (POST, DELETE) only: HTTP basic authentication when
+	 * both are set (else 401), and only from these networks when n_allow > 0
+	 * (else 403). Copied at start. Reads stay open, as health checks need.
+	 */
+	const char *auth_username;
+	const char *auth_password;
+	const struct pgq_rest_cidr *allow;
+	size_t n_allow;
 };
 
 /*

@@ -204,6 +204,23 @@ static int start_handles(struct pgq_runtime *rt, char *err, size_t errlen)
 static int start_rest(struct pgq_runtime *rt, char *err, size_t errlen)
 {
 	const struct pgq_config_restapi *api = &rt->cfg->restapi;
+	struct pgq_rest_cidr allow[64];
+	size_t n_allow = 0;
+	int rc;
+
+	if (api->n_allowlist > sizeof allow / sizeof allow[0]) {
+		snprintf(err, errlen, "restapi.allowlist: at most %zu entries are supported",
+			 sizeof allow / sizeof allow[0]);
+		return -1;
+	}
+	for (size_t i = 0; i < api->n_allowlist; i++) {
+		allow[n_allow].family = api->allowlist[i].family;
+		memcpy(allow[n_allow].addr, api->allowlist[i].addr, sizeof allow[n_allow].addr);
+		allow[n_allow].prefix_len = api->allowlist[i].prefix_len;
+		n_allow++;
+	}
+	if (api->certfile != NULL)
+		pgq_warning("agent", "restapi TLS (certfile/keyfile) is not supported yet: the REST API serves plain HTTP");
 	struct pgq_rest_options o = {
 		.listen_address = api->listen.host,
 		.port = api->listen.port,
@@ -212,9 +229,14 @@ static int start_rest(struct pgq_runtime *rt, char *err, size_t errlen)
 		.liveness_max_age_ms = 5u * rt->tick_ms + 2000u,
 		.max_connections = api->max_connections != 0 ? api->max_connections : 64,
 		.test_hooks = rt->test_hooks,
+		.auth_username = api->authentication.username,
+		.auth_password = api->authentication.password,
+		.allow = allow,
+		.n_allow = n_allow,
 	};
 
-	if (pgq_rest_start(&rt->loop, &o, rt_on_call, rt, &rt->rest, err, errlen) != 0)
+	rc = pgq_rest_start(&rt->loop, &o, rt_on_call, rt, &rt->rest, err, errlen);
+	if (rc != 0)
 		return -1;
 	pgq_rest_beat(rt->rest);
 	return 0;

@@ -128,8 +128,41 @@ struct report_job {
 	char *host;
 	char *port;
 	char *body;
+	char *auth;          /* "Basic ..." header value, or NULL */
 	int status;          /* HTTP status, or -1 */
 };
+
+/* "Basic base64(user:password)" for the leader's write authentication. */
+static char *basic_auth(const char *user, const char *password)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(user) + 1 + strlen(password), o = 0;
+	char *plain = malloc(n + 1), *out = malloc(6 + 4 * ((n + 2) / 3) + 1);
+
+	if (plain == NULL || out == NULL) {
+		free(plain);
+		free(out);
+		return NULL;
+	}
+	snprintf(plain, n + 1, "%s:%s", user, password);
+	memcpy(out, "Basic ", 6);
+	o = 6;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)plain[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)plain[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)plain[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	free(plain);
+	return out;
+}
 
 /* Parse "http://HOST:PORT[/...]" (IPv4 or a name); false when not so. */
 static bool split_url(const char *url, char **host, char **port)
@@ -169,7 +202,9 @@ static void report_run(uv_work_t *w)
 		goto out;
 	n = snprintf(req, sizeof req,
 		     "POST /report HTTP/1.0\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
-		     "Content-Length: %zu\r\n\r\n%s", j->host, j->port, strlen(j->body), j->body);
+		     "%s%s%sContent-Length: %zu\r\n\r\n%s", j->host, j->port,
+		     j->auth != NULL ? "Authorization: " : "", j->auth != NULL ? j->auth : "",
+		     j->auth != NULL ? "\r\n" : "", strlen(j->body), j->body);
 	if (n <= 0 || (size_t)n >= sizeof req || write(fd, req, (size_t)n) != n)
 		goto out;
 	n = (int)read(fd, resp, sizeof resp - 1);
@@ -193,6 +228,7 @@ static void report_done(uv_work_t *w, int status)
 	free(j->host);
 	free(j->port);
 	free(j->body);
+	free(j->auth);
 	free(j);
 }
 
@@ -229,6 +265,11 @@ void rt_report(struct pgq_runtime *rt)
 			 (json_int_t)now);
 	j->body = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
+	/* The cluster's members share restapi.authentication (docs/agent.md). */
+	if (rt->cfg->restapi.authentication.username != NULL &&
+	    rt->cfg->restapi.authentication.password != NULL)
+		j->auth = basic_auth(rt->cfg->restapi.authentication.username,
+				     rt->cfg->restapi.authentication.password);
 	j->rt = rt;
 	j->work.data = j;
 	if (j->body == NULL || uv_queue_work(&rt->loop, &j->work, report_run, report_done) != 0) {

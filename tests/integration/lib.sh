@@ -74,6 +74,14 @@ it_write_config() {
 		echo "restapi:"
 		echo "  listen: 127.0.0.1:$(it_rest_port "$i")"
 		echo "  max_body_bytes: 4kB"
+		if [ -n "${IT_AUTH:-}" ]; then
+			echo "  authentication:"
+			echo "    username: ${IT_AUTH%%:*}"
+			echo "    password: ${IT_AUTH#*:}"
+		fi
+		if [ -n "${IT_ALLOW:-}" ]; then
+			echo "  allowlist: [${IT_ALLOW}]"
+		fi
 		echo "postgresql:"
 		echo "  manage: false"
 		echo "bootstrap:"
