@@ -2,15 +2,16 @@
  * bench_raft.c — commit throughput of the pure Raft core (agent/raft/).
  *
  *   bench_raft [--nodes N] [--entries COUNT] [--size BYTES] [--batch B]
- *              [--window W] [--seconds S]
+ *              [--window W] [--seconds S] [--compact-every C]
  *
  * Builds an N-node group in memory in one thread (default: a 3-node, then a
  * 5-node run), elects member 1, and proposes COUNT entries of BYTES bytes in
  * batches of B, keeping at most W entries proposed but not yet committed.
  * Messages go straight from one node's ready to the other node's raft_step;
  * "persisting" is free (no storage, no fsync: the nodes keep the log in
- * memory, compacted as the group advances), so the figure is the cost of the
- * core itself — the ceiling the agent's disk and network bring down.
+ * memory, compacted every C applied entries, default 65536, 0 never), so the
+ * figure is the cost of the core itself — the ceiling the agent's disk and
+ * network bring down.
  * Prints committed entries per second at the leader; stops at COUNT entries
  * or after S seconds, whichever comes first. Prints, never fails on time.
  */
@@ -23,7 +24,6 @@
 #include <time.h>
 
 #define BENCH_MAX_NODES 9
-#define COMPACT_EVERY_ENTRIES 65536
 #define MAX_ELECTION_ROUNDS 100
 
 struct bench_opts {
@@ -33,6 +33,7 @@ struct bench_opts {
 	size_t batch;
 	size_t window;
 	double max_seconds;
+	uint64_t compact_every; /* entries; 0: never compact */
 };
 
 struct cluster {
@@ -107,14 +108,14 @@ static bool pump(struct cluster *c)
 }
 
 /* Keeps memory flat: every node drops the entries all nodes have applied. */
-static void compact(struct cluster *c)
+static void compact(struct cluster *c, uint64_t every)
 {
 	static const uint8_t state[] = "bench";
 	raft_index_t upto = c->applied[0];
 	for (size_t i = 1; i < c->n; i++)
 		if (c->applied[i] < upto)
 			upto = c->applied[i];
-	if (upto < c->compacted + COMPACT_EVERY_ENTRIES)
+	if (every == 0 || upto < c->compacted + every)
 		return;
 	for (size_t i = 0; i < c->n; i++)
 		raft_compact(c->nodes[i], upto, state, sizeof(state));
@@ -200,7 +201,7 @@ static int run(size_t n, const struct bench_opts *o)
 			rc = -1;
 			goto out;
 		}
-		compact(&c);
+		compact(&c, o->compact_every);
 		elapsed = now_seconds() - t0;
 		cpu = cpu_seconds() - cpu0;
 		if (elapsed > o->max_seconds)
@@ -247,7 +248,7 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_raft [--nodes N(1-%d)] [--entries COUNT] [--size BYTES] [--batch B] "
-			"[--window W] [--seconds S]\n",
+			"[--window W] [--seconds S] [--compact-every C]\n",
 		BENCH_MAX_NODES);
 	return 2;
 }
@@ -261,6 +262,7 @@ int main(int argc, char **argv)
 		.batch = 256,
 		.window = 1024,
 		.max_seconds = 30,
+		.compact_every = 65536,
 	};
 	for (int i = 1; i < argc; i++) {
 		uint64_t v;
@@ -277,6 +279,8 @@ int main(int argc, char **argv)
 			o.batch = (size_t)v;
 		else if (strcmp(arg, "--window") == 0 && parse_u64(val, 1, 1 << 24, &v) == 0)
 			o.window = (size_t)v;
+		else if (strcmp(arg, "--compact-every") == 0 && parse_u64(val, 0, UINT64_MAX / 2, &v) == 0)
+			o.compact_every = v;
 		else if (strcmp(arg, "--seconds") == 0 && parse_u64(val, 1, 3600, &v) == 0)
 			o.max_seconds = (double)v;
 		else
