@@ -141,7 +141,8 @@ static void members_add(struct pgq_runtime *rt, struct pgq_rest_call *call)
 	}
 	if (pending_add(rt, call, PENDING_MEMBER_ADD, 0, name) != 0)
 		return;
-	if (rt_propose_cmd(rt, cmd_build_member_add(name, raft_address, api_url)) != RAFT_OK)
+	struct cmd c = { 0 };
+	if (rt_propose_cmd(rt, cmd_build_member_add(name, raft_address, api_url, &c), &c) != RAFT_OK)
 		rt_pending_resolve(rt, PENDING_MEMBER_ADD, 0, name, 503,
 				   json_pack("{s:s}", "error", "proposal refused; retry"));
 }
@@ -162,7 +163,8 @@ static void members_remove(struct pgq_runtime *rt, struct pgq_rest_call *call, c
 	}
 	if (pending_add(rt, call, PENDING_MEMBER_REMOVE, 0, name) != 0)
 		return;
-	if (rt_propose_cmd(rt, cmd_build_member_remove(name)) != RAFT_OK)
+	struct cmd c = { 0 };
+	if (rt_propose_cmd(rt, cmd_build_member_remove(name, &c), &c) != RAFT_OK)
 		rt_pending_resolve(rt, PENDING_MEMBER_REMOVE, 0, name, 503,
 				   json_pack("{s:s}", "error", "proposal refused; retry"));
 }
@@ -182,8 +184,10 @@ static void forwarded_report(struct pgq_runtime *rt, struct pgq_rest_call *call)
 		redirect_to_leader(rt, call);
 		return;
 	}
+	struct cmd c = { 0 };
 	if (rt_propose_cmd(rt, cmd_build_member_report(member, state,
-						       (uint64_t)json_integer_value(t))) != RAFT_OK) {
+						       (uint64_t)json_integer_value(t), &c),
+			   &c) != RAFT_OK) {
 		pgq_rest_call_fail(call, 503, "proposal refused; retry");
 		return;
 	}

@@ -248,7 +248,10 @@ void rt_bootstrap_check(struct pgq_runtime *rt)
 	rt->bootstrap_proposed_term_valid = true;
 	rt->bootstrap_proposed_term = raft_term(n);
 	pgq_info("agent", "proposing the cluster bootstrap cluster_id=%s", id);
-	rt_propose_cmd(rt, cmd_build_bootstrap(rt, id));
+	{
+		struct cmd c = { 0 };
+		rt_propose_cmd(rt, cmd_build_bootstrap(rt, id, &c), &c);
+	}
 }
 
 /* The record applied its bootstrap: persist the cluster identity once. */

@@ -1,27 +1,16 @@
 /*
- * commands.c — the cluster-record commands the runtime proposes, as the
- * JSON the record module applies ({"v": 1, "cmd": ..., fields}; see
- * docs/record.md). Every time value is put inside the command here, on the
- * proposer, so apply stays a pure function (S17).
+ * commands.c — the cluster-record commands the runtime proposes, built with
+ * the record module's builders (record_cmd.h, the owner of the format).
+ * Every time value is put inside the command here, on the proposer, so
+ * apply stays a pure function (S17).
  */
 #include "log.h"
+#include "record/record_cmd.h"
 #include "runtime/runtime_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *finish(json_t *o)
-{
-	char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(o);
-	return text;
-}
-
-static json_t *command(const char *name)
-{
-	return json_pack("{s:i,s:s}", "v", PGQ_RECORD_CMD_VERSION, "cmd", name);
-}
 
 static char *api_url_of(const struct pgq_config_peer *p)
 {
@@ -29,7 +18,7 @@ static char *api_url_of(const struct pgq_config_peer *p)
 
 	if (p->restapi.text == NULL)
 		return NULL;
-	if (p->restapi.family == 10 /* AF_INET6 */)
+	if (strchr(p->restapi.host, ':') != NULL)
 		snprintf(buf, sizeof buf, "http://[%s]:%u", p->restapi.host, (unsigned)p->restapi.port);
 	else
 		snprintf(buf, sizeof buf, "http://%s:%u", p->restapi.host, (unsigned)p->restapi.port);
@@ -37,90 +26,81 @@ static char *api_url_of(const struct pgq_config_peer *p)
 }
 
 /*
- * S15: the founding members in raft.peers order, and this leader as the
- * bootstrap member (the record requires one; with postgresql.manage off it
- * names no running server).
+ * S15: the founding members in raft.peers order. With postgresql.manage on,
+ * this leader is the bootstrap primary (S1: named, no lease yet); with it
+ * off the cluster has no primary at all.
  */
-char *cmd_build_bootstrap(const struct pgq_runtime *rt, const char *cluster_id)
+int cmd_build_bootstrap(const struct pgq_runtime *rt, const char *cluster_id, struct cmd *out)
 {
-	json_t *o = command("bootstrap");
-	json_t *members = json_array();
+	struct pgq_cmd_member members[RAFT_MAX_MEMBERS];
+	char *urls[RAFT_MAX_MEMBERS];
+	size_t n = 0;
+	int rc;
 
-	for (size_t i = 0; i < rt->cfg->raft.n_peers; i++) {
+	for (size_t i = 0; i < rt->cfg->raft.n_peers && n < RAFT_MAX_MEMBERS; i++, n++) {
 		const struct pgq_config_peer *p = &rt->cfg->raft.peers[i];
-		json_t *m = json_pack("{s:s,s:s}", "name", p->name, "raft_address", p->address.text);
-		char *url = api_url_of(p);
 
-		if (url != NULL)
-			json_object_set_new(m, "api_url", json_string(url));
-		free(url);
-		json_array_append_new(members, m);
+		urls[n] = api_url_of(p);
+		memset(&members[n], 0, sizeof members[n]);
+		members[n].name = p->name;
+		members[n].raft_address = p->address.text;
+		members[n].api_url = urls[n];
 	}
-	json_object_set_new(o, "scope", json_string(rt->cfg->scope));
-	json_object_set_new(o, "cluster_id", json_string(cluster_id));
-	json_object_set_new(o, "members", members);
-	json_object_set_new(o, "primary", json_string(rt->cfg->name));
-	json_object_set_new(o, "time_ms", json_integer((json_int_t)rt_wall_ms()));
-	return finish(o);
+	rc = pgq_cmd_bootstrap(rt->cfg->scope, cluster_id, members, n,
+			       rt->cfg->postgresql.manage ? rt->cfg->name : NULL, NULL, NULL,
+			       rt_wall_ms(), &out->data, &out->len);
+	for (size_t i = 0; i < n; i++)
+		free(urls[i]);
+	return rc;
 }
 
-char *cmd_build_member_add(const char *name, const char *raft_address, const char *api_url)
+int cmd_build_member_add(const char *name, const char *raft_address, const char *api_url,
+			 struct cmd *out)
 {
-	json_t *o = command("member_add");
-
-	json_object_set_new(o, "name", json_string(name));
-	json_object_set_new(o, "raft_address", json_string(raft_address));
-	if (api_url != NULL)
-		json_object_set_new(o, "api_url", json_string(api_url));
-	json_object_set_new(o, "time_ms", json_integer((json_int_t)rt_wall_ms()));
-	return finish(o);
+	struct pgq_cmd_member m = {
+		.name = name, .raft_address = raft_address, .api_url = api_url,
+	};
+	return pgq_cmd_member_add(&m, rt_wall_ms(), &out->data, &out->len);
 }
 
-char *cmd_build_member_promote(const char *name)
+int cmd_build_member_promote(const char *name, struct cmd *out)
 {
-	json_t *o = command("member_promote");
-
-	json_object_set_new(o, "name", json_string(name));
-	return finish(o);
+	return pgq_cmd_member_promote(name, &out->data, &out->len);
 }
 
-char *cmd_build_member_remove(const char *name)
+int cmd_build_member_remove(const char *name, struct cmd *out)
 {
-	json_t *o = command("member_remove");
-
-	json_object_set_new(o, "name", json_string(name));
-	return finish(o);
+	return pgq_cmd_member_remove(name, false, &out->data, &out->len);
 }
 
 /* With postgresql.manage off the report carries the agent's own state only. */
-char *cmd_build_member_report(const char *name, const char *state, uint64_t time_ms)
+int cmd_build_member_report(const char *name, const char *state, uint64_t time_ms,
+			    struct cmd *out)
 {
-	json_t *o = command("member_report");
-
-	json_object_set_new(o, "member", json_string(name));
-	json_object_set_new(o, "role", json_string("unknown"));
-	json_object_set_new(o, "state", json_string(state));
-	json_object_set_new(o, "timeline", json_integer(0));
-	json_object_set_new(o, "receive_lsn", json_integer(0));
-	json_object_set_new(o, "replay_lsn", json_integer(0));
-	json_object_set_new(o, "flush_lsn", json_integer(0));
-	json_object_set_new(o, "time_ms", json_integer((json_int_t)time_ms));
-	return finish(o);
+	struct pgq_cmd_report r = {
+		.member = name, .role = "unknown", .state = state, .time_ms = time_ms,
+	};
+	return pgq_cmd_member_report(&r, &out->data, &out->len);
 }
 
-int rt_propose_cmd(struct pgq_runtime *rt, char *json_text)
+int rt_propose_cmd(struct pgq_runtime *rt, int build_rc, struct cmd *c)
 {
 	int rc;
 
-	if (json_text == NULL)
-		return RAFT_ERR_NOMEM;
-	if (rt->node == NULL) {
-		free(json_text);
-		return RAFT_ERR_NOT_LEADER;
+	if (build_rc != 0 || c->data == NULL) {
+		free(c->data);
+		c->data = NULL;
+		pgq_warning("agent", "could not build a record command: %s",
+			    pgq_record_strerror(build_rc));
+		return RAFT_ERR_INVALID;
 	}
-	rc = pgq_node_propose(rt->node, (const uint8_t *)json_text, strlen(json_text));
+	if (rt->node == NULL)
+		rc = RAFT_ERR_NOT_LEADER;
+	else
+		rc = pgq_node_propose(rt->node, c->data, c->len);
 	if (rc != RAFT_OK)
 		pgq_debug("agent", "proposal refused: %s", raft_strerror(rc));
-	free(json_text);
+	free(c->data);
+	c->data = NULL;
 	return rc;
 }

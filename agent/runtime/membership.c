@@ -70,7 +70,8 @@ void rt_reconcile(struct pgq_runtime *rt)
 			continue;
 		}
 		if (!m->voter) {
-			rt_propose_cmd(rt, cmd_build_member_promote(m->name));
+			struct cmd c = { 0 };
+			rt_propose_cmd(rt, cmd_build_member_promote(m->name, &c), &c);
 			return;
 		}
 	}

@@ -142,14 +142,20 @@ void rt_publish(struct pgq_runtime *rt);
 void rt_report(struct pgq_runtime *rt);
 char *rt_leader_api_url(const struct pgq_runtime *rt); /* malloc'd or NULL */
 
-/* commands.c: record commands (JSON text; malloc'd, caller frees). */
-char *cmd_build_bootstrap(const struct pgq_runtime *rt, const char *cluster_id);
-char *cmd_build_member_add(const char *name, const char *raft_address, const char *api_url);
-char *cmd_build_member_promote(const char *name);
-char *cmd_build_member_remove(const char *name);
-char *cmd_build_member_report(const char *name, const char *state, uint64_t time_ms);
+/* commands.c: record commands, built by the record module (record_cmd.h). */
+struct cmd {
+	uint8_t *data;   /* malloc'd by the builder; freed by rt_propose_cmd */
+	size_t len;
+};
+int cmd_build_bootstrap(const struct pgq_runtime *rt, const char *cluster_id, struct cmd *out);
+int cmd_build_member_add(const char *name, const char *raft_address, const char *api_url,
+			 struct cmd *out);
+int cmd_build_member_promote(const char *name, struct cmd *out);
+int cmd_build_member_remove(const char *name, struct cmd *out);
+int cmd_build_member_report(const char *name, const char *state, uint64_t time_ms,
+			    struct cmd *out);
 
-/* Propose a record command built by cmd_build_* (freed here). */
-int rt_propose_cmd(struct pgq_runtime *rt, char *json_text);
+/* Propose what a cmd_build_* made (build_rc its result); frees c->data. */
+int rt_propose_cmd(struct pgq_runtime *rt, int build_rc, struct cmd *c);
 
 #endif /* PGQ_RUNTIME_INTERNAL_H */

@@ -244,7 +244,8 @@ void rt_report(struct pgq_runtime *rt)
 	    pgq_record_member_by_name(rt->record, rt->cfg->name) == NULL)
 		return;
 	if (raft_role(n) == RAFT_LEADER) {
-		rt_propose_cmd(rt, cmd_build_member_report(rt->cfg->name, "running", now));
+		struct cmd c = { 0 };
+		rt_propose_cmd(rt, cmd_build_member_report(rt->cfg->name, "running", now, &c), &c);
 		return;
 	}
 	if (rt->report_inflight != 0 || (url = rt_leader_api_url(rt)) == NULL)
