@@ -242,6 +242,29 @@ static void test_tail_ring(void **state)
 	assert_int_equal(pgq_tail_init(&tail, 0, 4), -1);
 }
 
+/*
+ * A hook that leaves a background child holding its output open is done
+ * when it exits (plus a short drain), not when the child finishes.
+ */
+static void test_exec_background_child_not_waited(void **state)
+{
+	struct ht t;
+	struct pgq_plugin_event ev = {.event = PGQ_HOOK_POST_PROMOTE};
+
+	ht_setup(&t, NULL);
+	/* shell: true with a second item, which becomes $1. */
+	char *argv[] = {"sleep 3 & echo started $1", "arg1", NULL};
+	struct pgq_config_hook h = ht_exec_hook(argv, 5000);
+	h.shell = true;
+	set_hook(&t, PGQ_HOOK_POST_PROMOTE, &h);
+	ht_run(&t, &ev);
+	assert_true(ht_wait_results(&t, 1));
+	assert_int_equal(t.results[0].r.exec.status, PGQ_HOOK_OK);
+	assert_string_equal(t.results[0].r.exec.output, "started arg1");
+	assert_true(t.results[0].at_ms < 1500);
+	ht_teardown(&t);
+}
+
 /* A hanging hook gets SIGTERM at its timeout; the loop kept running meanwhile. */
 static void test_exec_timeout_sigterm(void **state)
 {
@@ -499,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_exec_signaled),
 		cmocka_unit_test(test_exec_last_lines_bounded),
 		cmocka_unit_test(test_tail_ring),
+		cmocka_unit_test(test_exec_background_child_not_waited),
 		cmocka_unit_test(test_exec_timeout_sigterm),
 		cmocka_unit_test(test_exec_timeout_sigkill),
 		cmocka_unit_test(test_exec_missing_command),
