@@ -15,6 +15,9 @@
  * Remember: callbacks run on the plugin's own thread, one at a time; the
  * event's strings are valid only during the call.
  */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* strdup, nanosleep under -std=c11 */
+#endif
 #include <pgquorum/plugin.h>
 
 #include <stdio.h>

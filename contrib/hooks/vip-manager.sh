@@ -10,8 +10,8 @@
 # gratuitous ARP (arping -U), so clients and switches learn the new MAC at
 # once; on any other role it is removed. Idempotent: adding an address that is
 # present, or removing one that is absent, is not an error. Needs CAP_NET_ADMIN
-# (run the agent with AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW, or wrap
-# the command in sudo with a narrow rule).
+# and CAP_NET_RAW: add AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW to the
+# unit (sudo does not work there: the unit sets NoNewPrivileges=yes).
 #
 # PGQ_ROLE (primary, replica, ...) and PGQ_OLD_ROLE come from the agent;
 # docs/hooks.md lists every variable.

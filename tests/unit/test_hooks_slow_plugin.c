@@ -5,6 +5,9 @@
  * PGQ_TEST_SLOW_PLUGIN_MS (read at load, default 600) is how long it sleeps;
  * every other callback returns 0 at once.
  */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* strdup, nanosleep under -std=c11 */
+#endif
 #include <pgquorum/plugin.h>
 
 #include <stdio.h>
