@@ -217,6 +217,30 @@ static void release_plugin(struct pgq_hooks *hooks, struct loaded_plugin *plugin
 	free(plugin);
 }
 
+/* The loaded plugin of `path` (loaded now if needed), with one more user. */
+static int acquire_plugin(struct pgq_hooks *hooks, const char *path, struct loaded_plugin **out,
+			  char *err, size_t errlen)
+{
+	struct loaded_plugin *p = find_plugin(hooks, path);
+
+	if (p == NULL) {
+		p = calloc(1, sizeof(*p));
+		if (p == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (pgq_plugin_host_load(hooks->loop, path, &p->host, err, errlen) != 0) {
+			free(p);
+			return -1;
+		}
+		p->next = hooks->plugins;
+		hooks->plugins = p;
+	}
+	p->users++;
+	*out = p;
+	return 0;
+}
+
 int pgq_hooks_set(struct pgq_hooks *hooks, enum pgq_hook_event event,
 		  const struct pgq_config_hook *cfg, char *err, size_t errlen)
 {
@@ -243,29 +267,14 @@ int pgq_hooks_set(struct pgq_hooks *hooks, enum pgq_hook_event event,
 			}
 		}
 		if (cfg->plugin != NULL) {
-			next.plugin = find_plugin(hooks, cfg->plugin);
-			if (next.plugin == NULL) {
-				struct loaded_plugin *p = calloc(1, sizeof(*p));
-				char why[ERR_MAX];
+			char why[ERR_MAX];
 
-				if (p == NULL) {
-					argv_free(next.argv);
-					snprintf(err, errlen, "out of memory");
-					return -1;
-				}
-				if (pgq_plugin_host_load(hooks->loop, cfg->plugin, &p->host, why,
-							 sizeof(why)) != 0) {
-					free(p);
-					argv_free(next.argv);
-					snprintf(err, errlen, "hook %s: %s", name, why);
-					pgq_error("hooks", "hook %s: %s", name, why);
-					return -1;
-				}
-				p->next = hooks->plugins;
-				hooks->plugins = p;
-				next.plugin = p;
+			if (acquire_plugin(hooks, cfg->plugin, &next.plugin, why, sizeof(why)) != 0) {
+				argv_free(next.argv);
+				snprintf(err, errlen, "hook %s: %s", name, why);
+				pgq_error("hooks", "hook %s: %s", name, why);
+				return -1;
 			}
-			next.plugin->users++;
 		}
 		next.configured = next.argv != NULL || next.plugin != NULL;
 		next.timeout_ms = cfg->timeout_ms != 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -276,13 +285,39 @@ int pgq_hooks_set(struct pgq_hooks *hooks, enum pgq_hook_event event,
 	return 0;
 }
 
+/*
+ * All or nothing, so a reload with one bad hook changes nothing: every
+ * plugin is loaded (and held) and every command checked first, then the
+ * events are set, then the extra hold is dropped.
+ */
 int pgq_hooks_configure(struct pgq_hooks *hooks, const struct pgq_config *config,
 			char *err, size_t errlen)
 {
+	struct loaded_plugin *held[PGQ_HOOK__COUNT] = {0};
+	int rc = 0;
+
+	for (int e = 0; e < PGQ_HOOK__COUNT && rc == 0; e++) {
+		const struct pgq_config_hook *h = &config->hooks[e];
+		const char *name = pgq_hook_event_name((enum pgq_hook_event)e);
+		char why[ERR_MAX];
+
+		if (!h->configured)
+			continue;
+		if (h->exec != NULL && h->n_exec > 0 && (h->exec[0] == NULL || h->exec[0][0] == '\0')) {
+			snprintf(err, errlen, "hook %s: empty command", name);
+			rc = -1;
+		} else if (h->plugin != NULL &&
+			   acquire_plugin(hooks, h->plugin, &held[e], why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "hook %s: %s", name, why);
+			pgq_error("hooks", "hook %s: %s", name, why);
+			rc = -1;
+		}
+	}
+	for (int e = 0; e < PGQ_HOOK__COUNT && rc == 0; e++)
+		rc = pgq_hooks_set(hooks, (enum pgq_hook_event)e, &config->hooks[e], err, errlen);
 	for (int e = 0; e < PGQ_HOOK__COUNT; e++)
-		if (pgq_hooks_set(hooks, (enum pgq_hook_event)e, &config->hooks[e], err, errlen) != 0)
-			return -1;
-	return 0;
+		release_plugin(hooks, held[e], "plugin unloaded (configuration refused)");
+	return rc;
 }
 
 bool pgq_hooks_configured(const struct pgq_hooks *hooks, enum pgq_hook_event event)

@@ -85,7 +85,10 @@ struct pgq_hooks *pgq_hooks_new(uv_loop_t *loop, const struct pgq_hooks_options 
 int pgq_hooks_set(struct pgq_hooks *hooks, enum pgq_hook_event event,
 		  const struct pgq_config_hook *cfg, char *err, size_t errlen);
 
-/* Every event of config->hooks; stops at the first error (named in `err`). */
+/*
+ * Every event of config->hooks, all or nothing: on an error (named in `err`)
+ * no event changes, so a reload with a bad hook keeps the old ones.
+ */
 int pgq_hooks_configure(struct pgq_hooks *hooks, const struct pgq_config *config,
 			char *err, size_t errlen);
 

@@ -338,6 +338,68 @@ static void test_plugin_shared_between_events(void **state)
 	teardown_all(&t);
 }
 
+/* The hooks section of a real configuration file drives pgq_hooks_configure(). */
+static void test_configure_from_yaml(void **state)
+{
+	struct ht t;
+	struct pgq_config *cfg = NULL;
+	struct pgq_diag_list diags;
+	char yaml[2048], path[300], err[512] = "", *text;
+	struct pgq_plugin_event ev = ht_fence_event();
+
+	ht_setup(&t, NULL);
+	snprintf(path, sizeof(path), "%s/plugin.txt", t.dir);
+	snprintf(yaml, sizeof(yaml),
+		 "scope: main\nname: db1\n"
+		 "raft:\n  listen: 127.0.0.1:7001\n  data_dir: /var/lib/pgquorum/raft\n"
+		 "  peers:\n    - name: db1\n      address: 127.0.0.1:7001\n"
+		 "postgresql:\n  data_dir: /var/lib/postgresql/15/main\n"
+		 "hooks:\n"
+		 "  fence:\n    exec: [/bin/sh, -c, 'echo fencing $PGQ_OLD_PRIMARY']\n"
+		 "    plugin: %s\n    timeout: 2s\n"
+		 "  on_start:\n    exec: 'echo shell $PGQ_EVENT; exit 4'\n    shell: true\n"
+		 "  on_stop:\n    plugin: %s\n",
+		 EXAMPLE_PLUGIN, WRONG_ABI_PLUGIN);
+	pgq_diag_list_init(&diags);
+	assert_int_equal(pgq_config_load_buffer("hooks.yml", yaml, strlen(yaml), &cfg, &diags), 0);
+	pgq_diag_list_free(&diags);
+	/* on_stop names the wrong-ABI plugin: the whole configuration is refused. */
+	assert_int_equal(pgq_hooks_configure(t.hooks, cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "hook on_stop"));
+	assert_non_null(strstr(err, "ABI version"));
+	/* All or nothing: the good events were not set, their plugin not kept. */
+	assert_false(pgq_hooks_configured(t.hooks, PGQ_HOOK_FENCE));
+	assert_false(pgq_hooks_configured(t.hooks, PGQ_HOOK_ON_START));
+	ht_run_for(&t, 20);
+	wait_workers_gone();
+	free(cfg->hooks[PGQ_HOOK_ON_STOP].plugin);
+	cfg->hooks[PGQ_HOOK_ON_STOP].plugin = NULL;
+	cfg->hooks[PGQ_HOOK_ON_STOP].configured = false;
+	setenv("PGQ_EXAMPLE_PLUGIN_OUT", path, 1);
+	assert_int_equal(pgq_hooks_configure(t.hooks, cfg, err, sizeof(err)), 0);
+	unsetenv("PGQ_EXAMPLE_PLUGIN_OUT");
+	pgq_config_free(cfg);
+	assert_true(pgq_hooks_configured(t.hooks, PGQ_HOOK_FENCE));
+	assert_true(pgq_hooks_configured(t.hooks, PGQ_HOOK_ON_START));
+	assert_false(pgq_hooks_configured(t.hooks, PGQ_HOOK_ON_STOP));
+
+	ht_run(&t, &ev);
+	assert_true(ht_wait_results(&t, 1));
+	assert_true(t.results[0].r.ok);
+	assert_string_equal(t.results[0].r.exec.output, "fencing node1");
+	assert_int_equal(t.results[0].r.plugin.status, PGQ_HOOK_OK);
+	text = ht_read_file(path);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "event=fence "));
+	free(text);
+	ev.event = PGQ_HOOK_ON_START;
+	ht_run(&t, &ev);
+	assert_true(ht_wait_results(&t, 2));
+	assert_int_equal(t.results[1].r.exec.exit_code, 4);
+	assert_string_equal(t.results[1].r.exec.output, "shell on_start");
+	teardown_all(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_close_during_plugin_call),
 		cmocka_unit_test(test_exec_and_plugin_combined),
 		cmocka_unit_test(test_plugin_shared_between_events),
+		cmocka_unit_test(test_configure_from_yaml),
 	};
 
 	pgq_log_set_level(PGQ_LOG_WARNING);
