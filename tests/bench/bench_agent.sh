@@ -11,6 +11,7 @@
 #   - CPU time of an idle agent over BENCH_IDLE_S seconds (60).
 # Usage: PGQUORUM_BIN=/path/to/pgquorum tests/bench/bench_agent.sh
 # Use a build without sanitizers for meaningful figures.
+IT_SLOT=8
 . "$(dirname "$0")/../integration/lib.sh"
 
 N=${BENCH_N:-500}

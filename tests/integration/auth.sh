@@ -3,6 +3,7 @@
 # requests (401 / 403) while reads stay open; followers forward their
 # reports with the credentials; pgquorumctl -c uses them, across the
 # redirect to the leader.
+IT_SLOT=7
 . "$(dirname "$0")/lib.sh"
 
 CTL=${PGQUORUMCTL_BIN:-${top_builddir:-$(pwd)}/pgquorumctl}

@@ -4,6 +4,7 @@
 # agent restarts and catches up; all three killed and restarted keep the
 # record (S15: no second bootstrap, same cluster id). SIGHUP reloads;
 # SIGTERM stops every agent cleanly (exit 0, LeakSanitizer clean).
+IT_SLOT=0
 . "$(dirname "$0")/lib.sh"
 
 it_setup 3

@@ -4,6 +4,7 @@
 # was reported committed before the kill is still there, in order, once
 # (storage: fsync before acknowledging; L1 and the Ready order of raft.h).
 # At the end all three agents hold the same log.
+IT_SLOT=5
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${CRASH_ROUNDS:-30}

@@ -1,6 +1,7 @@
 #!/bin/bash
 # ctl.sh — pgquorumctl against real agents: list, members add, exit codes
 # (0 ok, 1 failed, 2 usage, 3 unreachable), -c CONFIG and PGQUORUMCTL_URL.
+IT_SLOT=6
 . "$(dirname "$0")/lib.sh"
 
 CTL=${PGQUORUMCTL_BIN:-${top_builddir:-$(pwd)}/pgquorumctl}

@@ -1,6 +1,7 @@
 #!/bin/bash
 # five_nodes.sh — a 5-node cluster survives losing 2 members (one of them the
 # leader) and still commits; losing a third stops commits (no quorum).
+IT_SLOT=2
 . "$(dirname "$0")/lib.sh"
 
 it_setup 5

@@ -4,6 +4,7 @@
 # the Raft port; garbage, oversized headers and bodies, bad JSON, unknown
 # paths to the REST port. The agent answers 4xx, closes the connection, and
 # the cluster still commits.
+IT_SLOT=4
 . "$(dirname "$0")/lib.sh"
 
 it_setup 3

@@ -19,8 +19,11 @@ it_setup() {
 	# $1: number of founding agents
 	IT_N=$1
 	IT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pgq-it.XXXXXX")
-	# 40 ports per test, spread by PID: parallel tests do not collide.
-	IT_BASE=$((20000 + ($$ % 900) * 40))
+	# 40 ports per test, below Linux's ephemeral range (32768+), so that no
+	# outgoing connection takes one first. Each script has its own IT_SLOT
+	# (0..9): scripts running in parallel never share a base; the PID
+	# spreads concurrent runs of the suite.
+	IT_BASE=$((21000 + ((($$ % 28) * 10 + ${IT_SLOT:-9}) * 40)))
 	trap it_teardown EXIT
 	trap 'exit 1' INT TERM
 	if [ ! -x "$IT_BIN" ]; then

@@ -4,6 +4,7 @@
 # A joiner never bootstraps (S15): it waits until the leader adds it.
 # With the removed member and one more agent killed, 2 of the 3 remaining
 # voters still commit (they could not if the removal had not happened).
+IT_SLOT=1
 . "$(dirname "$0")/lib.sh"
 
 it_setup 3

@@ -3,6 +3,7 @@
 # no root needed), the leader is cut off from both followers: the minority
 # side cannot commit, the majority elects a new leader and commits, and
 # after the heal the old leader steps down and catches up.
+IT_SLOT=3
 . "$(dirname "$0")/lib.sh"
 
 it_setup 3
