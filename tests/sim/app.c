@@ -78,8 +78,15 @@ void cfg_apply_change(struct raft_config *c, const struct raft_conf_change *cc)
 		}
 		break;
 	case RAFT_CONF_PROMOTE:
-		if (at >= 0)
+		/* docs/raft.md: PROMOTE of an unknown id adds a voter (the bootstrap
+		 * configuration logged by the first leader, applied by a joiner). */
+		if (at >= 0) {
 			c->members[at].voter = true;
+		} else if (c->n < RAFT_MAX_MEMBERS) {
+			c->members[c->n].id = cc->id;
+			c->members[c->n].voter = true;
+			c->n++;
+		}
 		break;
 	case RAFT_CONF_REMOVE:
 		if (at >= 0) {

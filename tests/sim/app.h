@@ -44,7 +44,7 @@ void payload_make(uint64_t id, uint64_t key, uint8_t out[APP_PAYLOAD_LEN]);
 /* Decodes a payload; false when it was not made by payload_make with key. */
 bool payload_parse(const uint8_t *data, size_t len, uint64_t key, uint64_t *id);
 
-/* Applies a membership change to a configuration (pure). */
+/* Applies a membership change to a configuration (pure), as the core does at apply. */
 void cfg_apply_change(struct raft_config *c, const struct raft_conf_change *cc);
 /* Member lookup: index in c->members or -1. */
 int cfg_find(const struct raft_config *c, raft_id_t id);

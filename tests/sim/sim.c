@@ -224,7 +224,11 @@ static bool start_node(struct sim *s, uint32_t slot)
 	o.id = n->id;
 	o.seed = rng_next(&s->rng);
 	disk_persisted(&n->disk, &p);
-	int rc = raft_new(&o, &s->bootstrap, &p, &n->rn);
+	/* Like the agent: founders start with the bootstrap configuration, a
+	 * joiner with an empty one (it learns it from the log or a snapshot). */
+	static const struct raft_config empty;
+	const struct raft_config *initial = n->founder ? &s->bootstrap : &empty;
+	int rc = raft_new(&o, initial, &p, &n->rn);
 
 	if (rc != RAFT_OK)
 		return check_fail(&s->chk, "Core Error",
@@ -236,7 +240,7 @@ static bool start_node(struct sim *s, uint32_t slot)
 		return check_fail(&s->chk, "Durability", "n%llu restarted with term/vote %llu/%llu, disk says %llu/%llu",
 				  (ull)n->id, (ull)raft_term(n->rn), (ull)raft_vote(n->rn),
 				  (ull)p.hard_state.term, (ull)p.hard_state.vote);
-	app_reset(&n->app, &s->bootstrap);
+	app_reset(&n->app, initial);
 	if (n->disk.has_snapshot && !app_restore(&n->app, &n->disk.snap))
 		return check_fail(&s->chk, "Harness", "n%llu's stored snapshot is not application data",
 				  (ull)n->id);
@@ -255,6 +259,7 @@ bool sim_node_create(struct sim *s, uint32_t slot)
 	struct simnode *n = &s->nodes[slot];
 
 	n->id = slot + 1;
+	n->founder = slot < s->n_initial;
 	n->gen++;
 	n->tick_ms = (uint32_t)rng_range(&s->rng, 9, 11);
 	disk_init(&n->disk);

@@ -48,6 +48,7 @@ struct pending_write {
 
 struct simnode {
 	raft_id_t id;
+	bool founder;             /* in the bootstrap configuration; joiners start empty */
 	uint8_t state;            /* enum node_state */
 	struct raft_node *rn;     /* NULL unless NODE_UP */
 	uint64_t gen;             /* incarnation: stale events are ignored */
