@@ -720,6 +720,30 @@ static void test_terms_and_indexes_bounded(void **state)
 	free(buf);
 }
 
+static void set_log_term_above_term(uint8_t *buf, size_t len)
+{
+	poke_u64(buf + OFF_LOG_TERM, peek_u64(buf + OFF_TERM) + 1);
+}
+
+/* A vote request or append names a log position no later than its own term. */
+static void test_log_term_not_above_term(void **state)
+{
+	expect_tampered(RAFT_MSG_VOTE, set_log_term_above_term, RAFT_ERR_INVALID);
+	expect_tampered(RAFT_MSG_PREVOTE, set_log_term_above_term, RAFT_ERR_INVALID);
+	struct raft_msg m = sample_msg(RAFT_MSG_APPEND);
+	uint8_t *buf;
+	size_t len;
+	m.n_entries = 0;
+	m.entries = NULL;
+	m.log_term = m.term + 1;
+	assert_int_equal(raft_msg_encode(&m, &buf, &len), RAFT_ERR_INVALID);
+	/* On a rejected APPEND_RESP log_term is the follower's term at its hint:
+	 * no such rule applies, and the message goes through. */
+	struct raft_msg r = sample_msg(RAFT_MSG_APPEND_RESP);
+	r.log_term = r.term + 1;
+	round_trip(&r);
+}
+
 static void set_entry0_type_9(uint8_t *buf, size_t len)
 {
 	buf[OFF_BODY + 16] = 9;
@@ -1040,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_entries_must_be_contiguous),
 		cmocka_unit_test(test_terms_and_indexes_bounded),
 		cmocka_unit_test(test_entry_type_and_term_validated),
+		cmocka_unit_test(test_log_term_not_above_term),
 		cmocka_unit_test(test_conf_entry_data_validated),
 		cmocka_unit_test(test_entries_only_on_append),
 		cmocka_unit_test(test_snapshot_config_validated),
