@@ -5,7 +5,8 @@
  *
  * Built once per target with -DFUZZ_TARGET_NAME="fuzz_x" and linked with
  * that target's source. Reads tests/fuzz/corpus/<target>/ (under
- * $top_srcdir, or the directory given as argv[1]) in name order, hands each
+ * $top_srcdir, or the directory or single file given as argv[1]) in name
+ * order, hands each
  * file to LLVMFuzzerTestOneInput in a buffer of exactly its size (so ASan
  * sees any over-read) and prints one TAP line for the directory. A crash
  * aborts the program; the last "# replaying" line on stderr names the input.
@@ -66,6 +67,20 @@ int main(int argc, char **argv)
 		snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", top ? top : ".", FUZZ_TARGET_NAME);
 	}
 	printf("1..1\n");
+	struct stat st;
+	if (stat(dir, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* One input, e.g. a crash-* file libFuzzer left behind. */
+		uint8_t *buf;
+		size_t len;
+		if (read_file(dir, &buf, &len) != 0) {
+			printf("not ok 1 - %s: cannot read %s\n", FUZZ_TARGET_NAME, dir);
+			return 1;
+		}
+		LLVMFuzzerTestOneInput(buf, len);
+		free(buf);
+		printf("ok 1 - %s: %s replayed without a fault\n", FUZZ_TARGET_NAME, dir);
+		return 0;
+	}
 	int n = scandir(dir, &names, not_hidden, alphasort);
 	if (n < 0) {
 		printf("not ok 1 - %s: cannot read corpus %s: %s\n", FUZZ_TARGET_NAME, dir, strerror(errno));
