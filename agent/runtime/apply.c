@@ -111,6 +111,8 @@ static void apply_record(struct pgq_runtime *rt, const struct raft_entry *e)
 		}
 		rt_sync_peers(rt);
 	}
+	if (rc == PGQ_RECORD_APPLIED)
+		rt->record_dirty = true;
 	if (rc == PGQ_RECORD_REJECTED) {
 		pgq_debug("record", "entry %llu %s", (unsigned long long)e->index, res.reason);
 		return;
@@ -232,6 +234,7 @@ void rt_restore(void *ctx, const struct raft_snapshot *s)
 	rt->test_seqs = seqs;
 	rt->n_test_seqs = rt->cap_test_seqs = (size_t)n;
 	rt->last_compact = s->meta.index;
+	rt->record_dirty = true;
 	pgq_info("agent", "restored the cluster record from a snapshot at index %llu",
 		 (unsigned long long)s->meta.index);
 	if (pgq_record_bootstrapped(rt->record))

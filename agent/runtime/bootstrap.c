@@ -78,10 +78,14 @@ static void node_changed(void *ctx)
 			rt_pending_expire(rt, true); /* outcomes unknown now: callers retry */
 		rt->last_role = raft_role(n);
 		rt->last_leader = raft_leader(n);
+		rt->view_dirty = true;
+		rt_publish(rt); /* who leads: show it at once */
+		rt_notify_status(rt);
 	}
 	rt_bootstrap_check(rt);
 	rt_maybe_compact(rt);
-	rt_publish(rt);
+	/* Views are rebuilt once per tick at most (on_tick), not per heartbeat. */
+	rt->view_dirty = true;
 }
 
 static int start_node(struct pgq_runtime *rt, bool founding, char *err, size_t errlen)

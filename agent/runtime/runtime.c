@@ -50,6 +50,11 @@ static void shutdown_agent(struct pgq_runtime *rt, int exit_code)
 		return;
 	rt->phase = PHASE_STOPPING;
 	rt->exit_code = exit_code;
+	{
+		char err[160];
+		if (pgq_notify_stopping(&rt->notify, err, sizeof err) < 0)
+			pgq_warning("agent", "%s", err);
+	}
 	rt_pending_expire(rt, true);
 	stop_loop_handles(rt);
 	if (rt->rest != NULL) {
@@ -119,9 +124,32 @@ static void on_hup(uv_signal_t *h, int signum)
 	char err[256];
 
 	(void)signum;
+	if (pgq_notify_reloading(&rt->notify, err, sizeof err) < 0)
+		pgq_warning("agent", "%s", err);
 	reload_config(rt);
 	if (pgq_log_reopen(err, sizeof err) != 0)
 		pgq_error("agent", "%s", err);
+	rt->notified_ready = false; /* READY=1 again ends the reload */
+	rt_notify_status(rt);
+}
+
+void rt_notify_status(struct pgq_runtime *rt)
+{
+	const char *role = rt->phase == PHASE_PROBING ? "probing" : "none";
+	char err[160];
+	int rc;
+
+	if (rt->node != NULL)
+		role = raft_role_name(raft_role(pgq_node_raft(rt->node)));
+	/* With PostgreSQL unmanaged there is no primary to name. */
+	if (!rt->notified_ready) {
+		rc = pgq_notify_ready(&rt->notify, role, NULL, err, sizeof err);
+		rt->notified_ready = rc >= 0;
+	} else {
+		rc = pgq_notify_status(&rt->notify, role, NULL, err, sizeof err);
+	}
+	if (rc < 0)
+		pgq_warning("agent", "%s", err);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -130,10 +158,20 @@ static void on_tick(uv_timer_t *t)
 
 	if (rt->rest != NULL)
 		pgq_rest_beat(rt->rest);
+	/* The loop is alive: systemd's watchdog (WatchdogSec) is petted from here. */
+	if (rt->watchdog_interval_ms != 0 &&
+	    rt_now_ms() - rt->last_watchdog_ms >= rt->watchdog_interval_ms) {
+		char err[160];
+		rt->last_watchdog_ms = rt_now_ms();
+		if (pgq_notify_watchdog(&rt->notify, err, sizeof err) < 0)
+			pgq_warning("agent", "%s", err);
+	}
 	if (rt->phase != PHASE_RUNNING || rt->node == NULL)
 		return;
 	pgq_node_tick(rt->node);
 	rt_pending_expire(rt, false);
+	if (rt->view_dirty && rt->phase == PHASE_RUNNING)
+		rt_publish(rt);
 }
 
 static void on_report_timer(uv_timer_t *t)
@@ -258,6 +296,8 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 	rt->cfg = config;
 	rt->test_hooks = hooks != NULL && strcmp(hooks, "1") == 0;
 	rt->tick_ms = config->raft.heartbeat_ms != 0 ? config->raft.heartbeat_ms : 100;
+	pgq_notify_init(&rt->notify);
+	rt->watchdog_interval_ms = pgq_notify_watchdog_interval_ms(&rt->notify);
 	rt->last_role = RAFT_FOLLOWER;
 	if (uv_loop_init(&rt->loop) != 0) {
 		pgq_config_free(config);
@@ -280,6 +320,13 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 		rt->exit_code = 1;
 	} else {
 		rt_publish(rt);
+		/*
+		 * READY=1 once the REST API and the transport serve, even while
+		 * probing for peers: a founder may wait long for the others, and
+		 * systemd's start timeout must not kill it meanwhile. STATUS= says
+		 * the phase and role.
+		 */
+		rt_notify_status(rt);
 		pgq_info("agent", "started name=%s id=%llu raft=%s rest=%s", rt->cfg->name,
 			 (unsigned long long)rt->self_id, rt->cfg->raft.listen.text,
 			 rt->cfg->restapi.listen.text);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "notify/notify.h"
 #include "pgq_config.h"
 #include "raft/raft.h"
 #include "record/record.h"
@@ -70,6 +71,10 @@ struct pgq_runtime {
 	uv_timer_t tick_timer;        /* Raft ticks; also the liveness beat */
 	uv_timer_t report_timer;      /* member_report every loop_wait */
 	uv_timer_t probe_timer;       /* bootstrap decision while probing */
+	struct pgq_notify notify;     /* systemd (Type=notify, WatchdogSec) */
+	uint64_t watchdog_interval_ms;
+	uint64_t last_watchdog_ms;
+	bool notified_ready;
 	uint32_t tick_ms;
 
 	raft_id_t self_id;
@@ -103,7 +108,12 @@ struct pgq_runtime {
 	raft_id_t last_leader;
 	uint64_t last_reconcile_ms;
 	uint64_t report_inflight;     /* a forwarded report is on its way (thread pool) */
+	bool view_dirty;              /* status changed since the last publish */
+	bool record_dirty;            /* the record changed since the last publish */
 };
+
+/* Tell systemd the current role (STATUS=...), READY=1 the first time. */
+void rt_notify_status(struct pgq_runtime *rt);
 
 /* Stop the agent with exit status 1 after a fatal error (logged here). */
 void pgq_runtime_fatal(struct pgq_runtime *rt, const char *message);

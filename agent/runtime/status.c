@@ -106,12 +106,14 @@ void rt_publish(struct pgq_runtime *rt)
 
 	if (rt->rest == NULL)
 		return;
+	rt->view_dirty = false;
 	s = status_json(rt);
 	text = json_dumps(s, JSON_COMPACT);
 	pgq_rest_publish_status(rt->rest, text);
 	free(text);
 	json_decref(s);
-	if (pgq_record_bootstrapped(rt->record)) {
+	if (rt->record_dirty && pgq_record_bootstrapped(rt->record)) {
+		rt->record_dirty = false;
 		c = pgq_record_to_json(rt->record);
 		text = c != NULL ? json_dumps(c, JSON_COMPACT) : NULL;
 		pgq_rest_publish_cluster(rt->rest, text);

@@ -17,9 +17,11 @@ IT_SLOT=8
 N=${BENCH_N:-500}
 IDLE=${BENCH_IDLE_S:-60}
 it_setup 3
-# The configuration defaults (heartbeat 100 ms, election timeout 1 s).
+# The configuration defaults (heartbeat 100 ms, election timeout 1 s,
+# a member report every loop_wait = 10 s).
 IT_HEARTBEAT_MS=100
 IT_ELECTION_MS=1000
+IT_LOOP_WAIT=10s
 it_cluster_start 3
 leader=$(it_wait_leader 30 1 2 3) || { echo "# bench: no leader; giving up"; exit 0; }
 url="$(it_url "$leader")/test/propose"

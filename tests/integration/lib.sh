@@ -89,7 +89,7 @@ it_write_config() {
 		echo "  manage: false"
 		echo "bootstrap:"
 		echo "  dcs:"
-		echo "    loop_wait: 1s"
+		echo "    loop_wait: ${IT_LOOP_WAIT:-1s}"
 	} > "$IT_DIR/n$i.yml"
 }
 
