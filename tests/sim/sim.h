@@ -146,6 +146,13 @@ int sim_leader_slot(const struct sim *s);
 /* Nodes that accept input now (up and not syncing). */
 bool sim_node_ready_for_input(const struct sim *s, uint32_t slot);
 
+/* net.c: the simulated network. */
+const char *sim_msg_str(const struct raft_msg *m, char *buf, size_t len);
+/* Copies m onto the network from node slot from_slot (or drops it). */
+void net_send(struct sim *s, uint32_t from_slot, const struct raft_msg *m);
+/* An EV_DELIVER event: steps the destination, or drops or defers the message. */
+void net_deliver(struct sim *s, struct sim_event *ev);
+
 /* nemesis.c: the fault injector and the clients. */
 void nemesis_init(struct sim *s);
 void nemesis_event(struct sim *s);
