@@ -136,9 +136,26 @@ static void poll(struct raft_node *n, raft_id_t from, bool granted,
 	}
 }
 
+/*
+ * A committed CONF entry not applied yet means our configuration is about to
+ * change: campaigning (and counting votes) under the old one could pick a
+ * quorum the cluster no longer uses (as etcd's hasUnappliedConfChanges).
+ * The next ready applies it, so this only delays the election.
+ */
+static bool unapplied_conf_committed(const struct raft_node *n)
+{
+	raft_index_t from = n->applied + 1;
+	if (from <= n->log.offset)
+		from = n->log.offset + 1;
+	for (raft_index_t i = from; i <= n->commit && i <= log_last_index(&n->log); i++)
+		if (log_entry(&n->log, i)->type == RAFT_ENTRY_CONF)
+			return true;
+	return false;
+}
+
 void campaign(struct raft_node *n, bool pre_vote, bool transfer)
 {
-	if (!node_promotable(n))
+	if (!node_promotable(n) || unapplied_conf_committed(n))
 		return;
 	uint8_t type;
 	raft_term_t vote_term;

@@ -116,6 +116,44 @@ uint64_t prng_next(struct raft_node *n)
 
 /* ---- create / free ----------------------------------------------------- */
 
+/*
+ * A commit index that the log itself proves (review 2026-11-27, R1).
+ *
+ * Configurations take effect on apply, and storage writes a change of the
+ * commit index alone lazily (docs/storage.md), so after a crash a node may
+ * hold CONF entries C(k-1), C(k) with a stored commit below both. It would
+ * then run, and campaign, with C(k-2): two changes behind the leader, whose
+ * majorities need not overlap (two leaders, two committed entries at one
+ * index). The log proves more than the stored commit: a proposed CONF entry
+ * j of term T exists only because T's leader had committed its no-op s and
+ * applied every earlier CONF entry (raft_propose_conf_change: NOT_READY and
+ * CONF_PENDING); by Log Matching our entries up to j are that leader's, so
+ * every entry up to max(s, the CONF entry before j) is committed. Bootstrap
+ * CONF entries (election.c) precede the no-op of their term, so "a no-op of
+ * the same term before it" tells a proposed change from them.
+ */
+static raft_index_t log_proven_commit(const struct raft_log *l)
+{
+	raft_index_t proven = 0, prev_conf = 0, noop_index = 0;
+	raft_term_t noop_term = 0;
+	for (raft_index_t i = l->offset + 1; i <= log_last_index(l); i++) {
+		const struct raft_entry *e = log_entry(l, i);
+		if (e->type == RAFT_ENTRY_NOOP) {
+			noop_term = e->term;
+			noop_index = i;
+		} else if (e->type == RAFT_ENTRY_CONF) {
+			if (noop_term == e->term) {
+				if (noop_index > proven)
+					proven = noop_index;
+				if (prev_conf > proven)
+					proven = prev_conf;
+			}
+			prev_conf = i;
+		}
+	}
+	return proven;
+}
+
 static int check_options(const struct raft_options *o)
 {
 	if (o->id == RAFT_NONE || o->election_ticks < 2 || o->heartbeat_ticks == 0 ||
@@ -227,6 +265,11 @@ int raft_new(const struct raft_options *opts, const struct raft_config *config,
 	if (persisted->hard_state.commit > n->commit)
 		n->commit = persisted->hard_state.commit;
 	n->hs_persisted = (struct raft_hard_state){ n->term, n->vote, n->commit };
+	/* R1: never restart more than one configuration behind the log. The
+	 * raised commit goes out in the first ready's hard state. */
+	raft_index_t proven = log_proven_commit(&n->log);
+	if (proven > n->commit)
+		n->commit = proven;
 	n->role = RAFT_FOLLOWER;
 	n->soft_role = RAFT_FOLLOWER;
 	reset_timers(n);

@@ -281,6 +281,101 @@ static void test_conf_change_refused_while_transferring(void **state)
 	tnet_free(net);
 }
 
+/* Partition the five nodes into {2,3} | {1,4,5}. */
+static void split_23_145(struct tnet *net)
+{
+	const raft_id_t a[] = { 2, 3 }, b[] = { 1, 4, 5 };
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 3; j++)
+			net->cut[a[i]][b[j]] = net->cut[b[j]][a[i]] = true;
+}
+
+/*
+ * Configurations take effect on apply and the commit index is stored lazily
+ * (docs/storage.md), so a node can restart with two CONF entries in its log
+ * and a stored commit below both: it then runs with a configuration two
+ * changes old. Here {1,2,3} + learners 4,5 becomes 5 voters in two
+ * committed changes; node 2 restarts with commit below both and, cut off
+ * with node 3, must not be able to win an election under {1,2,3} (2 of 3)
+ * while leader 1 commits with {1,4,5} (3 of 5): two leaders committing
+ * different entries at one index (State Machine Safety). Regression test
+ * for review 2026-11-27 finding R1.
+ */
+static void test_restart_with_lagging_commit_keeps_conf_safe(void **state)
+{
+	(void)state;
+	struct tnet *net = tnet_new(3, 5, false, false);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	settle(net, 1);
+	struct raft_node *l = tnet_node(net, 1);
+	raft_index_t before = raft_commit_index(l);
+	assert_int_equal(change(l, RAFT_CONF_PROMOTE, 4), RAFT_OK);
+	settle(net, 1);
+	assert_int_equal(change(l, RAFT_CONF_PROMOTE, 5), RAFT_OK);
+	settle(net, 1);
+	assert_int_equal(raft_commit_index(tnet_node(net, 2)), before + 2);
+	/* A crash lost node 2's lazily written commit index. */
+	net->store[2].hs.commit = before;
+	tnet_restart(net, 2);
+	tnet_flush(net, 2);
+	/* The log proves PROMOTE 4 committed (PROMOTE 5 exists): one behind. */
+	assert_int_equal(raft_commit_index(tnet_node(net, 2)), before + 1);
+	assert_int_equal(net->store[2].hs.commit, before + 1);
+	split_23_145(net);
+	raft_index_t next = raft_last_index(l) + 1;
+	assert_int_equal(tnet_propose(net, 1, "x"), RAFT_OK);
+	settle(net, 1);
+	assert_int_equal(raft_commit_index(l), next); /* 1, 4, 5: a majority of 5 */
+	(void)raft_campaign(tnet_node(net, 2));
+	for (int i = 0; i < 5; i++) {
+		tnet_stabilize(net);
+		tnet_tick(net, 2, 1);
+	}
+	tnet_stabilize(net);
+	struct raft_node *n2 = tnet_node(net, 2);
+	if (raft_commit_index(n2) >= next)
+		assert_int_equal(raft_term_at(n2, next), raft_term_at(l, next));
+	tnet_free(net);
+}
+
+/* R1's proof reads the log: bootstrap CONF entries (before their term's
+ * no-op) prove nothing, a proposed change proves its predecessor. */
+static void test_restart_commit_floor_only_from_proposed_conf(void **state)
+{
+	(void)state;
+	uint8_t buf[RAFT_CONF_CHANGE_LEN];
+	struct raft_conf_change cc = { RAFT_CONF_PROMOTE, 1 };
+	raft_conf_change_encode(&cc, buf);
+	struct raft_entry e[6] = {
+		{ 1, 1, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, buf },
+		{ 1, 2, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, buf },
+		{ 1, 3, RAFT_ENTRY_NOOP, 0, NULL },
+		{ 2, 4, RAFT_ENTRY_NOOP, 0, NULL },
+		{ 2, 5, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, buf },
+		{ 2, 6, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, buf },
+	};
+	struct raft_config conf = { .n = 1, .members = { { 1, true } } };
+	struct raft_options o = tnet_default_options(1);
+	struct raft_persisted p = { .hard_state = { 2, 0, 0 }, .entries = e, .n_entries = 2 };
+	struct raft_node *n = NULL;
+	assert_int_equal(raft_new(&o, &conf, &p, &n), RAFT_OK);
+	assert_int_equal(raft_commit_index(n), 0); /* bootstrap entries only */
+	raft_free(n);
+	p.n_entries = 5; /* one proposed change at 5: its no-op 4 is committed */
+	assert_int_equal(raft_new(&o, &conf, &p, &n), RAFT_OK);
+	assert_int_equal(raft_commit_index(n), 4);
+	raft_free(n);
+	p.n_entries = 6; /* change 6 proves change 5 */
+	assert_int_equal(raft_new(&o, &conf, &p, &n), RAFT_OK);
+	assert_int_equal(raft_commit_index(n), 5);
+	struct tcollect c = { 0 };
+	tcollect(n, &c);
+	assert_true(c.has_hs);
+	assert_int_equal(c.hs.commit, 5); /* the raised commit is persisted */
+	tcollect_free(&c);
+	raft_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_leader_removal_steps_down_after_commit),
 		cmocka_unit_test(test_config_takes_effect_on_apply_not_append),
 		cmocka_unit_test(test_conf_change_refused_while_transferring),
+		cmocka_unit_test(test_restart_with_lagging_commit_keeps_conf_safe),
+		cmocka_unit_test(test_restart_commit_floor_only_from_proposed_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
