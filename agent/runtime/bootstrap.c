@@ -84,6 +84,11 @@ static void node_changed(void *ctx)
 	}
 	rt_bootstrap_check(rt);
 	rt_maybe_compact(rt);
+	/* Membership moves at Raft speed, not at loop_wait (rate-limited). */
+	if (raft_role(n) == RAFT_LEADER && rt_now_ms() - rt->last_reconcile_ms >= 200) {
+		rt->last_reconcile_ms = rt_now_ms();
+		rt_reconcile(rt);
+	}
 	/* Views are rebuilt once per tick at most (on_tick), not per heartbeat. */
 	rt->view_dirty = true;
 }

@@ -12,6 +12,7 @@
 #include "runtime/ids.h"
 #include "runtime/runtime_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct raft_member *conf_find(const struct raft_config *c, raft_id_t id)
@@ -71,6 +72,13 @@ void rt_reconcile(struct pgq_runtime *rt)
 		}
 		if (!m->voter) {
 			struct cmd c = { 0 };
+
+			/* One proposal per second at most: no duplicate entries while it commits. */
+			if (strcmp(rt->promote_proposed, m->name) == 0 &&
+			    rt_now_ms() - rt->promote_proposed_ms < 1000)
+				return;
+			snprintf(rt->promote_proposed, sizeof rt->promote_proposed, "%s", m->name);
+			rt->promote_proposed_ms = rt_now_ms();
 			rt_propose_cmd(rt, cmd_build_member_promote(m->name, &c), &c);
 			return;
 		}

@@ -108,6 +108,8 @@ struct pgq_runtime {
 	raft_id_t last_leader;
 	uint64_t last_reconcile_ms;
 	uint64_t report_inflight;     /* a forwarded report is on its way (thread pool) */
+	char promote_proposed[PGQ_RECORD_NAME_MAX]; /* member_promote in flight (dedup) */
+	uint64_t promote_proposed_ms;
 	bool view_dirty;              /* status changed since the last publish */
 	bool record_dirty;            /* the record changed since the last publish */
 };
