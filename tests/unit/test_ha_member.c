@@ -18,6 +18,7 @@ enum scen {
 	SC_CLAIM,     /* pg2 named for epoch 2 after pg1's loss, no lease */
 	SC_PROMOTE,   /* ... pg2 holds its lease */
 	SC_PRIMARY,   /* ... pg2 promoted on timeline 2 (switch 5000) */
+	SC_BOOT_LEASE,/* pg1 named for epoch 1 and holds its lease, not promoted */
 	SC_PRIMARY1,  /* pg1 holds its lease, promoted on timeline 1 (epoch 1) */
 	SC_DEMOTE,    /* ... switchover pg1 -> pg2 in phase demoting */
 	SC_RELEASE,   /* SC_PRIMARY1 and pg1 self-fenced in epoch 1 */
@@ -86,6 +87,10 @@ static void build(struct mt *t, enum scen s, const char *me)
 		}
 		if (s == SC_PRIMARY)
 			OK(f, pgq_cmd_promoted, "pg2", 2, 2, 5000, WALL0);
+		return;
+	case SC_BOOT_LEASE:
+		fx_bootstrap3(f, NULL);
+		claim_as(t, "pg1");
 		return;
 	case SC_PRIMARY1:
 	case SC_DEMOTE:
@@ -330,7 +335,7 @@ static const struct mcase cases[] = {
 	{ "row_claim_unusable_S19", SC_CLAIM, "pg2", O_NO_DATA, "claim-unusable", PGQ_HA_NONE, NULL, c_vetoed },
 	{ "row_promote_standby_S1", SC_PROMOTE, "pg2", O_STANDBY, "promote-standby", PGQ_HA_PROMOTE, t_hooks_done, c_promote_asked },
 	{ "row_promote_stopped", SC_PROMOTE, "pg2", O_STOPPED, "promote-stopped", PGQ_HA_START_STANDBY, t_hooks_done, c_standby_no_upstream },
-	{ "row_promote_stopped_bootstrap_S14", SC_PRIMARY1, "pg1", O_STOPPED, "primary-stopped", PGQ_HA_START_PRIMARY, NULL, c_start_writable },
+	{ "row_promote_stopped_bootstrap_S1", SC_BOOT_LEASE, "pg1", O_STOPPED, "promote-stopped", PGQ_HA_START_PRIMARY, t_hooks_done, c_start_writable },
 	{ "row_promote_writable_S12", SC_PROMOTE, "pg2", O_WRITABLE, "promote-writable", PGQ_HA_NONE, t_tli2, c_promoted },
 	{ "row_promote_writable_signal_S14", SC_PROMOTE, "pg2", O_WRITABLE, "promote-writable", PGQ_HA_WRITE_STANDBY_SIGNAL, t_tli2_sig_missing, c_promoted },
 	{ "row_promote_crashed", SC_PROMOTE, "pg2", O_CRASHED, "promote-crashed", PGQ_HA_RESTART, NULL, c_restart_read_only },
@@ -533,18 +538,14 @@ static void test_s5_self_fence_schedule(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		struct pgq_ha_member_state st;
+		void *fs = t->f;
 
-		fx_teardown((void **)&t->f);
-		{
-			void *fs = NULL;
-
-			fx_setup(&fs);
-			t->f = fs;
-		}
+		/* A fresh cluster for each instant. */
+		fx_teardown(&fs);
+		assert_int_equal(fx_setup(&fs), 0);
+		t->f = fs;
 		memset(&t->st, 0, sizeof(t->st));
 		build(t, SC_PRIMARY, "pg2");
-		st = t->st;
 		hx_input(&t->in, "pg2");
 		hx_pg_writable(&t->in.pg, 2);
 		t->in.now_ms = steps[i].now;
@@ -554,7 +555,6 @@ static void test_s5_self_fence_schedule(void **state)
 			fail_msg("at lease_end%+lld: %s, expected %s", (long long)(steps[i].now - end),
 				 pgq_ha_action_name(t->d.action), pgq_ha_action_name(steps[i].a));
 		assert_true(t->d.may_be_writable == (steps[i].a == PGQ_HA_NONE));
-		(void)st;
 		pgq_ha_cmds_free(&t->d.cmds);
 	}
 }
