@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ha/sync.h"
+#include "record/record_cmd.h"
 
 static bool list_has(const struct pgq_sync_list *l, const char *name)
 {
@@ -203,4 +204,30 @@ void pgq_sync_next_step(const struct pgq_sync_input *in, struct pgq_sync_step *o
 	out->kind = PGQ_SYNC_SET_RECORD;
 	out->list = t;
 	snprintf(out->why, sizeof(out->why), "S7: PostgreSQL applied and confirmed: shrink the record");
+}
+
+void pgq_sync_list_from_record(const struct pgq_record *r, struct pgq_sync_list *out)
+{
+	const struct pgq_sync_set *set = pgq_record_sync_set(r);
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < set->n && i < PGQ_RECORD_MAX_MEMBERS; i++)
+		out->names[out->n++] = set->members[i];
+	out->k = set->k;
+}
+
+int pgq_sync_propose(const struct pgq_record *r, const char *me, const struct pgq_sync_step *s,
+		     struct pgq_ha_cmds *out)
+{
+	const struct pgq_primary *p = pgq_record_primary(r);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (s->kind != PGQ_SYNC_SET_RECORD || strcmp(p->name, me) != 0 ||
+	    !(p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING))
+		return PGQ_RECORD_REJECTED;
+	rc = pgq_cmd_sync_set_update(me, p->epoch, p->lease_seq, s->list.names, s->list.n,
+				     s->list.k, &buf, &len);
+	return pgq_ha_cmds_add(out, rc, buf, len, "sync_set_update", "%s", s->why);
 }

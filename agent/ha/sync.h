@@ -82,4 +82,16 @@ void pgq_sync_next_step(const struct pgq_sync_input *in, struct pgq_sync_step *o
 int pgq_sync_render(enum pgq_record_sync_mode mode, const struct pgq_sync_list *l,
 		    char *out, size_t len);
 
+/* (S_rec, k_rec) as a list; names point into the record (valid until its next apply). */
+void pgq_sync_list_from_record(const struct pgq_record *r, struct pgq_sync_list *out);
+
+/*
+ * A SET_RECORD step as the command to propose: sync_set_update from `me`,
+ * a CAS on the record's epoch and lease_seq (S4, S7). Only the recorded
+ * primary holding its lease may propose it: otherwise nothing is added and
+ * PGQ_RECORD_REJECTED is returned. Returns 0 or a builder error.
+ */
+int pgq_sync_propose(const struct pgq_record *r, const char *me, const struct pgq_sync_step *s,
+		     struct pgq_ha_cmds *out);
+
 #endif /* PGQ_HA_SYNC_H */

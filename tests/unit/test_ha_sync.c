@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ha/sync.h"
+#include "record/record_cmd.h"
 
 static struct pgq_sync_list L(uint32_t k, size_t n, ...)
 {
@@ -308,6 +309,51 @@ static void test_s7_random_walk_invariant(void **state)
 	}
 }
 
+/* S4, S7: a SET_RECORD step becomes a CAS from the primary that the record accepts; others may not. */
+static void test_s7_propose_is_cas_from_primary(void **state)
+{
+	struct pgq_record *r = pgq_record_new();
+	struct pgq_apply_result res;
+	struct pgq_cmd_member m[2] = { { .name = "pg1", .raft_address = "127.0.0.1:7001" },
+				       { .name = "pg2", .raft_address = "127.0.0.1:7002" } };
+	json_t *cfg = json_pack("{s:s}", "synchronous_mode", "on");
+	struct pgq_sync_standby sb[] = { { .name = "pg2", .streaming = true } };
+	struct pgq_sync_input in = { .mode = PGQ_RECORD_SYNC_ON, .node_count = 1, .standbys = sb,
+				     .n_standbys = 1, .pg_applied = true };
+	struct pgq_sync_step step;
+	struct pgq_ha_cmds cmds;
+	uint8_t *b;
+	size_t len;
+	char err[128];
+	uint64_t idx = 0;
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(pgq_cmd_bootstrap("demo", "c", m, 2, "pg1", cfg, NULL, 1, &b, &len), 0);
+	assert_int_equal(pgq_record_apply(r, b, len, ++idx, &res, err, sizeof(err)), 0);
+	free(b);
+	json_decref(cfg);
+	assert_int_equal(pgq_cmd_lease_renew("pg1", 1, 0, 5, 30000, 2, &b, &len), 0);
+	assert_int_equal(pgq_record_apply(r, b, len, ++idx, &res, err, sizeof(err)), 0);
+	free(b);
+	pgq_sync_list_from_record(r, &in.rec);
+	pgq_sync_next_step(&in, &step);
+	assert_int_equal(step.kind, PGQ_SYNC_SET_RECORD);
+	pgq_ha_cmds_init(&cmds);
+	assert_int_equal(pgq_sync_propose(r, "pg2", &step, &cmds), PGQ_RECORD_REJECTED);
+	assert_int_equal(cmds.n, 0);
+	assert_int_equal(pgq_sync_propose(r, "pg1", &step, &cmds), 0);
+	assert_int_equal(cmds.n, 1);
+	assert_int_equal(pgq_record_apply(r, cmds.cmd[0].data, cmds.cmd[0].len, ++idx, &res, err,
+					  sizeof(err)), PGQ_RECORD_APPLIED);
+	pgq_ha_cmds_free(&cmds);
+	pgq_sync_list_from_record(r, &in.rec);
+	assert_int_equal(in.rec.n, 1);
+	assert_string_equal(in.rec.names[0], "pg2");
+	assert_int_equal(in.rec.k, 0);
+	pgq_record_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_s7_raise_k_pg_first),
 		cmocka_unit_test(test_s7_async_fallback_and_strict),
 		cmocka_unit_test(test_s7_random_walk_invariant),
+		cmocka_unit_test(test_s7_propose_is_cas_from_primary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
