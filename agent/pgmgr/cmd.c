@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -29,11 +31,10 @@ enum timer_phase { PHASE_NONE, PHASE_TIMEOUT, PHASE_GRACE, PHASE_DRAIN, PHASE_NO
 struct pgmgr_cmd {
 	uv_loop_t *loop;
 	uv_process_t proc;
-	uv_pipe_t in_pipe, out_pipe, err_pipe;
+	uv_pipe_t out_pipe, err_pipe;
 	uv_timer_t timer;
-	uv_write_t write_req;
 	int handles_open;        /* initialised handles not yet closed */
-	bool in_open, out_open, err_open, timer_open, proc_open;
+	bool out_open, err_open, timer_open, proc_open;
 	bool exited, done, killed;
 	enum timer_phase phase;
 
@@ -201,7 +202,6 @@ static void finish(struct pgmgr_cmd *c)
 	if (c->done)
 		return;
 	c->done = true;
-	close_handle(c, (uv_handle_t *)&c->in_pipe, &c->in_open);
 	close_handle(c, (uv_handle_t *)&c->out_pipe, &c->out_open);
 	close_handle(c, (uv_handle_t *)&c->err_pipe, &c->err_open);
 	close_handle(c, (uv_handle_t *)&c->timer, &c->timer_open);
@@ -309,14 +309,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	maybe_finish(c);
 }
 
-static void on_written(uv_write_t *req, int status)
-{
-	struct pgmgr_cmd *c = req->data;
-
-	(void)status;  /* a child that exits without reading is reported by its exit */
-	close_handle(c, (uv_handle_t *)&c->in_pipe, &c->in_open);
-}
-
 static int init_handle(struct pgmgr_cmd *c, uv_handle_t *h, bool *flag)
 {
 	h->data = c;
@@ -331,6 +323,7 @@ int pgmgr_cmd_start(uv_loop_t *loop, const struct pgmgr_cmd_spec *spec, pgmgr_cm
 	struct pgmgr_cmd *c;
 	uv_process_options_t opts;
 	uv_stdio_container_t stdio[3];
+	int stdin_fds[2] = { -1, -1 };
 	int rc;
 
 	if (out != NULL)
@@ -360,6 +353,11 @@ int pgmgr_cmd_start(uv_loop_t *loop, const struct pgmgr_cmd_spec *spec, pgmgr_cm
 		goto nomem;
 	if (c->capture && (c->outbuf = malloc(c->out_max + 1)) == NULL)
 		goto nomem;
+	if (spec->stdin_len > PGMGR_CMD_MAX_STDIN) {
+		snprintf(err, errlen, "stdin data larger than %d bytes", PGMGR_CMD_MAX_STDIN);
+		cmd_free(c);
+		return -1;
+	}
 	if (spec->stdin_len > 0) {
 		if ((c->stdin_buf = malloc(spec->stdin_len)) == NULL)
 			goto nomem;
@@ -376,10 +374,20 @@ int pgmgr_cmd_start(uv_loop_t *loop, const struct pgmgr_cmd_spec *spec, pgmgr_cm
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&c->err_pipe;
 	if (c->stdin_len > 0) {
-		uv_pipe_init(loop, &c->in_pipe, 0);
-		init_handle(c, (uv_handle_t *)&c->in_pipe, &c->in_open);
-		stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-		stdio[0].data.stream = (uv_stream_t *)&c->in_pipe;
+		/*
+		 * A real pipe, filled before the spawn: libuv's own pipes are socket
+		 * pairs, which initdb cannot open as /dev/stdin. The data fits the
+		 * pipe buffer (PGMGR_CMD_MAX_STDIN), so the write never blocks.
+		 */
+		if (pipe2(stdin_fds, O_CLOEXEC) != 0 ||
+		    write(stdin_fds[1], c->stdin_buf, c->stdin_len) != (ssize_t)c->stdin_len) {
+			snprintf(err, errlen, "could not prepare stdin: %s", strerror(errno));
+			goto fail_handles;
+		}
+		close(stdin_fds[1]);
+		stdin_fds[1] = -1;
+		stdio[0].flags = UV_INHERIT_FD;
+		stdio[0].data.fd = stdin_fds[0];
 	}
 	if (c->capture) {
 		uv_pipe_init(loop, &c->out_pipe, 0);
@@ -400,6 +408,8 @@ int pgmgr_cmd_start(uv_loop_t *loop, const struct pgmgr_cmd_spec *spec, pgmgr_cm
 	c->proc.data = c;
 	rc = uv_spawn(loop, &c->proc, &opts);
 	init_handle(c, (uv_handle_t *)&c->proc, &c->proc_open);
+	if (stdin_fds[0] >= 0)
+		close(stdin_fds[0]);
 	if (rc != 0) {
 		snprintf(c->error, sizeof(c->error), "could not execute \"%s\": %s",
 			 c->argv[0], uv_strerror(rc));
@@ -416,12 +426,6 @@ int pgmgr_cmd_start(uv_loop_t *loop, const struct pgmgr_cmd_spec *spec, pgmgr_cm
 	uv_read_start((uv_stream_t *)&c->err_pipe, on_alloc, on_read);
 	if (c->capture)
 		uv_read_start((uv_stream_t *)&c->out_pipe, on_alloc, on_read);
-	if (c->stdin_len > 0) {
-		uv_buf_t b = uv_buf_init(c->stdin_buf, (unsigned)c->stdin_len);
-		c->write_req.data = c;
-		if (uv_write(&c->write_req, (uv_stream_t *)&c->in_pipe, &b, 1, on_written) != 0)
-			close_handle(c, (uv_handle_t *)&c->in_pipe, &c->in_open);
-	}
 	if (c->timeout_ms > 0) {
 		c->phase = PHASE_TIMEOUT;
 		uv_timer_start(&c->timer, on_timer, c->timeout_ms, 0);
@@ -429,6 +433,16 @@ int pgmgr_cmd_start(uv_loop_t *loop, const struct pgmgr_cmd_spec *spec, pgmgr_cm
 	if (out != NULL)
 		*out = c;
 	return 0;
+fail_handles:
+	for (int i = 0; i < 2; i++)
+		if (stdin_fds[i] >= 0)
+			close(stdin_fds[i]);
+	/* The handles are initialised: free through their close callbacks. */
+	c->done = true;
+	close_handle(c, (uv_handle_t *)&c->out_pipe, &c->out_open);
+	close_handle(c, (uv_handle_t *)&c->err_pipe, &c->err_open);
+	close_handle(c, (uv_handle_t *)&c->timer, &c->timer_open);
+	return -1;
 nomem:
 	if (c != NULL)
 		cmd_free(c);

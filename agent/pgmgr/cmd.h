@@ -5,7 +5,8 @@
  * streamer): SIGTERM to the group, then SIGKILL after a grace period.
  * stderr is captured (its last lines end up in the result, for the log),
  * stdout optionally (pg_controldata), stdin optionally fed from a buffer
- * (initdb --pwfile=/dev/stdin keeps the password off the disk and argv).
+ * (initdb --pwfile=/dev/stdin keeps the password off the disk and argv;
+ * a real pipe(2), since initdb opens /dev/stdin by name).
  */
 #ifndef PGQ_PGMGR_CMD_H
 #define PGQ_PGMGR_CMD_H
@@ -17,6 +18,7 @@
 
 #define PGMGR_CMD_TAIL_BYTES 1024       /* last stderr bytes kept */
 #define PGMGR_CMD_MAX_ARGS 64
+#define PGMGR_CMD_MAX_STDIN 4096         /* fits a pipe buffer: written before the spawn */
 
 struct pgmgr_cmd;
 

@@ -53,7 +53,8 @@ struct pgmgr_health {
 	 * received_tli when streaming, else the last checkpoint's timeline. */
 	uint32_t timeline;
 	uint32_t checkpoint_timeline;          /* pg_control_checkpoint().timeline_id */
-	uint64_t current_lsn;                  /* primary: pg_current_wal_lsn() */
+	uint64_t current_lsn;                  /* primary: pg_current_wal_flush_lsn(), what
+						* walsenders may have sent */
 	uint64_t receive_lsn;                  /* standby: pg_last_wal_receive_lsn() */
 	uint64_t replay_lsn;                   /* standby: pg_last_wal_replay_lsn() */
 	bool has_replay_timestamp;

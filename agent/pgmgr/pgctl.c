@@ -297,8 +297,8 @@ int pgmgr_basebackup(uv_loop_t *loop, const struct pgmgr_basebackup_opts *o, pgm
 	return run(loop, &a, o->password, NULL, o->timeout_ms, cb, ctx, out, err, errlen);
 }
 
-int pgmgr_rewind(uv_loop_t *loop, const struct pgmgr_rewind_opts *o, pgmgr_cmd_cb cb, void *ctx,
-		 struct pgmgr_cmd **out, char *err, size_t errlen)
+int pgmgr_rewind_run(uv_loop_t *loop, const struct pgmgr_rewind_opts *o, pgmgr_cmd_cb cb, void *ctx,
+		     struct pgmgr_cmd **out, char *err, size_t errlen)
 {
 	struct pgmgr_argv a;
 

@@ -108,9 +108,20 @@ int pgmgr_reload(uv_loop_t *loop, const struct pgmgr_ctl_opts *o, pgmgr_cmd_cb c
 /* pg_basebackup -X stream -c fast [--slot]. Writes no recovery settings (conf.h does). */
 int pgmgr_basebackup(uv_loop_t *loop, const struct pgmgr_basebackup_opts *o, pgmgr_cmd_cb cb,
 		     void *ctx, struct pgmgr_cmd **out, char *err, size_t errlen);
-/* pg_rewind --source-server. Afterwards the caller rewrites the managed
- * configuration (pg_rewind copies the source's) and standby.signal. */
+/*
+ * pg_rewind --source-server, preceded by a CHECKPOINT on the source: right
+ * after a promotion the source's pg_control still names the old timeline
+ * (the end-of-recovery checkpoint runs in the background), and pg_rewind
+ * would answer "no rewind required" for a diverged target. The source
+ * conninfo must use a numeric host (the CHECKPOINT goes through sql.h).
+ * A failed CHECKPOINT is reported as spawn_failed with the reason in
+ * error. Afterwards the caller rewrites the managed configuration (pg_rewind
+ * copies the source's) and standby.signal. No cancel handle.
+ */
 int pgmgr_rewind(uv_loop_t *loop, const struct pgmgr_rewind_opts *o, pgmgr_cmd_cb cb, void *ctx,
-		 struct pgmgr_cmd **out, char *err, size_t errlen);
+		 char *err, size_t errlen);
+/* pg_rewind alone (the source checkpointed since its promotion). */
+int pgmgr_rewind_run(uv_loop_t *loop, const struct pgmgr_rewind_opts *o, pgmgr_cmd_cb cb, void *ctx,
+		     struct pgmgr_cmd **out, char *err, size_t errlen);
 
 #endif /* PGQ_PGMGR_PGCTL_H */
