@@ -189,6 +189,7 @@ static void drain_inbox(struct pgq_node *node)
 			break;
 		case INPUT_UNREACHABLE:
 			raft_report_unreachable(node->raft, in->peer);
+			raft_report_snapshot(node->raft, in->peer, false);
 			break;
 		}
 		if (rc != RAFT_OK && in->kind != INPUT_MSG)
@@ -482,7 +483,12 @@ void pgq_node_report_unreachable(struct pgq_node *node, raft_id_t peer)
 		}
 		return;
 	}
+	/*
+	 * Messages to it were lost: pipelined appends fall back to probing, and
+	 * a snapshot in flight is resent (the core waits for it otherwise).
+	 */
 	raft_report_unreachable(node->raft, peer);
+	raft_report_snapshot(node->raft, peer, false);
 	process(node);
 }
 
