@@ -474,6 +474,14 @@ int pgq_ha_decide_member(const struct pgq_record *r, struct pgq_ha_member_state 
 	if (m_named(&c) && c.p->lease_seq > 0)
 		pgq_lease_committed(&st->lease, c.p->epoch, c.p->lease_seq, c.p->lease_nonce);
 	d->local = pgq_ha_classify_local(&in->pg, pgq_record_system_id(r));
+	/*
+	 * A promotion asked of a server that has since stopped died with it
+	 * (PostgreSQL removes promote signal files at start): forget it, or a
+	 * read-only restart would be fenced again and again.
+	 */
+	if (in->pg.fenced && in->pg.run != PGQ_PGRUN_RUNNING &&
+	    in->pg.run != PGQ_PGRUN_NOT_ANSWERING)
+		st->promote_epoch = 0;
 	d->goal = classify_goal(&c);
 	if (safety_fence(&c))
 		goto out;

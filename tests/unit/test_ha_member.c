@@ -809,6 +809,36 @@ static void test_s14_no_writable_restart_without_lease(void **state)
 	assert_false(t->d.action == PGQ_HA_START_PRIMARY);
 }
 
+/*
+ * Regression: a promotion asked of a server that was then stopped died with
+ * it; the read-only restart that follows must not be fenced again (it was,
+ * in a loop: kill, restart, kill...).
+ */
+static void test_s1_stopped_server_forgets_promotion(void **state)
+{
+	struct mt *t = *state;
+	const struct pgq_primary *p;
+
+	build(t, SC_PROMOTE, "pg2");
+	hx_input(&t->in, "pg2");
+	t_hooks_done(t);
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(t->d.action, PGQ_HA_PROMOTE);
+	pgq_ha_cmds_free(&t->d.cmds);
+	p = pgq_record_primary(t->f->r);
+	OK(t->f, pgq_cmd_lease_release, "pg2", 2, p->lease_seq, "test", WALL0);
+	observe(&t->in, O_CRASHED);
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_string_equal(t->d.row, "report-crashed");
+	assert_true(t->d.standby_signal);
+	pgq_ha_cmds_free(&t->d.cmds);
+	hx_input(&t->in, "pg2");
+	t->in.pg.receiver_configured = false;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_string_not_equal(t->d.row, "S5-fence");
+	assert_string_equal(t->d.row, "report-standby");
+}
+
 /* Not a member, or an empty record: nothing at all. */
 static void test_not_a_member_idle(void **state)
 {
@@ -861,6 +891,7 @@ static const struct {
 	{ "test_s18_pause_keeps_renewing", test_s18_pause_keeps_renewing },
 	{ "test_s19_fence_then_pre_promote", test_s19_fence_then_pre_promote },
 	{ "test_l5_promote_timeout", test_l5_promote_timeout },
+	{ "test_s1_stopped_server_forgets_promotion", test_s1_stopped_server_forgets_promotion },
 	{ "test_not_a_member_idle", test_not_a_member_idle },
 	{ "test_periodic_report", test_periodic_report },
 };
