@@ -1,5 +1,6 @@
 #!/bin/bash
-# cluster_basic.sh — 3 agents form a cluster and elect a leader; kill -9 of
+# cluster_basic.sh — no bootstrap while a founder is missing (S15); then
+# 3 agents form a cluster and elect a leader; kill -9 of
 # the leader gives a new leader and the record stays readable; the killed
 # agent restarts and catches up; all three killed and restarted keep the
 # record (S15: no second bootstrap, same cluster id). SIGHUP reloads;
@@ -8,8 +9,16 @@ IT_SLOT=0
 . "$(dirname "$0")/lib.sh"
 
 it_setup 3
-it_plan 11
-it_cluster_start 3
+it_plan 12
+for i in 1 2 3; do it_write_config "$i" 1 2 3; done
+# S15: with one founding peer missing nobody bootstraps.
+it_start 1
+it_start 2
+sleep 2
+[ "$(it_status_field 1 phase)" = probing ] && [ "$(it_status_field 2 phase)" = probing ] &&
+	[ -z "$(it_status_field 1 cluster_id)" ]
+it_ok $? "2 of 3 founders up: both keep probing, no cluster is formed (S15)"
+it_start 3
 
 leader=$(it_wait_leader 20 1 2 3)
 it_ok $? "3 agents bootstrap and agree on one leader (n${leader:-?})"
