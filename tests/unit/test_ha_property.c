@@ -16,7 +16,9 @@
  *  P2 (S5)  may_be_writable only before the lease end computed here,
  *           independently, from the first send of the committed nonce;
  *  P3 (R1)  a simulated PostgreSQL is never writable at or after its
- *           member's lease end, and never two writable at once.
+ *           member's lease end, and never two writable at once;
+ *  L        no fence loop: the safety fence fires a bounded number of times
+ *           per history (a kill/restart loop once fired it ~100 times).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,7 @@ struct sim {
 	unsigned seed;
 	uint64_t rng;
 	int step;
+	unsigned fences;           /* S5-fence decisions in this history */
 };
 
 static uint64_t rnd(struct sim *s)
@@ -306,6 +309,8 @@ static void member_turn(struct sim *s, struct simm *m)
 					  : 0,
 				  pgq_record_config(view)->ttl_ms, s->now);
 	check_decision(s, m, view, &d);
+	if (strcmp(d.row, "S5-fence") == 0)
+		s->fences++;
 	carry_out(s, m, &d, view);
 	m->writable_next = d.may_be_writable || writable(&m->pg) ||
 			   m->st.promote_epoch == pgq_record_primary(view)->epoch;
@@ -409,6 +414,8 @@ static void run_seed(struct fx *f, unsigned seed)
 		leader_turn(s);
 		check_world(s);
 	}
+	if (s->fences > 30)
+		fail_msg("seed %u: the safety fence fired %u times: a fence loop", seed, s->fences);
 	for (int i = 0; i < NM; i++)
 		pgq_record_free(s->m[i].view);
 	free(s);
