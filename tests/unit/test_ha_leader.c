@@ -551,6 +551,42 @@ static void test_scheduled_switchover(void **state)
 	pgq_ha_cmds_free(&d.cmds);
 }
 
+/* S19, S8: a vetoed candidate is not named again; being the most advanced, the others catch up first. */
+static void test_s19_veto_then_next_candidate(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_ha_leader_clock c = { 0 };
+	struct pgq_ha_leader_decision d;
+
+	hx_named(f, "pg2");
+	OK(f, pgq_cmd_vetoed, "pg2", 2, 0, "pre_promote said no", WALL0);
+	fx_report_valid(f, "pg2", 5000);
+	fx_report_valid(f, "pg3", 4000);
+	observe(&c, f, 1000);
+	assert_true(lead_at(f, &c, 7000, &d, "set_primary") < 0);
+	assert_non_null(strstr(d.note, "vetoed"));
+	pgq_ha_cmds_free(&d.cmds);
+	fx_report_valid(f, "pg3", 5000);
+	expect_apply(f, &c, 7000, "set_primary", PGQ_RECORD_APPLIED);
+	assert_string_equal(primary(f)->name, "pg3");
+	assert_int_equal(pgq_record_epoch(f->r), 3);
+}
+
+/* A primary that gave its lease up (S5) is replaced without waiting for a loss timer. */
+static void test_s5_release_fails_over_at_once(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_ha_leader_clock c = { 0 };
+
+	fx_cluster3(f, NULL);
+	OK(f, pgq_cmd_lease_release, "pg1", 1, 1, "postmaster not restartable", WALL0);
+	fx_report_valid(f, "pg2", 5000);
+	fx_report_valid(f, "pg3", 4000);
+	observe(&c, f, 1000);
+	expect_apply(f, &c, 1001, "set_primary", PGQ_RECORD_APPLIED); /* all reported: no wait */
+	assert_string_equal(primary(f)->name, "pg2");
+}
+
 /* S15: the bootstrap choice is deterministic: the first peer that can initialise. */
 static void test_s15_bootstrap_choice(void **state)
 {
@@ -599,6 +635,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_s13_abort_old_primary_when_alone, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s13_lost_while_demoting, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_scheduled_switchover, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_s19_veto_then_next_candidate, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_s5_release_fails_over_at_once, fx_setup, fx_teardown),
 		cmocka_unit_test(test_s15_bootstrap_choice),
 		cmocka_unit_test_setup_teardown(test_leader_idle_without_primary, fx_setup, fx_teardown),
 	};
