@@ -149,6 +149,6 @@ void pgq_ha_choose(const struct pgq_record *r, bool final, struct pgq_ha_choice 
 	memcpy(out->catchup_from, rep[0]->name, sizeof(out->catchup_from));
 	out->catchup_lsn = top;
 	snprintf(out->why, sizeof(out->why),
-		 "most advanced '%s' (%llu) is %s: an eligible member must catch up (S8)", rep[0]->name, (unsigned long long)top,
-		 ineligible(r, rep[0]));
+		 "most advanced '%s' (%llu) is %s: an eligible member must catch up (S8)",
+		 rep[0]->name, (unsigned long long)top, ineligible(r, rep[0]));
 }

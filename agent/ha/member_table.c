@@ -46,9 +46,9 @@ static const struct pgq_ha_row rows[] = {
 	{ "primary-stopped", PGQ_LOCAL_STOPPED, PGQ_GOAL_PRIMARY, PGQ_HA_START_PRIMARY,
 	  "S14: stopped primary that still holds the lease: start without standby.signal" },
 	{ "primary-crashed", PGQ_LOCAL_CRASHED, PGQ_GOAL_PRIMARY, PGQ_HA_RESTART,
-	  "crashed primary that still holds the lease: restart writable; not restartable: fence, release" },
+	  "crashed primary still holding the lease: restart writable; not restartable: fence, release" },
 	{ "primary-standby", PGQ_LOCAL_STANDBY, PGQ_GOAL_PRIMARY, PGQ_HA_FAST_STOP,
-	  "promoted primary found in recovery: stop, then start without standby.signal (S12: no second pg_promote)" },
+	  "promoted primary found in recovery: stop, start without standby.signal (S12: never promote twice)" },
 	{ "primary-unusable", ANY_L, PGQ_GOAL_PRIMARY, PGQ_HA_IMMEDIATE_STOP,
 	  "primary without a usable server: fence, then release the lease (S5)" },
 	{ "demote-writable", PGQ_LOCAL_WRITABLE, PGQ_GOAL_DEMOTE, PGQ_HA_CLEAN_STOP,
@@ -171,7 +171,7 @@ static bool promote_in_flight(struct mctx *c)
 	return true;
 }
 
-/* S19: fence hook for uncleanly lost former primaries, then pre_promote. Returns true when it acted. */
+/* S19: fence hook for uncleanly lost former primaries, then pre_promote. True when it acted. */
 static bool hooks_before_promote(struct mctx *c)
 {
 	const char (*names)[PGQ_RECORD_NAME_MAX] = NULL;
