@@ -48,7 +48,7 @@ static const struct pgq_ha_row rows[] = {
 	{ "primary-crashed", PGQ_LOCAL_CRASHED, PGQ_GOAL_PRIMARY, PGQ_HA_RESTART,
 	  "crashed primary still holding the lease: restart writable; not restartable: fence, release" },
 	{ "primary-standby", PGQ_LOCAL_STANDBY, PGQ_GOAL_PRIMARY, PGQ_HA_FAST_STOP,
-	  "promoted primary found in recovery: stop, start without standby.signal (S12: never promote twice)" },
+	  "promoted primary in recovery: stop, start without standby.signal (S12: never promote twice)" },
 	{ "primary-unusable", ANY_L, PGQ_GOAL_PRIMARY, PGQ_HA_IMMEDIATE_STOP,
 	  "primary without a usable server: fence, then release the lease (S5)" },
 	{ "demote-writable", PGQ_LOCAL_WRITABLE, PGQ_GOAL_DEMOTE, PGQ_HA_CLEAN_STOP,

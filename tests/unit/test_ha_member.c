@@ -839,6 +839,31 @@ static void test_s1_stopped_server_forgets_promotion(void **state)
 	assert_string_equal(t->d.row, "report-standby");
 }
 
+/*
+ * S14: after an agent restart, a writable PostgreSQL with no persisted lease
+ * covering now is fenced; with the persisted lease restored it stays up.
+ */
+static void test_s14_restart_needs_persisted_lease(void **state)
+{
+	struct mt *t = *state;
+	struct pgq_lease saved;
+
+	build(t, SC_PRIMARY, "pg2");
+	saved = t->st.lease;           /* what the runtime persisted */
+	memset(&t->st, 0, sizeof(t->st)); /* the agent restarted */
+	hx_input(&t->in, "pg2");
+	hx_pg_writable(&t->in.pg, 2);
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_string_equal(t->d.row, "S5-fence");
+	assert_false(t->d.may_be_writable);
+	pgq_ha_cmds_free(&t->d.cmds);
+	memset(&t->st, 0, sizeof(t->st));
+	t->st.lease = saved;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_string_equal(t->d.row, "primary-writable");
+	assert_true(t->d.may_be_writable);
+}
+
 /* Not a member, or an empty record: nothing at all. */
 static void test_not_a_member_idle(void **state)
 {
@@ -892,6 +917,7 @@ static const struct {
 	{ "test_s19_fence_then_pre_promote", test_s19_fence_then_pre_promote },
 	{ "test_l5_promote_timeout", test_l5_promote_timeout },
 	{ "test_s1_stopped_server_forgets_promotion", test_s1_stopped_server_forgets_promotion },
+	{ "test_s14_restart_needs_persisted_lease", test_s14_restart_needs_persisted_lease },
 	{ "test_not_a_member_idle", test_not_a_member_idle },
 	{ "test_periodic_report", test_periodic_report },
 };
