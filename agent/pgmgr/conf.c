@@ -5,6 +5,7 @@
  */
 #include "pgmgr/conf.h"
 #include "pgmgr/fileio.h"
+#include "pgmgr/marker.h"
 #include "pgq_config.h"
 
 #include <ctype.h>
@@ -444,6 +445,11 @@ int pgmgr_conf_write_sync(const char *data_dir, const struct pgmgr_conf_files *f
 				      &changed, err, errlen) != 0)
 			return -1;
 		r->history_written = true;
+	}
+	if (f->clear_rewind_marker) {
+		if (pgmgr_rewind_marker_clear(data_dir, err, errlen) != 0)
+			return -1;
+		r->marker_cleared = true;
 	}
 	r->status = 0;
 	r->error = "";

@@ -92,12 +92,14 @@ struct pgmgr_conf_files {
 	enum pgmgr_signal_action standby_signal;
 	uint32_t history_tli;              /* S12: write pg_wal/%08X.history (0: none) */
 	const char *history_text;
+	bool clear_rewind_marker;          /* S14: after a successful re-clone (marker.h) */
 };
 
 struct pgmgr_conf_result {
 	int status;                        /* 0, or -1 and error */
 	const char *error;
 	bool conf_changed, hba_changed, include_added, signal_changed, history_written;
+	bool marker_cleared;
 };
 
 typedef void (*pgmgr_conf_cb)(void *ctx, const struct pgmgr_conf_result *r);

@@ -3,6 +3,7 @@
  * and their asynchronous runs (pgctl.h).
  */
 #include "pgmgr/pgctl.h"
+#include "pgmgr/marker.h"
 #include "pgq_config.h"
 
 #include <stdarg.h>
@@ -264,6 +265,11 @@ int pgmgr_start(uv_loop_t *loop, const struct pgmgr_ctl_opts *o, pgmgr_cmd_cb cb
 
 	if (pgmgr_argv_start(&a, o, err, errlen) != 0)
 		return -1;
+	if (pgmgr_rewind_marker_exists(o->data_dir)) {
+		snprintf(err, errlen, "refusing to start \"%s\": a pg_rewind did not finish (S14); "
+			 "rewind again or re-clone", o->data_dir);
+		return -1;
+	}
 	return run(loop, &a, NULL, NULL, ctl_timeout_ms(o), cb, ctx, out, err, errlen);
 }
 

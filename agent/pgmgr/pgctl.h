@@ -95,7 +95,8 @@ int pgmgr_initdb(uv_loop_t *loop, const struct pgmgr_initdb_opts *o, pgmgr_cmd_c
  * The postmaster is started with -c restart_after_crash=off (S14: nobody but
  * the agent restarts it), in its own session (pg_ctl calls setsid).
  * A timeout kills pg_ctl only; the caller must then stop or fence the
- * postmaster (it may still be starting).
+ * postmaster (it may still be starting). Refused (-1) while the rewind
+ * marker exists (marker.h, S14).
  */
 int pgmgr_start(uv_loop_t *loop, const struct pgmgr_ctl_opts *o, pgmgr_cmd_cb cb, void *ctx,
 		struct pgmgr_cmd **out, char *err, size_t errlen);
@@ -109,13 +110,15 @@ int pgmgr_reload(uv_loop_t *loop, const struct pgmgr_ctl_opts *o, pgmgr_cmd_cb c
 int pgmgr_basebackup(uv_loop_t *loop, const struct pgmgr_basebackup_opts *o, pgmgr_cmd_cb cb,
 		     void *ctx, struct pgmgr_cmd **out, char *err, size_t errlen);
 /*
- * pg_rewind --source-server, preceded by a CHECKPOINT on the source: right
+ * pg_rewind --source-server, inside the rewind marker (marker.h, S14: set
+ * durably before, cleared only after success), preceded by a CHECKPOINT on
+ * the source: right
  * after a promotion the source's pg_control still names the old timeline
  * (the end-of-recovery checkpoint runs in the background), and pg_rewind
  * would answer "no rewind required" for a diverged target. The source
  * conninfo must use a numeric host (the CHECKPOINT goes through sql.h).
- * A failed CHECKPOINT is reported as spawn_failed with the reason in
- * error. Afterwards the caller rewrites the managed configuration (pg_rewind
+ * A failed marker write or CHECKPOINT is reported as spawn_failed with the
+ * reason in error. Afterwards the caller rewrites the managed configuration (pg_rewind
  * copies the source's) and standby.signal. No cancel handle.
  */
 int pgmgr_rewind(uv_loop_t *loop, const struct pgmgr_rewind_opts *o, pgmgr_cmd_cb cb, void *ctx,

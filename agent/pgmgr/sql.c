@@ -104,6 +104,24 @@ static void shut(struct pgmgr_sql *q)
 		uv_close((uv_handle_t *)&q->timer, on_timer_closed);
 }
 
+/* libpq's messages span lines ("...\n\tIs the server running..."): one line for the log. */
+static void one_line(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r != '\0'; r++) {
+		if (*r == '\n' || *r == '\t' || *r == '\r') {
+			if (w > s && w[-1] != ' ')
+				*w++ = ' ';
+			continue;
+		}
+		*w++ = *r;
+	}
+	while (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
 static void finish(struct pgmgr_sql *q, enum pgmgr_sql_status st, const char *msg)
 {
 	struct pgmgr_sql_result r;
@@ -124,6 +142,7 @@ static void finish(struct pgmgr_sql *q, enum pgmgr_sql_status st, const char *ms
 		q->conn = NULL;
 	}
 	shut(q);
+	one_line(q->error);
 	if (!q->cancelled) {
 		r.status = st;
 		r.error = st == PGMGR_SQL_OK ? "" : q->error;

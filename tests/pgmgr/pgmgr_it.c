@@ -35,6 +35,7 @@
 #include "pgmgr/controldata.h"
 #include "pgmgr/fence.h"
 #include "pgmgr/health.h"
+#include "pgmgr/marker.h"
 #include "pgmgr/pgctl.h"
 #include "pgmgr/pgmgr.h"
 #include "pgmgr/procscan.h"
@@ -68,12 +69,16 @@ static bool check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2
 static bool check(bool ok, const char *fmt, ...)
 {
 	va_list ap;
+	char buf[1024];
 
-	printf("%s %d - ", ok ? "ok" : "not ok", ++n_tests);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printf("\n");
+	/* One TAP line, whatever the messages inside hold. */
+	for (char *p = buf; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", ++n_tests, buf);
 	fflush(stdout);
 	if (!ok)
 		n_failed++;
@@ -682,6 +687,22 @@ static bool step_rewind(struct node *old, struct node *np)
 		return false;
 	if (!ensure_slot(np, old))
 		return false;
+	/* S14: a rewind that fails leaves the marker, and the marker blocks a start. */
+	{
+		struct pgmgr_rewind_opts bad = { .bin_dir = bin_dir, .data_dir = old->dir,
+						 .conninfo = "host=127.0.0.1 port=1 user=postgres",
+						 .timeout_ms = 10000 };
+		struct pgmgr_ctl_opts so = { .bin_dir = bin_dir, .data_dir = old->dir, .wait_s = 5 };
+		struct cmd_wait bw = { 0 };
+		rc = pgmgr_rewind(&loop, &bad, on_cmd, &bw, err, sizeof(err));
+		ok = rc == 0 && wait_for(&bw.done, 20000) && !bw.ok;
+		ok = check(ok && pgmgr_rewind_marker_exists(old->dir),
+			   "node_1: a failed rewind (%s) leaves the rewind marker (S14)", bw.what);
+		ok = ok && check(pgmgr_start(&loop, &so, on_cmd, &bw, NULL, err, sizeof(err)) == -1,
+				 "node_1: start refused while the marker exists: %s", err);
+		if (!ok)
+			return false;
+	}
 	upstream_conninfo(old, np, SUPERUSER, NULL, conninfo, sizeof(conninfo));
 	ro.bin_dir = bin_dir;
 	ro.data_dir = old->dir;
@@ -692,6 +713,8 @@ static bool step_rewind(struct node *old, struct node *np)
 	if (!finish_cmd(&w, rc, err, "node_1: pg_rewind --source-server (diverged)"))
 		return false;
 	diag("pg_rewind said: %s", w.tail);
+	if (!check(!pgmgr_rewind_marker_exists(old->dir), "node_1: the rewind marker is gone after success"))
+		return false;
 	/* pg_rewind copied the source's pgquorum.conf: ours goes back, as a standby. */
 	if (!write_conf(old, np, PGMGR_SIGNAL_CREATE, NULL, NULL) || !start_node(old))
 		return false;

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <libpq-fe.h>
 
@@ -25,7 +27,9 @@
 #include "pgmgr/conf.h"
 #include "pgmgr/conninfo.h"
 #include "pgmgr/controldata.h"
+#include "pgmgr/fence.h"
 #include "pgmgr/fileio.h"
+#include "pgmgr/marker.h"
 #include "pgmgr/health.h"
 #include "pgmgr/pgctl.h"
 #include "pgmgr/pgmgr.h"
@@ -992,6 +996,7 @@ static void test_sql_unreachable(void **state)
 	assert_true(a.called);
 	assert_int_equal(a.status, PGMGR_SQL_UNREACHABLE);
 	assert_true(a.error[0] != '\0');
+	assert_null(strchr(a.error, '\n'));   /* one line for the log */
 	assert_true(b.called);
 	assert_int_equal(b.status, PGMGR_SQL_UNREACHABLE);
 	assert_false(c.called);
@@ -1031,6 +1036,137 @@ static void test_postmaster_pid(void **state)
 	free(dir);
 }
 
+
+/* ---- S14 rewind marker ---- */
+
+static void test_rewind_marker(void **state)
+{
+	char *dir = make_tmpdir();
+	char data[600], path[700], err[256];
+	struct pgmgr_ctl_opts co = { .bin_dir = "/nonexistent", .wait_s = 1 };
+	uv_loop_t loop;
+
+	(void)state;
+	assert_int_equal(pgmgr_rewind_marker_path("/var/lib/pg/data", path, sizeof(path)), 0);
+	assert_string_equal(path, "/var/lib/pg/data.pgquorum-rewind");
+	assert_int_equal(pgmgr_rewind_marker_path("/var/lib/pg/data//", path, sizeof(path)), 0);
+	assert_string_equal(path, "/var/lib/pg/data.pgquorum-rewind");
+	assert_int_equal(pgmgr_rewind_marker_path("/data", path, sizeof(path)), 0);
+	assert_string_equal(path, "/data.pgquorum-rewind");
+	assert_int_equal(pgmgr_rewind_marker_path("rel", path, sizeof(path)), 0);
+	assert_string_equal(path, "./rel.pgquorum-rewind");
+	assert_int_equal(pgmgr_rewind_marker_path("/", path, sizeof(path)), -1);
+	assert_int_equal(pgmgr_rewind_marker_path("", path, sizeof(path)), -1);
+
+	snprintf(data, sizeof(data), "%s/data", dir);
+	assert_int_equal(mkdir(data, 0700), 0);
+	assert_false(pgmgr_rewind_marker_exists(data));
+	assert_int_equal(pgmgr_rewind_marker_set(data, err, sizeof(err)), 0);
+	assert_true(pgmgr_rewind_marker_exists(data));
+	/* The marker sits beside the data directory, never inside (pg_rewind would delete it). */
+	snprintf(path, sizeof(path), "%s/data.pgquorum-rewind", dir);
+	assert_int_equal(access(path, F_OK), 0);
+
+	/* A start is refused while it exists: no program runs at all. */
+	co.data_dir = data;
+	uv_loop_init(&loop);
+	assert_int_equal(pgmgr_start(&loop, &co, NULL, NULL, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "S14"));
+	assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+
+	/* Cleared through the configuration writer after a re-clone. */
+	{
+		struct pgmgr_conf_files f = { .clear_rewind_marker = true };
+		struct pgmgr_conf_result r;
+		assert_int_equal(pgmgr_conf_write_sync(data, &f, &r, err, sizeof(err)), 0);
+		assert_true(r.marker_cleared);
+	}
+	assert_false(pgmgr_rewind_marker_exists(data));
+	assert_int_equal(pgmgr_rewind_marker_clear(data, err, sizeof(err)), 0);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* ---- S5 fence on stand-in processes ---- */
+
+struct fence_seen {
+	bool called;
+	struct pgmgr_fence_result r;
+};
+
+static void on_fence(void *ctx, const struct pgmgr_fence_result *r)
+{
+	struct fence_seen *s = ctx;
+
+	s->called = true;
+	s->r = *r;
+	s->r.error = "";
+}
+
+/* A shell that ignores SIGTERM and its child, both working in dir. */
+static pid_t spawn_in(const char *dir)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (chdir(dir) != 0)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", "trap '' TERM; sleep 30 & wait; sleep 30", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void test_fence_escalates_and_verifies(void **state)
+{
+	char *dir = make_tmpdir();
+	char err[256];
+	struct pgmgr_fence_opts o = { .bin_dir = "/nonexistent", .first_step = PGMGR_FENCE_FAST,
+				      .fast_timeout_ms = 200, .immediate_timeout_ms = 200,
+				      .kill_wait_ms = 3000 };
+	struct fence_seen s = { 0 }, again = { 0 };
+	size_t count = 0;
+	uv_loop_t loop;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = spawn_in(dir);
+	/* Wait until both processes run in the directory. */
+	for (int i = 0; i < 200 && count < 2; i++) {
+		usleep(10000);
+		assert_int_equal(pgmgr_fence_check(dir, &count, err, sizeof(err)), 0);
+	}
+	assert_int_equal(count, 2);
+
+	o.data_dir = dir;
+	uv_loop_init(&loop);
+	assert_int_equal(pgmgr_fence_start(&loop, &o, on_fence, &s, NULL, err, sizeof(err)), 0);
+	assert_false(s.called);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_true(s.called);
+	/* pg_ctl cannot run here: fast and immediate fall through to SIGKILL. */
+	assert_true(s.r.fenced);
+	assert_int_equal(s.r.last_step, PGMGR_FENCE_KILL);
+	assert_true(s.r.killed >= 2);
+	assert_int_equal(s.r.postmaster, 0);
+	assert_int_equal(pgmgr_fence_check(dir, &count, err, sizeof(err)), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	/* Nothing left: fenced at once, nothing killed. */
+	assert_int_equal(pgmgr_fence_start(&loop, &o, on_fence, &again, NULL, err, sizeof(err)), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_true(again.called && again.r.fenced);
+	assert_int_equal(again.r.killed, 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1054,6 +1190,8 @@ int main(void)
 		cmocka_unit_test(test_cmd_timeout_and_spawn_failure),
 		cmocka_unit_test(test_sql_unreachable),
 		cmocka_unit_test(test_postmaster_pid),
+		cmocka_unit_test(test_rewind_marker),
+		cmocka_unit_test(test_fence_escalates_and_verifies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
