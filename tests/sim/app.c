@@ -4,6 +4,7 @@
  */
 #include "app.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static uint64_t mix64(uint64_t h, uint64_t v)
@@ -65,6 +66,31 @@ uint32_t cfg_voters(const struct raft_config *c)
 	return v;
 }
 
+uint64_t cfg_hash(const struct raft_config *c)
+{
+	uint64_t h = 0;
+
+	for (uint32_t i = 0; i < c->n && i < RAFT_MAX_MEMBERS; i++)
+		h += mix64(0x2545f4914f6cdd1dULL, c->members[i].id * 2 + c->members[i].voter);
+	return mix64(h, c->n);
+}
+
+const char *cfg_format(const struct raft_config *c, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < c->n && i < RAFT_MAX_MEMBERS && off < len; i++) {
+		int k = snprintf(buf + off, len - off, "%s%c%llu", i ? " " : "",
+				 c->members[i].voter ? 'v' : 'l', (unsigned long long)c->members[i].id);
+
+		if (k < 0)
+			break;
+		off += (size_t)k;
+	}
+	return buf;
+}
+
 void cfg_apply_change(struct raft_config *c, const struct raft_conf_change *cc)
 {
 	int at = cfg_find(c, cc->id);
@@ -107,6 +133,8 @@ bool app_apply(struct app *a, const struct raft_entry *e)
 	a->applied = e->index;
 	if (e->type == RAFT_ENTRY_NORMAL)
 		a->n_normal++;
+	if (e->type == RAFT_ENTRY_NOOP)
+		a->config_settled = true;
 	if (e->type == RAFT_ENTRY_CONF) {
 		struct raft_conf_change cc;
 
@@ -142,6 +170,7 @@ bool app_restore(struct app *a, const struct raft_snapshot *s)
 	a->hash = get_u64(s->data + 12);
 	a->n_normal = get_u64(s->data + 20);
 	a->config = s->meta.config;
+	a->config_settled = true;
 	return true;
 }
 

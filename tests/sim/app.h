@@ -28,6 +28,12 @@ struct app {
 	uint64_t hash;
 	uint64_t n_normal;
 	struct raft_config config;
+	/*
+	 * The first leader logs the bootstrap configuration as CONF entries
+	 * before its no-op (docs/raft.md); until a no-op (or a snapshot) is
+	 * applied, a joiner's configuration is legitimately partial.
+	 */
+	bool config_settled;
 };
 
 void app_reset(struct app *a, const struct raft_config *bootstrap);
@@ -49,5 +55,9 @@ void cfg_apply_change(struct raft_config *c, const struct raft_conf_change *cc);
 /* Member lookup: index in c->members or -1. */
 int cfg_find(const struct raft_config *c, raft_id_t id);
 uint32_t cfg_voters(const struct raft_config *c);
+/* Order-independent hash of the members and their roles. */
+uint64_t cfg_hash(const struct raft_config *c);
+/* "v1 v2 l5" (voters and learners) into buf, for messages. */
+const char *cfg_format(const struct raft_config *c, char *buf, size_t len);
 
 #endif /* PGQ_SIM_APP_H */

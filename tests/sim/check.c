@@ -170,7 +170,27 @@ bool check_committed_term(struct checker *c, raft_id_t node, raft_index_t index,
 	return true;
 }
 
-bool check_apply(struct checker *c, raft_id_t node, const struct raft_entry *e, uint64_t app_hash)
+/* Configuration Safety: one configuration per applied index, on every node. */
+static bool check_config(struct checker *c, raft_id_t node, raft_index_t index,
+			 struct committed_rec *r, const struct raft_config *cfg)
+{
+	if (!cfg)
+		return true; /* not comparable yet (bootstrap entries still applying) */
+	uint64_t h = cfg_hash(cfg);
+	char buf[160];
+
+	if (r->has_cfg && r->cfg_hash != h)
+		return check_fail(c, "Configuration Safety",
+				  "n%llu's configuration after index %llu is [%s], n%llu had another one",
+				  (ull)node, (ull)index, cfg_format(cfg, buf, sizeof(buf)),
+				  (ull)r->first_node);
+	r->has_cfg = true;
+	r->cfg_hash = h;
+	return true;
+}
+
+bool check_apply(struct checker *c, raft_id_t node, const struct raft_entry *e, uint64_t app_hash,
+		 const struct raft_config *cfg)
 {
 	if (!check_committed_term(c, node, e->index, e->term, 0))
 		return false;
@@ -188,6 +208,8 @@ bool check_apply(struct checker *c, raft_id_t node, const struct raft_entry *e, 
 		return check_fail(c, "State Machine Safety",
 				  "n%llu's state after index %llu differs from n%llu's",
 				  (ull)node, (ull)e->index, (ull)r->first_node);
+	if (!check_config(c, node, e->index, r, cfg))
+		return false;
 	r->has_content = true;
 	r->content_hash = h;
 	r->has_app_hash = true;
@@ -222,7 +244,7 @@ bool check_apply(struct checker *c, raft_id_t node, const struct raft_entry *e, 
 }
 
 bool check_restore(struct checker *c, raft_id_t node, raft_index_t index, raft_term_t term,
-		   uint64_t app_hash)
+		   uint64_t app_hash, const struct raft_config *cfg)
 {
 	if (index == 0)
 		return true;
@@ -236,6 +258,8 @@ bool check_restore(struct checker *c, raft_id_t node, raft_index_t index, raft_t
 		return check_fail(c, "State Machine Safety",
 				  "n%llu restored a snapshot at index %llu whose state differs from n%llu's",
 				  (ull)node, (ull)index, (ull)r->first_node);
+	if (!check_config(c, node, index, r, cfg))
+		return false;
 	r->has_app_hash = true;
 	r->app_hash = app_hash;
 	return true;

@@ -7,6 +7,8 @@
  * Classic Raft properties (Raft paper, figure 3):
  *   Election Safety, Leader Append-Only, Log Matching, Leader Completeness,
  *   State Machine Safety.
+ * Configuration Safety: every node is in the same configuration after
+ * applying a given index (the configuration is replicated state too).
  * Client-visible properties: every applied proposal was proposed, with its
  * exact bytes, and is applied at one index only; a ReadIndex answer is never
  * below the highest commit index known when the read was asked.
@@ -32,6 +34,8 @@ struct committed_rec {
 	bool has_app_hash;
 	uint64_t content_hash;
 	uint64_t app_hash;        /* application hash after applying this index */
+	bool has_cfg;
+	uint64_t cfg_hash;        /* configuration in force after applying this index */
 	raft_id_t first_node;     /* who first reported it (for messages) */
 };
 
@@ -94,11 +98,16 @@ bool check_entries(struct checker *c, raft_id_t node, const struct raft_entry *e
  */
 bool check_committed_term(struct checker *c, raft_id_t node, raft_index_t index, raft_term_t term,
 			  raft_term_t seen_in_term);
-/* State Machine Safety and applied == proposed, for one applied entry. */
-bool check_apply(struct checker *c, raft_id_t node, const struct raft_entry *e, uint64_t app_hash);
-/* A node restored application state at `index` from a snapshot. */
+/*
+ * State Machine Safety, Configuration Safety and applied == proposed, for one
+ * applied entry; `cfg` is the node's configuration once the entry is applied
+ * (NULL: not comparable yet).
+ */
+bool check_apply(struct checker *c, raft_id_t node, const struct raft_entry *e, uint64_t app_hash,
+		 const struct raft_config *cfg);
+/* A node restored application state and configuration at `index` from a snapshot. */
 bool check_restore(struct checker *c, raft_id_t node, raft_index_t index, raft_term_t term,
-		   uint64_t app_hash);
+		   uint64_t app_hash, const struct raft_config *cfg);
 /*
  * Leader Completeness: the new leader's log holds every entry committed in
  * an earlier term (a leader of term T elected late, on delayed votes, need

@@ -29,13 +29,14 @@ struct cli {
 	bool trace;
 	bool classic;
 	bool verbose;
+	bool join_from_log;
 };
 
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s --seeds N --steps M [--first-seed K] [--nodes 3|5] [--classic] [--verbose]\n"
-		"       %s --seed S --steps M [--nodes 3|5] [--trace] [--classic]\n"
+		"usage: %s --seeds N --steps M [--first-seed K] [--nodes 3|5] [--classic] [--join-from-log] [--verbose]\n"
+		"       %s --seed S --steps M [--nodes 3|5] [--trace] [--classic] [--join-from-log]\n"
 		"Runs the Raft core under a seeded simulated network, disk and clock and\n"
 		"checks the Raft safety properties after every step (see tests/sim/README.md).\n",
 		prog, prog);
@@ -73,6 +74,8 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			c->classic = true;
 		} else if (!strcmp(a, "--verbose")) {
 			c->verbose = true;
+		} else if (!strcmp(a, "--join-from-log")) {
+			c->join_from_log = true;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout, argv[0]);
 			exit(0);
@@ -167,6 +170,7 @@ static bool campaign(const struct cli *c, int number, uint32_t nodes, const char
 
 		if (ok) {
 			s->chk.strict = !c->classic;
+			s->join_from_log = c->join_from_log;
 			ok = sim_run(s);
 		}
 		steps += s->step;
@@ -180,8 +184,9 @@ static bool campaign(const struct cli *c, int number, uint32_t nodes, const char
 			printf("# %s (seed %llu, %u nodes, step %llu, t=%llu ms): %s\n",
 			       verdict(s->chk.reason), (ull)seed, nodes, (ull)s->step,
 			       (ull)s->now_ms, s->chk.reason);
-			printf("# replay: %s --seed %llu --nodes %u --steps %llu%s --trace\n", prog,
-			       (ull)seed, nodes, (ull)c->steps, c->classic ? " --classic" : "");
+			printf("# replay: %s --seed %llu --nodes %u --steps %llu%s%s --trace\n", prog,
+			       (ull)seed, nodes, (ull)c->steps, c->classic ? " --classic" : "",
+			       c->join_from_log ? " --join-from-log" : "");
 			fflush(stdout);
 			sim_free(s);
 			free(s);
@@ -196,8 +201,9 @@ static bool campaign(const struct cli *c, int number, uint32_t nodes, const char
 	}
 	double took = now_s() - t0;
 
-	printf("ok %d - %llu seeds x %u nodes, %llu steps each, all invariants held%s\n", number,
-	       (ull)c->seeds, nodes, (ull)c->steps, c->classic ? " (classic checks)" : "");
+	printf("ok %d - %llu seeds x %u nodes, %llu steps each, all invariants held%s%s\n", number,
+	       (ull)c->seeds, nodes, (ull)c->steps, c->classic ? " (classic checks)" : "",
+	       c->join_from_log ? " (joiners rebuild from the log)" : "");
 	printf("# %u nodes: %llu steps in %.1f s; %.1f s virtual time; %llu leaders; %llu proposals applied of %llu accepted; %llu reads checked\n",
 	       nodes, (ull)steps, took, (double)total.virtual_ms / 1000.0, (ull)leaders,
 	       (ull)applied, (ull)total.proposals, (ull)reads);

@@ -239,16 +239,13 @@ static void transfer(struct sim *s)
 		s->stats.transfers++;
 }
 
-static void compact(struct sim *s)
+void sim_compact_node(struct sim *s, uint32_t slot)
 {
-	int slot = pick_node(s, NODE_UP, true);
-
-	if (slot < 0)
-		return;
 	struct simnode *n = &s->nodes[slot];
 	raft_index_t index = n->app.applied;
 
-	if (index == 0 || (n->disk.has_snapshot && index <= n->disk.snap.meta.index))
+	if (!sim_node_ready_for_input(s, slot) || index == 0 ||
+	    (n->disk.has_snapshot && index <= n->disk.snap.meta.index))
 		return;
 	uint8_t data[APP_SNAPSHOT_LEN];
 	struct raft_snapshot_meta meta = { index, raft_term_at(n->rn, index), n->app.config };
@@ -256,12 +253,20 @@ static void compact(struct sim *s)
 	app_snapshot_encode(&n->app, data);
 	int rc = raft_compact(n->rn, index, data, sizeof(data));
 
-	sim_trace(s, "n%d: compact at %llu -> %s", slot + 1, (ull)index, raft_strerror(rc));
+	sim_trace(s, "n%u: compact at %llu -> %s", slot + 1, (ull)index, raft_strerror(rc));
 	if (rc != RAFT_OK)
 		return;
 	if (!disk_compact(&n->disk, &meta, data, sizeof(data)))
-		check_fail(&s->chk, "Harness", "out of memory compacting n%d's disk", slot + 1);
+		check_fail(&s->chk, "Harness", "out of memory compacting n%u's disk", slot + 1);
 	s->stats.compactions++;
+}
+
+static void compact(struct sim *s)
+{
+	int slot = pick_node(s, NODE_UP, true);
+
+	if (slot >= 0)
+		sim_compact_node(s, (uint32_t)slot);
 }
 
 /* ---- the nemesis --------------------------------------------------------- */

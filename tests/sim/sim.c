@@ -238,10 +238,12 @@ static void complete_write(struct sim *s, uint32_t slot)
 			check_fail(&s->chk, "Harness", "n%llu received a snapshot that is not application data",
 				   (ull)n->id);
 		check_restore(&s->chk, n->id, rd->snapshot->meta.index, rd->snapshot->meta.term,
-			      n->app.hash);
+			      n->app.hash, &n->app.config);
 		sim_trace(s, "n%llu restored snapshot %llu/t%llu", (ull)n->id,
 			  (ull)rd->snapshot->meta.index, (ull)rd->snapshot->meta.term);
 	}
+	bool added_learner = false;
+
 	for (size_t i = 0; i < rd->n_committed; i++) {
 		const struct raft_entry *e = &rd->committed[i];
 
@@ -254,7 +256,8 @@ static void complete_write(struct sim *s, uint32_t slot)
 		if (!app_apply(&n->app, e))
 			check_fail(&s->chk, "Applied = Proposed", "n%llu applied a CONF entry at %llu that does not decode",
 				   (ull)n->id, (ull)e->index);
-		check_apply(&s->chk, n->id, e, n->app.hash);
+		check_apply(&s->chk, n->id, e, n->app.hash,
+			    n->app.config_settled ? &n->app.config : NULL);
 		if (e->type == RAFT_ENTRY_NORMAL && s->calm && !s->calm_done) {
 			uint64_t id;
 
@@ -279,6 +282,8 @@ static void complete_write(struct sim *s, uint32_t slot)
 					  (ull)cc.id, (ull)e->index);
 				if (cc.type == RAFT_CONF_REMOVE && cc.id >= 1 && cc.id <= SIM_MAX_NODES)
 					s->nodes[cc.id - 1].decommission = true;
+				if (cc.type == RAFT_CONF_ADD_LEARNER)
+					added_learner = true;
 			}
 		}
 	}
@@ -286,6 +291,8 @@ static void complete_write(struct sim *s, uint32_t slot)
 		check_read_state(&s->chk, n->id, rd->read_states[i].ctx, rd->read_states[i].index);
 	raft_advance(n->rn, rd);
 	n->pw.busy = false;
+	if (added_learner && !s->join_from_log)
+		sim_compact_node(s, slot);
 	/* SAFETY.md L1: the agent steps its leader down after an fsync slower than the election timeout. */
 	uint64_t took_ms = s->now_ms - n->pw.started_ms;
 

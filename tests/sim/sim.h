@@ -90,6 +90,13 @@ struct sim {
 	uint32_t n_initial;        /* 3 or 5 */
 	uint64_t max_steps;
 	FILE *trace;               /* NULL: no trace */
+	/*
+	 * false (default): like the agent (docs/agent.md), every node compacts
+	 * when it applies an ADD_LEARNER, so a joiner gets a snapshot first.
+	 * true: joiners may rebuild the configuration from the whole log, as
+	 * docs/raft.md allows.
+	 */
+	bool join_from_log;
 
 	struct rng rng;
 	struct evq q;
@@ -154,6 +161,8 @@ void net_send(struct sim *s, uint32_t from_slot, const struct raft_msg *m);
 void net_deliver(struct sim *s, struct sim_event *ev);
 
 /* nemesis.c: the fault injector and the clients. */
+/* raft_compact() at the node's applied index, and the same on its disk. */
+void sim_compact_node(struct sim *s, uint32_t slot);
 void nemesis_init(struct sim *s);
 void nemesis_event(struct sim *s);
 void client_event(struct sim *s);
