@@ -89,6 +89,26 @@ static void log_bootstrap_config(struct raft_node *n)
 	}
 }
 
+/*
+ * Does the log still lack a complete bootstrap configuration? Every leader
+ * logs the whole configuration right before its no-op, so a no-op proves a
+ * complete one precedes it; a compacted log covers at least one no-op (a
+ * commit index is never below the first leader's no-op). A log holding only
+ * part of a crashed first leader's bootstrap entries (review 2026-11-27,
+ * R2: it sent PROMOTE n1 and died) has none: the next leader must log the
+ * whole configuration again, or joiners rebuild it from PROMOTE n1 alone.
+ * Repeated entries change nothing at apply.
+ */
+static bool log_needs_bootstrap_config(const struct raft_log *l)
+{
+	if (l->offset > 0)
+		return false;
+	for (raft_index_t i = 1; i <= log_last_index(l); i++)
+		if (log_entry(l, i)->type != RAFT_ENTRY_CONF)
+			return false; /* a no-op (or anything a leader wrote after one) */
+	return true;
+}
+
 static void become_leader(struct raft_node *n)
 {
 	n->role = RAFT_LEADER;
@@ -96,7 +116,7 @@ static void become_leader(struct raft_node *n)
 	reset_role_state(n);
 	reset_timers(n);
 	progress_reset_all(n);
-	if (log_last_index(&n->log) == 0)
+	if (log_needs_bootstrap_config(&n->log))
 		log_bootstrap_config(n);
 	/* Entries already in our log may hold an unapplied conf change: no new
 	 * change until they are applied (one change at a time). */

@@ -138,11 +138,17 @@ static void test_new_leader_waits_for_unapplied_conf_entry(void **state)
 	uint8_t buf[RAFT_CONF_CHANGE_LEN];
 	struct raft_conf_change cc = { RAFT_CONF_ADD_LEARNER, 4 };
 	raft_conf_change_encode(&cc, buf);
-	struct raft_entry e = { 1, 1, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, buf };
+	/* A real log: the previous leader's no-op, then its change. (A change
+	 * with no no-op before it cannot exist; such a log is a bootstrap
+	 * prefix, see test_partial_bootstrap_prefix_is_completed_by_next_leader.) */
+	struct raft_entry e[2] = {
+		{ 1, 1, RAFT_ENTRY_NOOP, 0, NULL },
+		{ 1, 2, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, buf },
+	};
 	struct raft_config conf = { .n = 3 };
 	for (int i = 0; i < 3; i++)
 		conf.members[i] = (struct raft_member){ (raft_id_t)i + 1, true };
-	struct raft_persisted p = { .hard_state = { 1, 0, 0 }, .entries = &e, .n_entries = 1 };
+	struct raft_persisted p = { .hard_state = { 1, 0, 0 }, .entries = e, .n_entries = 2 };
 	struct raft_options o = tnet_default_options(1);
 	struct raft_node *n = NULL;
 	assert_int_equal(raft_new(&o, &conf, &p, &n), RAFT_OK);
@@ -150,9 +156,9 @@ static void test_new_leader_waits_for_unapplied_conf_entry(void **state)
 	struct tcollect c = { 0 };
 	tcollect(n, &c);
 	struct raft_msg a = tmsg_make(RAFT_MSG_APPEND_RESP, 2, 1, 2);
-	a.index = 2;
+	a.index = 3;
 	step_ok(n, a);
-	assert_int_equal(raft_commit_index(n), 2);
+	assert_int_equal(raft_commit_index(n), 3);
 	/* Committed but not applied yet: still pending. */
 	assert_int_equal(change(n, RAFT_CONF_ADD_LEARNER, 5), RAFT_ERR_CONF_PENDING);
 	assert_int_equal(raft_config(n)->n, 3);
@@ -376,6 +382,60 @@ static void test_restart_commit_floor_only_from_proposed_conf(void **state)
 	raft_free(n);
 }
 
+/*
+ * A first leader logs the bootstrap configuration (one CONF entry per
+ * member) and may crash after sending only part of it. The next leader
+ * inherits a log of CONF entries with no no-op: it must log the whole
+ * configuration again, or a joiner that rebuilds the configuration from the
+ * committed log ends up with a subset (here {1}) and later diverges from
+ * everyone (review 2026-11-27, R2, found by raftsim seed 99 with a lazily
+ * stored commit index).
+ */
+static void test_partial_bootstrap_prefix_is_completed_by_next_leader(void **state)
+{
+	(void)state;
+	uint8_t buf[RAFT_CONF_CHANGE_LEN];
+	struct raft_conf_change cc = { RAFT_CONF_PROMOTE, 1 };
+	raft_conf_change_encode(&cc, buf);
+	struct raft_entry first = { 1, 1, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, buf };
+	struct raft_config conf = { .n = 3 };
+	for (int i = 0; i < 3; i++)
+		conf.members[i] = (struct raft_member){ (raft_id_t)i + 1, true };
+	struct raft_options o = tnet_default_options(2);
+	struct raft_persisted p = { .hard_state = { 1, 0, 0 }, .entries = &first, .n_entries = 1 };
+	struct raft_node *n = NULL;
+	assert_int_equal(raft_new(&o, &conf, &p, &n), RAFT_OK);
+	tnode_make_leader(n, 3);
+
+	/* The leader's whole log, as a joiner would receive it once committed. */
+	struct raft_ready rd;
+	raft_ready(n, &rd);
+	size_t total = 1 + rd.n_entries;
+	struct raft_entry *log = calloc(total, sizeof(*log));
+	assert_non_null(log);
+	log[0] = first;
+	for (size_t i = 0; i < rd.n_entries; i++)
+		log[1 + i] = rd.entries[i]; /* data stays valid until raft_advance */
+	struct raft_config empty = { 0 };
+	struct raft_options jo = tnet_default_options(4);
+	struct raft_persisted jp = { .hard_state = { 2, 0, total }, .entries = log,
+				     .n_entries = total };
+	struct raft_node *joiner = NULL;
+	assert_int_equal(raft_new(&jo, &empty, &jp, &joiner), RAFT_OK);
+	raft_advance(n, &rd);
+	free(log);
+	struct tcollect c = { 0 };
+	tcollect(joiner, &c); /* apply the committed log */
+	assert_int_equal(raft_applied_index(joiner), total);
+	const struct raft_config *jc = raft_config(joiner);
+	assert_int_equal(jc->n, 3);
+	for (raft_id_t id = 1; id <= 3; id++)
+		assert_true(member_index(jc, id) >= 0 && jc->members[member_index(jc, id)].voter);
+	tcollect_free(&c);
+	raft_free(joiner);
+	raft_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_conf_change_refused_while_transferring),
 		cmocka_unit_test(test_restart_with_lagging_commit_keeps_conf_safe),
 		cmocka_unit_test(test_restart_commit_floor_only_from_proposed_conf),
+		cmocka_unit_test(test_partial_bootstrap_prefix_is_completed_by_next_leader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
