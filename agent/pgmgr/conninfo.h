@@ -11,11 +11,10 @@
 #include <stdint.h>
 
 /*
- * Appends " key='value'" to buf (NUL-terminated, capacity buflen): the value
- * quoted for libpq (backslash before ' and \). key must be [a-z_]+. A NULL
- * value appends nothing. Returns 0, or -1 when it does not fit, the key is
- * invalid or the value holds a NUL-free but illegal byte (newline is allowed
- * by libpq; nothing is rejected except bad keys). buf is unchanged on error.
+ * Appends " key='value'" to buf (NUL-terminated, capacity buflen), the value
+ * quoted for libpq (a backslash before ' and \). key must be [a-z_]+. A NULL
+ * value appends nothing. Returns 0, or -1 when it does not fit or the key is
+ * invalid; buf is unchanged on error.
  */
 int pgmgr_conninfo_add(char *buf, size_t buflen, const char *key, const char *value);
 
