@@ -52,27 +52,34 @@ static uint64_t old_primary_lsn(const struct pgq_record *r)
 }
 
 /* Why `m` cannot be promoted ("" when it can), lag aside. */
-static const char *ineligible(const struct pgq_record *r, const struct pgq_member *m)
+static const char *ineligible(const struct pgq_record *r, const struct pgq_member *m,
+			      uint64_t wall_ms)
 {
 	const struct pgq_primary *p = pgq_record_primary(r);
 	bool sync = pgq_record_config(r)->synchronous_mode != PGQ_RECORD_SYNC_OFF;
 
 	if (m->tags.nofailover)
 		return "nofailover";
-	if (p->state == PGQ_PRIMARY_VETOED && m->vetoed_epoch == p->epoch)
+	/* S19: not the next candidate; retried only after failover_backoff (C10). */
+	if (p->state == PGQ_PRIMARY_VETOED && m->vetoed_epoch == p->epoch &&
+	    wall_ms < pgq_ha_add_sat(p->lost_at_ms, pgq_record_config(r)->failover_backoff_ms))
 		return "vetoed";
 	if (strcmp(m->status.state, "running") != 0)
 		return "not running";
 	if (sync && !pgq_record_in_sync_set(r, m->name))
 		return "not in the sync set";
-	/* A former primary whose lease ended uncleanly may be a zombie: never re-promote it. */
-	if (strcmp(m->name, p->name) == 0 &&
-	    (p->state == PGQ_PRIMARY_LOST || p->state == PGQ_PRIMARY_RELEASED))
-		return "former primary, unclean end";
+	/*
+	 * Only a server that reported itself in recovery: a former primary whose
+	 * lease ended uncleanly qualifies once it runs read-only (it fenced
+	 * itself, S5) — it then has everything it wrote.
+	 */
+	if (strcmp(m->status.role, "replica") != 0)
+		return "not a replica";
 	return "";
 }
 
-void pgq_ha_choose(const struct pgq_record *r, bool final, struct pgq_ha_choice *out)
+void pgq_ha_choose(const struct pgq_record *r, bool final, uint64_t wall_ms,
+		   struct pgq_ha_choice *out)
 {
 	const struct pgq_dyn_config *cfg = pgq_record_config(r);
 	const struct pgq_sync_set *s = pgq_record_sync_set(r);
@@ -137,7 +144,7 @@ void pgq_ha_choose(const struct pgq_record *r, bool final, struct pgq_ha_choice 
 		return;
 	}
 	for (size_t i = 0; i < n && report_lsn(rep[i]) == top; i++) {
-		if (ineligible(r, rep[i])[0] == '\0') {
+		if (ineligible(r, rep[i], wall_ms)[0] == '\0') {
 			out->kind = PGQ_CHOICE_PROMOTE;
 			memcpy(out->name, rep[i]->name, sizeof(out->name));
 			out->lsn = top;
@@ -150,5 +157,5 @@ void pgq_ha_choose(const struct pgq_record *r, bool final, struct pgq_ha_choice 
 	out->catchup_lsn = top;
 	snprintf(out->why, sizeof(out->why),
 		 "most advanced '%s' (%llu) is %s: an eligible member must catch up (S8)",
-		 rep[0]->name, (unsigned long long)top, ineligible(r, rep[0]));
+		 rep[0]->name, (unsigned long long)top, ineligible(r, rep[0], wall_ms));
 }

@@ -37,9 +37,11 @@ int pgq_ha_candidate_cmp(const struct pgq_member *a, const struct pgq_member *b)
  * Choose after a loss (the primary state is lost, released, demoted or
  * vetoed). `all_reported_or_timed_out`: the leader has waited long enough
  * (every reachable member reported, or report_timeout passed), so a choice
- * among the reports in hand is final.
+ * among the reports in hand is final. wall_ms (wall clock, like the record's
+ * times): a vetoed member may be tried again failover_backoff after its veto
+ * (docs/safety-changes.md C10).
  */
-void pgq_ha_choose(const struct pgq_record *r, bool all_reported_or_timed_out,
+void pgq_ha_choose(const struct pgq_record *r, bool all_reported_or_timed_out, uint64_t wall_ms,
 		   struct pgq_ha_choice *out);
 
 #endif /* PGQ_HA_CANDIDATE_H */

@@ -202,7 +202,7 @@ static int decide_failover(const struct pgq_record *r, const struct pgq_ha_leade
 		return 0; /* not observed yet: the report wait starts at our apply */
 	report_deadline = pgq_ha_add_sat(c->lost_applied_ms, in->timing.report_timeout_ms);
 	final = in->now_ms >= report_deadline || all_reported(r, in);
-	pgq_ha_choose(r, final, &ch);
+	pgq_ha_choose(r, final, in->wall_ms, &ch);
 	switch (ch.kind) {
 	case PGQ_CHOICE_PROMOTE:
 		return propose_primary(r, in, d, ch.name, PGQ_CHANGE_FAILOVER, ch.lsn,

@@ -427,7 +427,7 @@ const char *m_catchup_source(struct mctx *c, char *buf, size_t len)
 
 	if (holds_lease(c->p->state) || c->p->lost_index == 0)
 		return NULL;
-	pgq_ha_choose(c->r, true, &ch);
+	pgq_ha_choose(c->r, true, c->in->wall_ms, &ch);
 	if (ch.kind != PGQ_CHOICE_BLOCKED || ch.catchup_from[0] == '\0')
 		return NULL;
 	snprintf(buf, len, "%s", ch.catchup_from);

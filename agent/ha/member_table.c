@@ -175,9 +175,13 @@ static bool promote_in_flight(struct mctx *c)
 static bool hooks_before_promote(struct mctx *c)
 {
 	const char (*names)[PGQ_RECORD_NAME_MAX] = NULL;
-	size_t n = pgq_record_fence_pending(c->r, &names);
+	size_t pending = pgq_record_fence_pending(c->r, &names), n = 0;
 	const struct pgq_ha_hook_obs *h = &c->in->hooks;
 
+	/* Never fence ourselves: a former primary named again fenced itself (S5). */
+	for (size_t i = 0; i < pending && i < PGQ_RECORD_MAX_MEMBERS; i++)
+		if (strcmp(names[i], c->in->me) != 0)
+			memcpy(c->d->fence_names[n++], names[i], PGQ_RECORD_NAME_MAX);
 	if (n > 0 && h->fence_done_epoch != c->p->epoch) {
 		if (h->fence_failed && c->in->fencing_required) {
 			/* Retry; the record's failover_blocked / fence_confirm let an operator end it (L8). */
@@ -188,11 +192,10 @@ static bool hooks_before_promote(struct mctx *c)
 			m_act(c, PGQ_HA_RUN_FENCE_HOOK, "S19: fence former primaries before promotion");
 		}
 		c->d->n_fence = n;
-		for (size_t i = 0; i < n && i < PGQ_RECORD_MAX_MEMBERS; i++)
-			memcpy(c->d->fence_names[i], names[i], PGQ_RECORD_NAME_MAX);
 		return true;
 	}
 pre_promote:
+	memset(c->d->fence_names, 0, sizeof(c->d->fence_names));
 	if (h->pre_promote_vetoed_epoch == c->p->epoch) {
 		m_propose_vetoed(c, "pre_promote hook vetoed the promotion");
 		m_act(c, PGQ_HA_NONE, "S19: pre_promote vetoed: recording the veto");

@@ -572,6 +572,36 @@ static void test_s19_veto_then_next_candidate(void **state)
 	assert_int_equal(pgq_record_epoch(f->r), 3);
 }
 
+/* C10: a vetoed member that nobody can catch up with is tried again after failover_backoff. */
+static void test_s19_vetoed_retried_after_backoff(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_ha_leader_clock c = { 0 };
+	struct pgq_ha_leader_decision d;
+
+	hx_named(f, "pg2");
+	OK(f, pgq_cmd_vetoed, "pg2", 2, 0, "pre_promote said no", WALL0);
+	fx_report_valid(f, "pg2", 5000);
+	observe(&c, f, 1000);
+	assert_true(lead_at(f, &c, 59999, &d, "set_primary") < 0);
+	pgq_ha_cmds_free(&d.cmds);
+	expect_apply(f, &c, 60000, "set_primary", PGQ_RECORD_APPLIED);
+	assert_string_equal(primary(f)->name, "pg2");
+	assert_int_equal(pgq_record_epoch(f->r), 3);
+}
+
+/* A former primary that fenced itself and runs read-only may be named again (it has everything). */
+static void test_r4_former_primary_read_only_is_candidate(void **state)
+{
+	struct fx *f = *state;
+	char who[64];
+
+	hx_lost_with_reports(f, 4000, 4000);
+	fx_report_valid(f, "pg1", 6000);
+	failover_pick(f, who, sizeof(who));
+	assert_string_equal(who, "pg1");
+}
+
 /* A primary that gave its lease up (S5) is replaced without waiting for a loss timer. */
 static void test_s5_release_fails_over_at_once(void **state)
 {
@@ -637,6 +667,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scheduled_switchover, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s19_veto_then_next_candidate, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s5_release_fails_over_at_once, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_s19_vetoed_retried_after_backoff, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_r4_former_primary_read_only_is_candidate, fx_setup, fx_teardown),
 		cmocka_unit_test(test_s15_bootstrap_choice),
 		cmocka_unit_test_setup_teardown(test_leader_idle_without_primary, fx_setup, fx_teardown),
 	};

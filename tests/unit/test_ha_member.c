@@ -734,6 +734,29 @@ static void test_s19_fence_then_pre_promote(void **state)
 	c_vetoed(t);
 }
 
+/* S19: a former primary named again never runs the fence hook against itself. */
+static void test_s19_never_fence_self(void **state)
+{
+	struct mt *t = *state;
+	const struct pgq_primary *p;
+	const char (*names)[PGQ_RECORD_NAME_MAX] = NULL;
+
+	fx_cluster3(t->f, NULL);
+	fx_lose_primary(t->f);
+	fx_report_valid(t->f, "pg1", 9000);
+	p = pgq_record_primary(t->f->r);
+	OK(t->f, pgq_cmd_set_primary, "pg1", p->epoch, p->lease_seq, PGQ_CHANGE_FAILOVER, false,
+	   9000, WALL0);
+	assert_int_equal(pgq_record_fence_pending(t->f->r, &names), 1);
+	assert_string_equal(names[0], "pg1");
+	claim_as(t, "pg1");
+	hx_input(&t->in, "pg1");
+	t->in.pg.receiver_configured = false;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(t->d.action, PGQ_HA_RUN_PRE_PROMOTE);
+	assert_int_equal(t->d.n_fence, 0);
+}
+
 /* L5: still in recovery after promote_timeout: fence, then release. */
 static void test_l5_promote_timeout(void **state)
 {
@@ -915,6 +938,7 @@ static const struct {
 	{ "test_s18_pause_stops_actions_not_safety", test_s18_pause_stops_actions_not_safety },
 	{ "test_s18_pause_keeps_renewing", test_s18_pause_keeps_renewing },
 	{ "test_s19_fence_then_pre_promote", test_s19_fence_then_pre_promote },
+	{ "test_s19_never_fence_self", test_s19_never_fence_self },
 	{ "test_l5_promote_timeout", test_l5_promote_timeout },
 	{ "test_s1_stopped_server_forgets_promotion", test_s1_stopped_server_forgets_promotion },
 	{ "test_s14_restart_needs_persisted_lease", test_s14_restart_needs_persisted_lease },

@@ -350,8 +350,14 @@ static void world_moves(struct sim *s)
 		if (writable(pg))
 			pg->lsn += rnd(s) % 1000;
 		else if (pg->running && pg->receiver && (up = by_name(s, pg->upstream)) != NULL &&
-			 up->pg.running && up->pg.tli == pg->tli && up->pg.lsn > pg->lsn)
-			pg->lsn = up->pg.lsn;
+			 s->m[i].view == NULL && up->view == NULL && /* a partition cuts streaming too */
+			 up->pg.running) {
+			/* A standby follows its upstream's timeline switch when not past it. */
+			if (up->pg.tli > pg->tli && pg->lsn <= up->pg.switch_lsn)
+				pg->tli = up->pg.tli;
+			if (up->pg.tli == pg->tli && up->pg.lsn > pg->lsn)
+				pg->lsn = up->pg.lsn;
+		}
 	}
 }
 
@@ -380,6 +386,30 @@ static void faults(struct sim *s)
 		memset(&s->lc, 0, sizeof(s->lc));
 		s->became_leader = s->now;
 		pgq_ha_leader_observe(&s->lc, s->f->r, s->now);
+	}
+}
+
+/* After a quiet period: one promoted, writable primary; the others stream from it. */
+static void check_converged(struct sim *s)
+{
+	const struct pgq_primary *p = pgq_record_primary(s->f->r);
+	struct simm *pm = by_name(s, p->name);
+
+	if (p->state != PGQ_PRIMARY_ACTIVE || !p->promoted || pm == NULL || !writable(&pm->pg))
+		fail_msg("seed %u: not converged: primary '%s' state %s promoted %d writable %d "
+			 "(blocked: %s)", s->seed, p->name, pgq_primary_state_name(p->state),
+			 p->promoted, pm != NULL && writable(&pm->pg),
+			 pgq_record_failover_blocked(s->f->r)->waiting_for);
+	for (int i = 0; i < NM; i++) {
+		struct simm *m = &s->m[i];
+
+		if (m == pm)
+			continue;
+		if (!m->pg.running || !m->pg.in_recovery || !m->pg.receiver ||
+		    strcmp(m->pg.upstream, p->name) != 0 || m->pg.tli != pm->pg.tli)
+			fail_msg("seed %u: not converged: %s running %d recovery %d upstream '%s' "
+				 "tli %u (primary %s tli %u)", s->seed, m->name, m->pg.running,
+				 m->pg.in_recovery, m->pg.upstream, m->pg.tli, p->name, pm->pg.tli);
 	}
 }
 
@@ -414,6 +444,22 @@ static void run_seed(struct fx *f, unsigned seed)
 		leader_turn(s);
 		check_world(s);
 	}
+	/* Heal everything and let it settle: the cluster must converge (liveness). */
+	for (int i = 0; i < NM; i++) {
+		pgq_record_free(s->m[i].view);
+		s->m[i].view = NULL;
+	}
+	for (int quiet = 0; quiet < 300; quiet++, s->step++) {
+		s->now += 1 + rnd(s) % 3000;
+		world_moves(s);
+		for (int i = 0; i < NM; i++) {
+			member_turn(s, &s->m[i]);
+			check_world(s);
+		}
+		leader_turn(s);
+		check_world(s);
+	}
+	check_converged(s);
 	if (s->fences > 30)
 		fail_msg("seed %u: the safety fence fired %u times: a fence loop", seed, s->fences);
 	for (int i = 0; i < NM; i++)
