@@ -14,6 +14,24 @@ static bool is_leader_traffic(uint8_t type)
 	       type == RAFT_MSG_SNAPSHOT;
 }
 
+/*
+ * A (pre-)vote request from a sender we do not know, while our own
+ * configuration does not make us a voter: it lags (a joiner starts with an
+ * empty one and learns it from the log). The candidate asks only voters of
+ * its committed configuration, so we were promoted; refusing deadlocks a
+ * cluster whose other voters cannot elect anyone without us (review
+ * 2026-11-27, R3: a learner promoted before it stored anything, then
+ * restarted empty). Answering is safe: the vote is persisted before it
+ * leaves and only the candidate's configuration decides whether it counts
+ * (docs/raft.md, "Elections"). A voter still refuses strangers, so a removed
+ * member cannot disturb a working cluster.
+ */
+static bool vote_request_to_lagging_member(const struct raft_node *n, uint8_t type)
+{
+	return (type == RAFT_MSG_PREVOTE || type == RAFT_MSG_VOTE) &&
+	       !config_is_voter(&n->config, n->id);
+}
+
 /* (index, term) of a last/previous entry: index 0 has term 0, others don't. */
 static bool position_ok(raft_index_t index, raft_term_t term, raft_term_t msg_term)
 {
@@ -64,7 +82,8 @@ int validate_msg(const struct raft_node *n, const struct raft_msg *m)
 	/* Unknown senders are refused, except a leader's traffic: our own
 	 * configuration may lag behind the leader's (a new member learns the
 	 * configuration from the leader's log or snapshot). */
-	if (config_find(&n->config, m->from) < 0 && !is_leader_traffic(m->type))
+	if (config_find(&n->config, m->from) < 0 && !is_leader_traffic(m->type) &&
+	    !vote_request_to_lagging_member(n, m->type))
 		return RAFT_ERR_INVALID;
 	if (m->n_entries > 0 && m->type != RAFT_MSG_APPEND)
 		return RAFT_ERR_INVALID;

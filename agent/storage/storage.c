@@ -730,7 +730,7 @@ static int install_snapshot(struct pgq_storage *st, const struct raft_snapshot *
 #define COMMIT_SYNC_INTERVAL 64
 
 static int write_hard_state(struct pgq_storage *st, const struct raft_hard_state *hs,
-			    char *err, size_t errlen)
+			    bool durable_commit, char *err, size_t errlen)
 {
 	uint8_t buf[HARDSTATE_BYTES];
 	bool commit_only;
@@ -742,7 +742,9 @@ static int write_hard_state(struct pgq_storage *st, const struct raft_hard_state
 	}
 	commit_only = st->hs_on_disk && hs->term == st->hs_disk.term && hs->vote == st->hs_disk.vote;
 	hardstate_encode(buf, hs);
-	if (commit_only) {
+	if (commit_only && durable_commit) {
+		rc = fsio_durable_replace(st->dirfd, st->dir, HARDSTATE_FILE, buf, sizeof(buf), err, errlen);
+	} else if (commit_only) {
 		st->hs_pending = *hs;
 		st->hs_pending_set = true;
 		if (++st->commit_only_skipped < COMMIT_SYNC_INTERVAL)
@@ -760,9 +762,27 @@ static int write_hard_state(struct pgq_storage *st, const struct raft_hard_state
 	return 0;
 }
 
+/*
+ * Review 2026-11-27, R1: the Raft core's configuration takes effect when a
+ * CONF entry is applied, and after a restart it is rebuilt by applying up to
+ * the stored commit index. A lazily stored commit could therefore restart a
+ * node with a configuration older than one it already used: two changes
+ * behind the leader, whose majorities need not overlap. So a ready that
+ * hands out a committed CONF entry stores its commit index durably before
+ * the entry is applied (CONF entries are rare; other readies stay lazy).
+ */
+static bool commits_conf_entry(const struct raft_ready *rd)
+{
+	for (size_t i = 0; i < rd->n_committed; i++)
+		if (rd->committed[i].type == RAFT_ENTRY_CONF)
+			return true;
+	return false;
+}
+
 int pgq_storage_persist_ready(struct pgq_storage *st, const struct raft_ready *rd,
 			      char *err, size_t errlen)
 {
+	bool durable_commit = commits_conf_entry(rd);
 	int rc;
 
 	if (st->failed) {
@@ -782,11 +802,11 @@ int pgq_storage_persist_ready(struct pgq_storage *st, const struct raft_ready *r
 		struct raft_hard_state early = rd->hard_state;
 		if (early.commit > st->last_index)
 			early.commit = st->last_index;
-		if ((rc = write_hard_state(st, &early, err, errlen)) != 0)
+		if ((rc = write_hard_state(st, &early, false, err, errlen)) != 0)
 			return fail(st, rc);
 	} else if (!st->hs_on_disk && (rd->snapshot != NULL || rd->n_entries > 0)) {
 		struct raft_hard_state zero = {0, RAFT_NONE, 0};
-		if ((rc = write_hard_state(st, &zero, err, errlen)) != 0)
+		if ((rc = write_hard_state(st, &zero, false, err, errlen)) != 0)
 			return fail(st, rc);
 	}
 	if (rd->snapshot != NULL && (rc = install_snapshot(st, rd->snapshot, err, errlen)) != 0)
@@ -795,7 +815,12 @@ int pgq_storage_persist_ready(struct pgq_storage *st, const struct raft_ready *r
 		return fail(st, rc);
 	if (rd->n_entries > 0 && (rc = append_entries(st, rd->entries, rd->n_entries, err, errlen)) != 0)
 		return fail(st, rc);
-	if (rd->has_hard_state && (rc = write_hard_state(st, &rd->hard_state, err, errlen)) != 0)
+	if (rd->has_hard_state &&
+	    (rc = write_hard_state(st, &rd->hard_state, durable_commit, err, errlen)) != 0)
+		return fail(st, rc);
+	/* A commit index skipped earlier may be the one that covers the entry. */
+	if (durable_commit && st->hs_pending_set &&
+	    (rc = write_hard_state(st, &st->hs_pending, true, err, errlen)) != 0)
 		return fail(st, rc);
 	return 0;
 }

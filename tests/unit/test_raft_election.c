@@ -502,6 +502,47 @@ static void test_promoted_member_votes_before_applying_promotion(void **state)
 	tnet_free(net);
 }
 
+/*
+ * A joiner starts knowing nobody. If it was promoted before it stored any
+ * entry and then restarted empty, the candidate that needs its vote is a
+ * stranger to it: it must still answer (review 2026-11-27, R3; raftsim seed
+ * 1479 with a lazily stored commit deadlocked on this). A voter keeps
+ * refusing strangers (a removed member must not disturb the cluster).
+ */
+static void test_empty_joiner_answers_unknown_candidate(void **state)
+{
+	(void)state;
+	struct raft_options o = tnet_default_options(4);
+	struct raft_config empty = { 0 };
+	struct raft_node *j = NULL;
+	assert_int_equal(raft_new(&o, &empty, NULL, &j), RAFT_OK);
+	step_ok(j, vote_req(RAFT_MSG_PREVOTE, 3, 4, 7, 6, 59));
+	step_ok(j, vote_req(RAFT_MSG_VOTE, 3, 4, 7, 6, 59));
+	struct tcollect c = { 0 };
+	tcollect(j, &c);
+	const struct tmsg *r = tcollect_find(&c, RAFT_MSG_PREVOTE_RESP, 3);
+	assert_non_null(r);
+	assert_false(r->m.reject);
+	r = tcollect_find(&c, RAFT_MSG_VOTE_RESP, 3);
+	assert_non_null(r);
+	assert_false(r->m.reject);
+	assert_true(r->after_persist);
+	assert_int_equal(raft_vote(j), 3);
+	assert_int_equal(raft_term(j), 7);
+	/* Other traffic from strangers is still refused. */
+	struct raft_msg hb = tmsg_make(RAFT_MSG_HEARTBEAT_RESP, 3, 4, 7);
+	assert_int_equal(raft_step(j, &hb), RAFT_ERR_INVALID);
+	tcollect_free(&c);
+	raft_free(j);
+
+	/* A voter refuses a stranger's vote request and stays as it was. */
+	struct raft_node *v = tnode_new(1, 3, NULL);
+	struct raft_msg m = vote_req(RAFT_MSG_VOTE, 9, 1, 5, 4, 10);
+	assert_int_equal(raft_step(v, &m), RAFT_ERR_INVALID);
+	assert_int_equal(raft_term(v), 0);
+	raft_free(v);
+}
+
 /* A learner's granted vote would not count anyway: the candidate ignores it. */
 static void test_learner_vote_does_not_count(void **state)
 {
@@ -666,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_learner_never_campaigns),
 		cmocka_unit_test(test_promoted_member_votes_before_applying_promotion),
 		cmocka_unit_test(test_learner_vote_does_not_count),
+		cmocka_unit_test(test_empty_joiner_answers_unknown_candidate),
 		cmocka_unit_test(test_stale_vote_response_not_counted),
 		cmocka_unit_test(test_candidate_refused_by_majority_becomes_follower),
 		cmocka_unit_test(test_single_node_elects_itself),

@@ -584,10 +584,74 @@ static void test_crash_without_close(void **state)
 	tsu_rmdir(dir);
 }
 
+/*
+ * Child: 20 entries with commit-only changes (stored lazily), then a ready
+ * that commits a CONF entry at 21; killed without close.
+ */
+static int crash_after_conf_commit_child(const char *dir)
+{
+	struct pgq_storage *st;
+	uint8_t buf[TSU_MAX_DATA], conf[RAFT_CONF_CHANGE_LEN] = { 2, 0, 0, 0, 0, 0, 0, 0, 4 };
+	struct raft_entry e;
+	struct raft_ready rd;
+	char err[512];
+
+	if (pgq_storage_open(dir, &st, err, sizeof(err)) != 0)
+		return 1;
+	for (raft_index_t i = 1; i <= 20; i++) {
+		tsu_entry(&e, i, 5, buf);
+		rd = ready_for(&e, 1);
+		rd.has_hard_state = true;
+		rd.hard_state = (struct raft_hard_state){.term = 5, .vote = 2, .commit = i};
+		if (pgq_storage_persist_ready(st, &rd, err, sizeof(err)) != 0)
+			return 2;
+	}
+	e = (struct raft_entry){ 5, 21, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_LEN, conf };
+	rd = ready_for(&e, 1);
+	rd.has_hard_state = true;
+	rd.hard_state = (struct raft_hard_state){.term = 5, .vote = 2, .commit = 21};
+	rd.committed = &e; /* the agent applies it once persist_ready returns */
+	rd.n_committed = 1;
+	if (pgq_storage_persist_ready(st, &rd, err, sizeof(err)) != 0)
+		return 3;
+	return 0; /* no pgq_storage_close(): a crash */
+}
+
+/*
+ * Review 2026-11-27, R1: a configuration takes effect when its CONF entry
+ * is applied and is rebuilt at restart by applying up to the stored commit,
+ * so the commit index of a ready that commits a CONF entry is durable before
+ * the entry is applied: a crash never restarts a node with an older
+ * configuration than one it used.
+ */
+static void test_commit_of_conf_entry_is_durable(void **state)
+{
+	(void)state;
+	char *dir = tsu_mkdtemp();
+	struct raft_persisted p;
+	struct pgq_storage *st;
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(crash_after_conf_commit_child(dir));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	st = tsu_open(dir);
+	pgq_storage_load(st, &p);
+	assert_int_equal(p.n_entries, 21);
+	assert_int_equal(p.hard_state.commit, 21);
+	pgq_storage_close(st);
+	tsu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fresh_directory),
+		cmocka_unit_test(test_commit_of_conf_entry_is_durable),
 		cmocka_unit_test(test_append_and_reload),
 		cmocka_unit_test(test_hard_state_replace),
 		cmocka_unit_test(test_segment_rollover),
