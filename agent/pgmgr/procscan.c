@@ -4,6 +4,7 @@
 #include "pgmgr/procscan.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,4 +130,21 @@ int pgmgr_proc_scan(const char *proc_root, const char *data_dir_real, pid_t post
 	}
 	closedir(d);
 	return 0;
+}
+
+enum pgmgr_postmaster_status pgmgr_postmaster_status(const char *data_dir, pid_t *pid,
+						     char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	int rc = pgmgr_postmaster_pid(data_dir, pid, err, errlen);
+
+	if (rc == 1)
+		return PGMGR_POSTMASTER_ABSENT;
+	if (rc != 0)
+		return PGMGR_POSTMASTER_UNKNOWN;
+	if (realpath(data_dir, real) == NULL) {
+		snprintf(err, errlen, "could not resolve \"%s\": %s", data_dir, strerror(errno));
+		return PGMGR_POSTMASTER_UNKNOWN;
+	}
+	return pgmgr_proc_in_dir(*pid, real) ? PGMGR_POSTMASTER_RUNNING : PGMGR_POSTMASTER_STALE;
 }

@@ -21,6 +21,22 @@
  */
 int pgmgr_postmaster_pid(const char *data_dir, pid_t *pid, char *err, size_t errlen);
 
+/* Whether the data directory's postmaster runs, from postmaster.pid and /proc. */
+enum pgmgr_postmaster_status {
+	PGMGR_POSTMASTER_ABSENT = 0,   /* no postmaster.pid: stopped cleanly (or never started) */
+	PGMGR_POSTMASTER_RUNNING,      /* the PID in the file runs in the data directory */
+	PGMGR_POSTMASTER_STALE,        /* a file but no such process: it died (crashed, killed) */
+	PGMGR_POSTMASTER_UNKNOWN,      /* the file is unreadable or malformed (err says why) */
+};
+
+/*
+ * One look, cheap enough for the loop thread (a small file read and a few
+ * /proc reads). *pid is the file's PID when there is one. A PID reused by an
+ * unrelated process counts as STALE: its working directory differs.
+ */
+enum pgmgr_postmaster_status pgmgr_postmaster_status(const char *data_dir, pid_t *pid,
+						     char *err, size_t errlen);
+
 /* True when pid is alive (not a zombie) and its working directory is data_dir_real. */
 bool pgmgr_proc_in_dir(pid_t pid, const char *data_dir_real);
 

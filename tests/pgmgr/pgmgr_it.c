@@ -470,6 +470,24 @@ static bool step_bootstrap(struct node *p)
 	pgmgr_health_clear(&h);
 	if (!ok)
 		return false;
+	/* A hung server (postmaster stopped): the probe ends as a timeout state, on time. */
+	{
+		struct health_wait hw = { 0 };
+		pid_t pm = 0;
+		uint64_t t0 = now_ms();
+		bool stopped = pgmgr_postmaster_pid(p->dir, &pm, err, sizeof(err)) == 0 &&
+			       kill(pm, SIGSTOP) == 0;
+		ok = stopped && pgmgr_health_probe(&loop, p->su_conninfo, 500, on_health, &hw, NULL, err,
+						   sizeof(err)) == 0 && wait_for(&hw.done, 5000);
+		if (stopped)
+			kill(pm, SIGCONT);
+		ok = check(ok && hw.h.status == PGMGR_SQL_TIMEOUT && now_ms() - t0 < 2000,
+			   "node_1: a hung server gives the timeout state in %llu ms (%s)",
+			   (unsigned long long)(now_ms() - t0), pgmgr_sql_status_name(hw.h.status));
+		pgmgr_health_clear(&hw.h);
+		if (!ok)
+			return false;
+	}
 	if (!check(sql(p, "SHOW restart_after_crash", &sw) && strcmp(sw.value, "off") == 0,
 		   "node_1: restart_after_crash = off (S14), got '%s'", sw.value))
 		return false;
@@ -787,7 +805,11 @@ static bool step_fence(struct node *n, enum pgmgr_fence_step first)
 	pid_t pm = 0;
 	size_t left = 99;
 
-	pgmgr_postmaster_pid(n->dir, &pm, err, sizeof(err));
+	enum pgmgr_postmaster_status before = pgmgr_postmaster_status(n->dir, &pm, err, sizeof(err));
+
+	if (!check(before == PGMGR_POSTMASTER_RUNNING, "%s: postmaster status says running (pid %d)",
+		   n->name, (int)pm))
+		return false;
 	if (pgmgr_fence_start(&loop, &o, on_fence, &w, NULL, err, sizeof(err)) != 0 ||
 	    !wait_for(&w.done, 20000))
 		return check(false, "%s: fence did not complete: %s", n->name, err);
@@ -795,8 +817,19 @@ static bool step_fence(struct node *n, enum pgmgr_fence_step first)
 	      "%s: fence from step %d verified (step %d, %u SIGKILL, %llu ms, postmaster %d)", n->name,
 	      (int)first, (int)w.r.last_step, w.r.killed, (unsigned long long)w.r.elapsed_ms, (int)pm);
 	pgmgr_fence_check(n->dir, &left, err, sizeof(err));
-	return check(left == 0 && !running(pm),
-		     "%s: no process of the data directory left (S5), postmaster gone", n->name);
+	if (!check(left == 0 && !running(pm),
+		   "%s: no process of the data directory left (S5), postmaster gone", n->name))
+		return false;
+	{
+		/* Killed: postmaster.pid stays behind (a crash looks the same); stopped: removed. */
+		pid_t p2;
+		enum pgmgr_postmaster_status st = pgmgr_postmaster_status(n->dir, &p2, err, sizeof(err));
+		enum pgmgr_postmaster_status want = first == PGMGR_FENCE_KILL ? PGMGR_POSTMASTER_STALE
+									 : PGMGR_POSTMASTER_ABSENT;
+		return check(st == want, "%s: postmaster status says %s", n->name,
+			     st == PGMGR_POSTMASTER_STALE ? "stale (died)" :
+			     st == PGMGR_POSTMASTER_ABSENT ? "absent (stopped)" : "something else");
+	}
 }
 
 /* Failure path: kill whatever runs in our data directories, by PID. */

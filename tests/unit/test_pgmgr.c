@@ -1026,8 +1026,34 @@ static void test_postmaster_pid(void **state)
 	fputs("garbage\n", f);
 	fclose(f);
 	assert_int_equal(pgmgr_postmaster_pid(dir, &pid, err, sizeof(err)), -1);
-	/* Nothing runs in a fresh directory; our own process is never counted. */
+	/* A malformed file: unknown. Our own PID, while we work in the directory: running.
+	 * A dead process's PID: stale (the postmaster crashed or was killed). */
+	assert_int_equal(pgmgr_postmaster_status(dir, &pid, err, sizeof(err)), PGMGR_POSTMASTER_UNKNOWN);
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	f = fopen(path, "w");
+	fprintf(f, "%d\n%s\n", (int)getpid(), dir);
+	fclose(f);
+	assert_int_equal(pgmgr_postmaster_status(dir, &pid, err, sizeof(err)), PGMGR_POSTMASTER_RUNNING);
+	assert_int_equal(pid, getpid());
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(pgmgr_postmaster_status(dir, &pid, err, sizeof(err)), PGMGR_POSTMASTER_STALE);
+	{
+		pid_t child = fork();
+		int st;
+		assert_true(child >= 0);
+		if (child == 0)
+			_exit(0);
+		assert_int_equal(waitpid(child, &st, 0), child);
+		f = fopen(path, "w");
+		fprintf(f, "%d\n", (int)child);
+		fclose(f);
+		assert_int_equal(pgmgr_postmaster_status(dir, &pid, err, sizeof(err)),
+				 PGMGR_POSTMASTER_STALE);
+	}
+	unlink(path);
+	assert_int_equal(pgmgr_postmaster_status(dir, &pid, err, sizeof(err)), PGMGR_POSTMASTER_ABSENT);
+	/* Nothing runs in a fresh directory; our own process is never counted. */
 	assert_int_equal(chdir(dir), 0);
 	assert_int_equal(pgmgr_proc_scan("/proc", dir, 0, pids, 4, &found, err, sizeof(err)), 0);
 	assert_int_equal(found, 0);
