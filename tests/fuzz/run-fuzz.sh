@@ -90,9 +90,12 @@ for t in "${targets[@]}"; do
 	mkdir -p "$work" "$seeds"
 	# New inputs go to the first directory (scratch); the committed corpus is read only.
 	rc=0
-	"$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-		-jobs="$JOBS" -workers="$JOBS" -print_final_stats=1 \
-		-artifact_prefix="$BUILD/" "$work" "$seeds" >>"$log" 2>&1 || rc=$?
+	parallel=()
+	if [ "$JOBS" -gt 1 ]; then parallel=(-jobs="$JOBS" -workers="$JOBS"); fi
+	# From the build dir: parallel jobs write their fuzz-N.log files there.
+	(cd "$BUILD" && "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+		"${parallel[@]}" -print_final_stats=1 \
+		-artifact_prefix="$BUILD/" "$work" "$seeds") >>"$log" 2>&1 || rc=$?
 	stats=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
 	if [ $rc -ne 0 ]; then
 		echo "not ok $i - $t: fuzzer stopped with status $rc after $stats runs (see $log)"
