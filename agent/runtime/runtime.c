@@ -263,7 +263,10 @@ static int start_rest(struct pgq_runtime *rt, char *err, size_t errlen)
 		.listen_address = api->listen.host,
 		.port = api->listen.port,
 		.max_body_bytes = api->max_body_bytes != 0 ? (size_t)api->max_body_bytes : 65536,
-		.call_timeout_ms = api->request_timeout_ms != 0 ? api->request_timeout_ms : 10000,
+		/* The loop answers waiting writes within 8 s (api.c); 10 s is a backstop. */
+		.call_timeout_ms = 10000,
+		/* restapi.request_timeout: the time a client has to send its request. */
+		.connection_timeout_s = api->request_timeout_ms >= 1000 ? api->request_timeout_ms / 1000 : 1,
 		.liveness_max_age_ms = 5u * rt->tick_ms + 2000u,
 		.max_connections = api->max_connections != 0 ? api->max_connections : 64,
 		.test_hooks = rt->test_hooks,
