@@ -14,7 +14,8 @@
  * which wrote after the promotion (diverged), is stopped, rewound from the
  * new primary and started as its standby → its data equals the new
  * primary's → fence: kill step on one, fast step on the other, each
- * verified with no process left (S5).
+ * verified with no process left (S5); in between, the gone member's slot
+ * on the new primary is advanced and dropped (L6).
  *
  * The tests wait on the loop for callbacks (every wait is bounded); on any
  * failure the remaining servers are killed by PID before exiting.
@@ -832,6 +833,52 @@ static bool step_fence(struct node *n, enum pgmgr_fence_step first)
 	}
 }
 
+/* L6 on the new primary: the slot of a member that is gone is advanced, then dropped. */
+static bool step_slots_after_fence(struct node *np, struct node *gone)
+{
+	const char *names[] = { gone->slot };
+	struct done_wait dw = { 0 };
+	struct pgmgr_health h;
+	struct sql_wait sw;
+	char err[256];
+	uint64_t target = 0, restart = 0;
+	bool present = false, active = true;
+
+	if (!sql(np, "SELECT pg_catalog.pg_switch_wal()::text", &sw) ||
+	    !sql(np, "SELECT pg_catalog.pg_current_wal_flush_lsn()::text", &sw) ||
+	    pgmgr_lsn_parse(sw.value, &target) != 0)
+		return check(false, "node_2: current LSN");
+	/* The walsender of the killed standby may take a moment to notice. */
+	for (int i = 0; i < 100 && active; i++) {
+		probe(np, &h);
+		active = false;
+		for (size_t k = 0; k < h.n_slots; k++)
+			active = active || (strcmp(h.slots[k].name, names[0]) == 0 && h.slots[k].active);
+		pgmgr_health_clear(&h);
+		if (active)
+			sleep_on_loop(100);
+	}
+	if (pgmgr_slots_advance(&loop, np->su_conninfo, names[0], target, 10000, on_done, &dw, err,
+				sizeof(err)) != 0 || !wait_for(&dw.done, 15000) || dw.status != PGMGR_SQL_OK)
+		return check(false, "node_2: advance slot %s: %s %s", names[0], err, dw.error);
+	probe(np, &h);
+	for (size_t k = 0; k < h.n_slots; k++)
+		if (strcmp(h.slots[k].name, names[0]) == 0)
+			restart = h.slots[k].restart_lsn;
+	pgmgr_health_clear(&h);
+	if (!check(restart == target, "node_2: slot %s advanced to %s (L6)", names[0], sw.value))
+		return false;
+	memset(&dw, 0, sizeof(dw));
+	if (pgmgr_slots_drop(&loop, np->su_conninfo, names, 1, 10000, on_done, &dw, err, sizeof(err)) != 0 ||
+	    !wait_for(&dw.done, 15000) || dw.status != PGMGR_SQL_OK)
+		return check(false, "node_2: drop slot %s: %s %s", names[0], err, dw.error);
+	probe(np, &h);
+	for (size_t k = 0; k < h.n_slots; k++)
+		present = present || strcmp(h.slots[k].name, names[0]) == 0;
+	pgmgr_health_clear(&h);
+	return check(!present, "node_2: slot %s dropped", names[0]);
+}
+
 /* Failure path: kill whatever runs in our data directories, by PID. */
 static void emergency_cleanup(void)
 {
@@ -885,6 +932,7 @@ int main(int argc, char **argv)
 	     step_promote(&nodes[1], &nodes[0]) &&
 	     step_rewind(&nodes[0], &nodes[1]) &&
 	     step_fence(&nodes[0], PGMGR_FENCE_KILL) &&
+	     step_slots_after_fence(&nodes[1], &nodes[0]) &&
 	     step_fence(&nodes[1], PGMGR_FENCE_FAST);
 	if (!ok) {
 		diag("failed: killing every PostgreSQL process of %s", work);

@@ -1063,6 +1063,53 @@ static void test_postmaster_pid(void **state)
 }
 
 
+/* ---- pg_controldata as a program ---- */
+
+struct cd_seen {
+	bool called;
+	int status;
+	char err[512];
+};
+
+static void on_cd(void *ctx, int status, const struct pgmgr_controldata *cd, const char *err)
+{
+	struct cd_seen *s = ctx;
+
+	s->called = true;
+	s->status = status;
+	assert_true((status == 0) == (cd != NULL));
+	snprintf(s->err, sizeof(s->err), "%s", err);
+}
+
+static void test_controldata_read_failure(void **state)
+{
+	const char *bin = "/usr/lib/postgresql/15/bin";
+	struct cd_seen s = { 0 }, m = { 0 };
+	uv_loop_t loop;
+	char err[256];
+
+	(void)state;
+	uv_loop_init(&loop);
+	/* No such program: reported through the callback, as a failure. */
+	assert_int_equal(pgmgr_controldata_read(&loop, "/nonexistent", "/tmp", 0, on_cd, &m, err,
+						sizeof(err)), 0);
+	if (access("/usr/lib/postgresql/15/bin/pg_controldata", X_OK) == 0)
+		assert_int_equal(pgmgr_controldata_read(&loop, bin, "/nonexistent/data", 0, on_cd, &s,
+							err, sizeof(err)), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_true(m.called);
+	assert_int_equal(m.status, -1);
+	assert_non_null(strstr(m.err, "pg_controldata failed"));
+	if (s.called) {
+		/* The program ran and failed: its own words are in the message. */
+		assert_int_equal(s.status, -1);
+		assert_non_null(strstr(s.err, "exit 1"));
+		assert_non_null(strstr(s.err, "/nonexistent/data"));
+	}
+	assert_int_equal(pgmgr_controldata_read(&loop, NULL, "/tmp", 0, on_cd, &m, err, sizeof(err)), -1);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* ---- S14 rewind marker ---- */
 
 static void test_rewind_marker(void **state)
@@ -1216,6 +1263,7 @@ int main(void)
 		cmocka_unit_test(test_cmd_timeout_and_spawn_failure),
 		cmocka_unit_test(test_sql_unreachable),
 		cmocka_unit_test(test_postmaster_pid),
+		cmocka_unit_test(test_controldata_read_failure),
 		cmocka_unit_test(test_rewind_marker),
 		cmocka_unit_test(test_fence_escalates_and_verifies),
 	};
