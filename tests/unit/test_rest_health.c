@@ -537,6 +537,30 @@ static void endpoint_table(void **state)
 	assert_false(pgq_rest_health_has_body("/nope"));
 }
 
+/* A 400 or 503 says why, for the client and the log. */
+static void answers_carry_a_reason(void **state)
+{
+	(void)state;
+	struct pgq_member_view v;
+	struct pgq_query q;
+	char err[256];
+
+	fx_standby(&v, FX_ASYNC);
+	assert_int_equal(pgq_query_parse("lag=abc", &q, err, sizeof err), 0);
+	assert_int_equal(pgq_rest_health_status(&v, "/replica", &q, FX_NOW_MS, err, sizeof err), 400);
+	assert_non_null(strstr(err, "lag"));
+	assert_int_equal(pgq_query_parse("mode=fast", &q, err, sizeof err), 0);
+	assert_int_equal(pgq_rest_health_status(&v, "/readiness", &q, FX_NOW_MS, err, sizeof err), 400);
+	assert_non_null(strstr(err, "mode"));
+	assert_int_equal(pgq_query_parse("lag=1", &q, err, sizeof err), 0);
+	assert_int_equal(pgq_rest_health_status(&v, "/readiness", &q, FX_NOW_MS, err, sizeof err), 503);
+	assert_non_null(strstr(err, "lag 4096 exceeds 1"));
+	/* A 200 leaves the buffer empty. */
+	assert_int_equal(pgq_rest_health_status(&v, "/replica", NULL, FX_NOW_MS, err, sizeof err), 200);
+	assert_string_equal(err, "");
+	pgq_member_view_free(&v);
+}
+
 /* A NULL query is "no parameters". */
 static void null_query(void **state)
 {
@@ -584,6 +608,7 @@ int main(void)
 		cmocka_unit_test(unknown_paths_are_404),
 		cmocka_unit_test(endpoint_table),
 		cmocka_unit_test(null_query),
+		cmocka_unit_test(answers_carry_a_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

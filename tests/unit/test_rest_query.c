@@ -214,6 +214,46 @@ static void size_invalid(void **state)
 	assert_int_equal(pgq_size_parse(NULL, &(uint64_t){ 0 }, err, sizeof err), -1);
 }
 
+/* Random bytes never crash, never overrun, and what parses is within bounds. */
+static void query_random_input(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "ab=&%+0f9Gz\x01\xff ";
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	char raw[200], err[128];
+	struct pgq_query q;
+	uint64_t bytes;
+
+	for (int round = 0; round < 20000; round++) {
+		size_t len;
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		len = (size_t)(seed % (sizeof raw - 1));
+		for (size_t i = 0; i < len; i++) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			raw[i] = alphabet[seed % (sizeof alphabet - 1)];
+		}
+		raw[len] = '\0';
+		if (pgq_query_parse(raw, &q, err, sizeof err) == 0) {
+			assert_true(q.n <= PGQ_QUERY_MAX_PARAMS);
+			for (size_t i = 0; i < q.n; i++) {
+				assert_true(q.params[i].key[0] != '\0');
+				assert_true(strlen(q.params[i].key) < PGQ_QUERY_KEY_LEN);
+				assert_true(strlen(q.params[i].value) < PGQ_QUERY_VALUE_LEN);
+				for (size_t j = i + 1; j < q.n; j++)
+					assert_string_not_equal(q.params[i].key, q.params[j].key);
+			}
+		} else {
+			assert_true(err[0] != '\0');
+		}
+		if (pgq_size_parse(raw, &bytes, err, sizeof err) == 0)
+			assert_true(bytes <= (uint64_t)INT64_MAX);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +266,7 @@ int main(void)
 		cmocka_unit_test(query_add_decoded),
 		cmocka_unit_test(size_valid),
 		cmocka_unit_test(size_invalid),
+		cmocka_unit_test(query_random_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
