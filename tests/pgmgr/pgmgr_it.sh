@@ -48,8 +48,15 @@ trap 'exit 1' INT TERM
 if [ "${#RUN[@]}" -gt 0 ]; then chown postgres: "$DIR"; fi
 chmod 700 "$DIR"
 
-# Two ports per run, spread by PID so parallel runs do not collide.
-BASE=$((26000 + ($$ % 1500) * 2))
+# Two free ports, spread by PID so parallel runs do not collide; skip ports
+# something already listens on (other tests use this range too).
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+BASE=""
+for try in 0 1 2 3 4 5 6 7 8 9; do
+	b=$((26000 + (($$ + try * 397) % 1500) * 2))
+	if ! port_busy "$b" && ! port_busy $((b + 1)); then BASE=$b; break; fi
+done
+[ -n "$BASE" ] || skip "no free pair of ports found"
 timeout 300 "${RUN[@]}" "$BIN" "$DIR" "$PGBIN" "$BASE"
 rc=$?
 if [ $rc != 0 ]; then
