@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "pgq_config.h"
+#include "pgmgr/cfg.h"
 #include "pgmgr/cmd.h"
 #include "pgmgr/conf.h"
 #include "pgmgr/conninfo.h"
@@ -1110,6 +1111,112 @@ static void test_controldata_read_failure(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- inputs from the agent's configuration ---- */
+
+static const char cfg_yaml[] =
+	"scope: demo\n"
+	"name: db-1\n"
+	"raft:\n"
+	"  listen: 127.0.0.1:7000\n"
+	"  data_dir: /var/lib/pgquorum/raft\n"
+	"  peers:\n"
+	"    - name: db-1\n"
+	"      address: 127.0.0.1:7000\n"
+	"postgresql:\n"
+	"  data_dir: /var/lib/postgresql/15/pgq\n"
+	"  listen: 0.0.0.0:5433\n"
+	"  connect_address: 10.0.0.1:5433\n"
+	"  authentication:\n"
+	"    superuser:\n"
+	"      username: admin\n"
+	"      password: \"a b'c\"\n"
+	"    replication:\n"
+	"      username: repl\n"
+	"      password: r\\p\n"
+	"  parameters:\n"
+	"    shared_buffers: 256MB\n"
+	"  pg_hba:\n"
+	"    - local all all peer\n"
+	"bootstrap:\n"
+	"  initdb:\n"
+	"    - encoding: UTF8\n"
+	"    - data-checksums\n";
+
+static void test_cfg_inputs(void **state)
+{
+	struct pgq_config *cfg = NULL;
+	struct pgq_diag_list diags;
+	struct pgmgr_conf_input in;
+	struct pgmgr_hba_input hin;
+	struct pgmgr_initdb_opts io;
+	struct pgmgr_ctl_opts co;
+	PQconninfoOption *opts;
+	char *errmsg = NULL, buf[1024], err[256], v[128];
+	char *text = NULL;
+	struct pgmgr_argv a;
+	const char *hosts[] = { "10.0.0.2" };
+
+	(void)state;
+	pgq_diag_list_init(&diags);
+	if (pgq_config_load_buffer("cfg.yml", cfg_yaml, strlen(cfg_yaml), &cfg, &diags) != 0) {
+		pgq_diag_list_print(&diags, stderr);
+		pgq_diag_list_free(&diags);
+		fail_msg("config did not load");
+	}
+	pgq_diag_list_free(&diags);
+
+	assert_int_equal(pgmgr_cfg_local_conninfo(cfg, 5000, buf, sizeof(buf)), 0);
+	opts = PQconninfoParse(buf, &errmsg);
+	assert_non_null(opts);
+	assert_string_equal(conninfo_value(opts, "host"), "127.0.0.1");   /* the wildcard maps to loopback */
+	assert_string_equal(conninfo_value(opts, "port"), "5433");
+	assert_string_equal(conninfo_value(opts, "user"), "admin");
+	assert_string_equal(conninfo_value(opts, "password"), "a b'c");
+	PQconninfoFree(opts);
+
+	assert_int_equal(pgmgr_cfg_upstream_conninfo(cfg, "10.0.0.2", 5433, true, buf, sizeof(buf)), 0);
+	opts = PQconninfoParse(buf, &errmsg);
+	assert_non_null(opts);
+	assert_string_equal(conninfo_value(opts, "user"), "repl");
+	assert_string_equal(conninfo_value(opts, "password"), "r\\p");
+	assert_string_equal(conninfo_value(opts, "application_name"), "db-1");   /* S10 */
+	PQconninfoFree(opts);
+	assert_int_equal(pgmgr_cfg_upstream_conninfo(cfg, "10.0.0.2", 5433, false, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "password"));
+	assert_int_equal(pgmgr_cfg_rewind_conninfo(cfg, "10.0.0.2", 5433, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "user='admin'"));
+	assert_null(strstr(buf, "password"));
+
+	pgmgr_cfg_conf_input(cfg, &in);
+	assert_int_equal(pgmgr_conf_render(&in, &text, err, sizeof(err)), 0);
+	assert_string_equal(conf_line(text, "listen_addresses", v, sizeof(v)), "'0.0.0.0'");
+	assert_string_equal(conf_line(text, "port", v, sizeof(v)), "'5433'");
+	assert_string_equal(conf_line(text, "cluster_name", v, sizeof(v)), "'demo'");
+	assert_string_equal(conf_line(text, "shared_buffers", v, sizeof(v)), "'256MB'");
+	free(text);
+
+	pgmgr_cfg_hba_input(cfg, hosts, 1, &hin);
+	assert_int_equal(pgmgr_hba_render(&hin, &text, err, sizeof(err)), 0);
+	assert_non_null(strstr(text, "local all all peer\n"));
+	assert_non_null(strstr(text, "host\treplication\t\"repl\"\t10.0.0.2/32\tscram-sha-256"));
+	assert_non_null(strstr(text, "host\tall\t\"admin\"\t10.0.0.2/32\tscram-sha-256"));
+	free(text);
+
+	pgmgr_cfg_initdb_opts(cfg, &io);
+	assert_int_equal(pgmgr_argv_initdb(&a, &io, err, sizeof(err)), 0);
+	assert_string_equal(a.argv[0], "/usr/lib/postgresql/15/bin/initdb");
+	assert_true(argv_has(&a, "--pgdata=/var/lib/postgresql/15/pgq"));
+	assert_true(argv_has(&a, "--username=admin"));
+	assert_true(argv_has(&a, "--encoding=UTF8"));
+	assert_true(argv_has(&a, "--pwfile=/dev/stdin"));
+
+	pgmgr_cfg_ctl_opts(cfg, "/var/log/pg.log", 30, &co);
+	assert_int_equal(pgmgr_argv_start(&a, &co, err, sizeof(err)), 0);
+	assert_true(argv_has(&a, "--pgdata=/var/lib/postgresql/15/pgq"));
+	assert_true(argv_has(&a, "--log=/var/log/pg.log"));
+	pgq_config_free(cfg);
+}
+
 /* ---- S14 rewind marker ---- */
 
 static void test_rewind_marker(void **state)
@@ -1264,6 +1371,7 @@ int main(void)
 		cmocka_unit_test(test_sql_unreachable),
 		cmocka_unit_test(test_postmaster_pid),
 		cmocka_unit_test(test_controldata_read_failure),
+		cmocka_unit_test(test_cfg_inputs),
 		cmocka_unit_test(test_rewind_marker),
 		cmocka_unit_test(test_fence_escalates_and_verifies),
 	};
