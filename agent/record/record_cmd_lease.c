@@ -240,7 +240,16 @@ static int check_failover_naming(const struct pgq_record *r, const struct pgq_me
 		return rec_reject(why, wl, "'%s' has no report measured after entry %llu on "
 				  "timeline %u (S9)", m->name, (unsigned long long)p->lost_index,
 				  r->timeline);
-	if (r->cfg.synchronous_mode != PGQ_RECORD_SYNC_OFF)
+	/*
+	 * S7: the recorded set bounds what PostgreSQL may wait for, whatever the
+	 * configured mode says. Turning synchronous_mode off (config_patch)
+	 * takes effect in the record at once, but PostgreSQL keeps waiting for
+	 * S_rec until the primary's agent switched it to async and emptied the
+	 * set (remove: PostgreSQL first, record second). Until then, commits
+	 * acknowledged by S_rec alone exist, so S8 still decides (review
+	 * 2026-11-27, R4).
+	 */
+	if (r->cfg.synchronous_mode != PGQ_RECORD_SYNC_OFF || r->sync.n > 0 || r->sync.k > 0)
 		return check_sync_candidate(r, m, why, wl);
 	return 0;
 }

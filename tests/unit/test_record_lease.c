@@ -275,6 +275,35 @@ static void test_paused_blocks_automatic_failover_only_S18(void **state)
 }
 
 /*
+ * S7, R2: switching synchronous_mode off changes the record at once, while
+ * PostgreSQL still waits for S_rec until the primary's agent reconfigures
+ * it and empties the set. A failover in that window must still follow S8:
+ * pg3 (ahead, but not in S_rec) is refused, pg2 (in S_rec) is named
+ * (review 2026-11-27, R4).
+ */
+static void test_sync_off_with_recorded_set_still_follows_S8(void **state)
+{
+	struct fx *f = *state;
+	json_t *cfg = json_pack("{s:s}", "synchronous_mode", "on");
+	json_t *off = json_pack("{s:s}", "synchronous_mode", "off");
+	const char *set[] = { "pg2" };
+
+	fx_cluster3(f, cfg);
+	OK(f, pgq_cmd_sync_set_update, "pg1", 1, 1, set, 1, 1);
+	OK(f, pgq_cmd_config_patch, off, 3000);
+	assert_int_equal(pgq_record_config(f->r)->synchronous_mode, PGQ_RECORD_SYNC_OFF);
+	assert_int_equal(pgq_record_sync_set(f->r)->k, 1); /* PostgreSQL not switched yet */
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg3", 0x5000);
+	REJECT(f, "not in the recorded synchronous set (S8)", pgq_cmd_set_primary, "pg3", 1, 1,
+	       PGQ_CHANGE_FAILOVER, false, 0, 10000);
+	fx_report_valid(f, "pg2", 0x4000);
+	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0x4000, 10000);
+	json_decref(cfg);
+	json_decref(off);
+}
+
+/*
  * S7, S8: in synchronous mode only a member of S_rec, never with k_rec = 0,
  * only once |S_rec| - k_rec + 1 members of S_rec reported after the loss, and
  * only the most advanced of them.
@@ -514,6 +543,7 @@ int main(void)
 		T(test_failover_while_lease_held_rejected_S18),
 		T(test_paused_blocks_automatic_failover_only_S18),
 		T(test_failover_sync_rules_S7_S8),
+		T(test_sync_off_with_recorded_set_still_follows_S8),
 		T(test_failover_needs_valid_report_S9),
 		T(test_failover_nofailover_rejected_R4),
 		T(test_failover_backoff_L8),
