@@ -32,6 +32,15 @@ echo "== make check"
 rc=0
 make -j"$(nproc)" check || rc=$?
 
+# A short, time-bounded libFuzzer run (clang is installed above); the corpus
+# replay already ran inside make check.
+echo "== libFuzzer, ${PGQ_FUZZ_SECONDS:-30} s per target"
+fuzz_rc=0
+FUZZ_BUILD_DIR="$BUILD/fuzz" bash "$SRC/tests/fuzz/run-fuzz.sh" "${PGQ_FUZZ_SECONDS:-30}" \
+	> "$BUILD/fuzz.tap" 2>"$BUILD/fuzz.err" || fuzz_rc=$?
+grep -E '^(ok|not ok|1\.\.)' "$BUILD/fuzz.tap" || true
+[ $fuzz_rc -ne 0 ] && tail -30 "$BUILD/fuzz.err"
+
 # One line per test program, then the totals of every individual test case
 # (cmocka and scripts speak TAP, so each case is counted).
 shopt -s globstar nullglob
@@ -44,6 +53,11 @@ for trs in "$BUILD"/**/*.trs; do
 	name=${trs#"$BUILD"/}; name=${name%.trs}
 	printf '%-40s %5d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
 done
+fp=$(grep -c '^ok' "$BUILD/fuzz.tap" || true)
+ff=$(grep -c '^not ok' "$BUILD/fuzz.tap" || true)
+printf '%-40s %5d passed, %d failed, %d skipped\n' "libFuzzer (run-fuzz.sh)" "$fp" "$ff" 0
+pass=$((pass + fp)); fail=$((fail + ff))
+[ $fuzz_rc -ne 0 ] && [ "$ff" -eq 0 ] && fail=$((fail + 1))
 if [ $rc -ne 0 ] && [ $fail -eq 0 ]; then
 	fail=1 # the harness itself failed (build error, crashed runner)
 fi
