@@ -233,7 +233,7 @@ static bool may_write_locally(const struct mctx *c)
 }
 
 /* A valid lease for the recorded epoch, with the fast-stop margin still ahead. */
-static bool writable_allowed(const struct mctx *c)
+bool m_writable_allowed(const struct mctx *c)
 {
 	const struct pgq_lease *l = &c->st->lease;
 	uint64_t stop_at;
@@ -259,7 +259,7 @@ static bool safety_fence(struct mctx *c)
 
 	if (!may_write_locally(c))
 		return false;
-	if (writable_allowed(c)) {
+	if (m_writable_allowed(c)) {
 		c->d->may_be_writable = true;
 		m_check_by(c, pgq_lease_next_fence_ms(l->lease_end_ms, t->stop_budget_ms,
 						      t->kill_budget_ms, c->in->now_ms));
@@ -282,6 +282,24 @@ static bool safety_fence(struct mctx *c)
 						    : PGQ_HA_FAST_STOP,
 	      "S5: PostgreSQL may be writable without a valid lease for epoch %llu: %s",
 	      (unsigned long long)c->p->epoch, pgq_fence_step_name(step));
+	return true;
+}
+
+/*
+ * Before asking PostgreSQL to become writable: the lease must cover at
+ * least the fast-stop margin (S1, S5), and the runtime must wake us at the
+ * next fence step. Returns false (and says why) when it does not.
+ */
+bool m_may_become_writable(struct mctx *c)
+{
+	const struct pgq_lease *l = &c->st->lease;
+
+	if (!m_writable_allowed(c)) {
+		m_act(c, PGQ_HA_NONE, "S1/S5: lease too close to its end to become writable; renewing");
+		return false;
+	}
+	m_check_by(c, pgq_lease_next_fence_ms(l->lease_end_ms, c->in->timing.stop_budget_ms,
+					      c->in->timing.kill_budget_ms, c->in->now_ms));
 	return true;
 }
 
@@ -337,6 +355,41 @@ static void maybe_renew(struct mctx *c)
 	m_check_by(c, pgq_ha_add_sat(now, resend_interval_ms(c->cfg)));
 }
 
+static bool tli_recorded(const struct pgq_record *r, uint32_t tli)
+{
+	for (size_t i = 0; i < pgq_record_timeline_count(r); i++)
+		if (pgq_record_timeline_at(r, i)->tli == tli)
+			return true;
+	return false;
+}
+
+/*
+ * C11: on a timeline the record never saw, descended from the record's
+ * current one through unrecorded timelines only. Such timelines come from
+ * promotions whose promoted{} never committed, which accepted no client
+ * writes: *end_lsn is where this member's copy of the recorded timeline ends.
+ */
+static bool unrecorded_descendant(const struct mctx *c, uint64_t *end_lsn)
+{
+	const struct pgq_ha_pg_obs *pg = &c->in->pg;
+	uint32_t cur = pgq_record_timeline(c->r);
+
+	if (cur == 0 || pg->timeline <= cur || tli_recorded(c->r, pg->timeline))
+		return false;
+	for (size_t i = pg->n_history < PGQ_HA_HISTORY_MAX ? pg->n_history : PGQ_HA_HISTORY_MAX;
+	     i > 0; i--) {
+		const struct pgq_ha_tli_end *h = &pg->history[i - 1];
+
+		if (h->tli == cur) {
+			*end_lsn = h->end_lsn;
+			return true;
+		}
+		if (tli_recorded(c->r, h->tli))
+			return false; /* left through another recorded timeline */
+	}
+	return false;
+}
+
 static const char *state_text(enum pgq_ha_local l, const struct pgq_ha_pg_obs *pg)
 {
 	switch (l) {
@@ -376,7 +429,7 @@ static void maybe_report(struct mctx *c, const char *catchup_from)
 	const struct pgq_ha_pg_obs *pg = &c->in->pg;
 	const struct pgq_member *prim = pgq_record_primary_member(c->r);
 	bool for_loss = report_is_for_loss(c, catchup_from);
-	uint64_t now = c->in->now_ms, lsn, due;
+	uint64_t now = c->in->now_ms, lsn, due, end = 0;
 	struct pgq_cmd_report rep;
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -405,7 +458,12 @@ static void maybe_report(struct mctx *c, const char *catchup_from)
 	rep.receive_lsn = pg->receive_lsn;
 	rep.replay_lsn = pg->replay_lsn;
 	rep.flush_lsn = pg->flush_lsn;
-	lsn = pg->receive_lsn > pg->replay_lsn ? pg->receive_lsn : pg->replay_lsn;
+	if (unrecorded_descendant(c, &end)) {
+		/* C11: report what it has of the recorded timeline, so it can be a candidate. */
+		rep.timeline = pgq_record_timeline(c->r);
+		rep.receive_lsn = rep.replay_lsn = rep.flush_lsn = end;
+	}
+	lsn = rep.receive_lsn > rep.replay_lsn ? rep.receive_lsn : rep.replay_lsn;
 	if (c->d->local == PGQ_LOCAL_STANDBY && prim != NULL && !m_named(c))
 		rep.lag_bytes = pgq_ha_sub_sat(prim->status.flush_lsn, lsn);
 	rep.report_for_loss = for_loss ? c->p->lost_index : 0;
@@ -496,6 +554,9 @@ int pgq_ha_decide_member(const struct pgq_record *r, struct pgq_ha_member_state 
 	}
 	maybe_renew(&c);
 	run_table(&c);
+	/* C11: client writes only on a promotion the record knows (S12). */
+	d->accept_writes = d->may_be_writable && d->goal == PGQ_GOAL_PRIMARY &&
+			   (d->action == PGQ_HA_NONE || d->action == PGQ_HA_WRITE_STANDBY_SIGNAL);
 	catchup = m_catchup_source(&c, from, sizeof(from));
 	maybe_report(&c, catchup);
 out:

@@ -36,6 +36,14 @@ enum pgq_pg_run {
 	PGQ_PGRUN_NOT_ANSWERING,  /* processes alive, health queries fail or time out */
 };
 
+#define PGQ_HA_HISTORY_MAX 32
+
+/* One line of a timeline history file: `tli` ended at `end_lsn`. */
+struct pgq_ha_tli_end {
+	uint32_t tli;
+	uint64_t end_lsn;
+};
+
 /* What the PostgreSQL manager observed (one poll). */
 struct pgq_ha_pg_obs {
 	enum pgq_pg_data data;
@@ -55,6 +63,12 @@ struct pgq_ha_pg_obs {
 	bool clean_shutdown;       /* pg_controldata says "shut down" / "shut down in recovery" */
 	uint64_t checkpoint_lsn;   /* end of the last shutdown checkpoint (S13 final_lsn) */
 	uint64_t switch_lsn;       /* where the current timeline began (from its .history) */
+	/*
+	 * The current timeline's .history: each ancestor timeline and the LSN
+	 * where it ended, oldest first (at most the last PGQ_HA_HISTORY_MAX).
+	 */
+	size_t n_history;
+	struct pgq_ha_tli_end history[PGQ_HA_HISTORY_MAX];
 	bool rewind_failed;        /* pg_rewind failed for the current epoch */
 	uint64_t not_answering_since_ms; /* CLOCK_BOOTTIME, for NOT_ANSWERING */
 };
@@ -157,7 +171,14 @@ struct pgq_ha_member_decision {
 	/* RUN_FENCE_HOOK: the former primaries to fence (S19). */
 	size_t n_fence;
 	char fence_names[PGQ_RECORD_MAX_MEMBERS][PGQ_RECORD_NAME_MAX];
-	bool may_be_writable;      /* R1/S20: PostgreSQL may accept writes under a valid lease */
+	bool may_be_writable;      /* R1: PostgreSQL may write under a valid lease */
+	/*
+	 * S12a (docs/safety-changes.md C11): client writes are allowed only once
+	 * promoted{} committed. The pgmgr promotes and starts writable with
+	 * default_transaction_read_only = on and turns it off (reload) when this
+	 * is true; /primary answers 200 only when it is true (S20).
+	 */
+	bool accept_writes;
 	char comment[PGQ_HA_REASON_MAX];
 	struct pgq_ha_cmds cmds;   /* owned; pgq_ha_cmds_free() */
 	uint64_t next_check_ms;    /* evaluate again no later than this */

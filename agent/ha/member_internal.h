@@ -31,6 +31,10 @@ void m_propose_release(struct mctx *c, const char *reason);
 void m_propose_vetoed(struct mctx *c, const char *reason);
 void m_propose_promoted(struct mctx *c);
 void m_propose_demoted(struct mctx *c);
+/* S1/S5: a valid lease for the recorded epoch with the fast-stop margin ahead. */
+bool m_writable_allowed(const struct mctx *c);
+/* Same, before asking PostgreSQL to become writable; sets next_check_ms. */
+bool m_may_become_writable(struct mctx *c);
 /* S12: may this member start writable on its current timeline (no pg_promote)? */
 bool m_same_timeline_start(const struct mctx *c);
 /* S12/S14: divergence from the recorded timeline history. */

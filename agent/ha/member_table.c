@@ -216,7 +216,7 @@ static void promote_standby(struct mctx *c)
 		m_act(c, PGQ_HA_STOP_RECEIVER, "stop streaming before promotion");
 		return;
 	}
-	if (hooks_before_promote(c))
+	if (hooks_before_promote(c) || !m_may_become_writable(c))
 		return;
 	c->st->promote_epoch = c->p->epoch;
 	c->st->promote_asked_ms = c->in->now_ms;
@@ -228,7 +228,7 @@ static void promote_standby(struct mctx *c)
 static void promote_stopped(struct mctx *c)
 {
 	if (m_same_timeline_start(c)) {
-		if (hooks_before_promote(c))
+		if (hooks_before_promote(c) || !m_may_become_writable(c))
 			return;
 		c->st->promote_epoch = c->p->epoch;
 		c->st->promote_asked_ms = c->in->now_ms;
@@ -290,6 +290,9 @@ static void primary_start(struct mctx *c)
 		m_act(c, PGQ_HA_IMMEDIATE_STOP, "postmaster not restartable: fence, release the lease");
 		return;
 	}
+	if (!m_may_become_writable(c))
+		return;
+	c->st->promote_epoch = c->p->epoch; /* S1: it may be writable from now on */
 	c->d->standby_signal = false; /* S14: we hold the lease of the current epoch */
 }
 

@@ -34,6 +34,9 @@ struct simpg {
 	bool data, running, crashed, in_recovery, receiver, signal;
 	uint32_t tli;
 	uint64_t lsn, switch_lsn;
+	size_t n_hist;                           /* the .history of tli */
+	struct pgq_ha_tli_end hist[PGQ_HA_HISTORY_MAX];
+	bool accept;               /* the agent allows client writes (C11) */
 	char upstream[PGQ_RECORD_NAME_MAX];
 };
 
@@ -164,6 +167,8 @@ static void observe(struct sim *s, struct simm *m, struct pgq_ha_member_input *i
 	in->pg.clean_shutdown = !m->pg.crashed;
 	in->pg.checkpoint_lsn = m->pg.lsn;
 	in->pg.switch_lsn = m->pg.switch_lsn;
+	in->pg.n_history = m->pg.n_hist;
+	memcpy(in->pg.history, m->pg.hist, sizeof(in->pg.history));
 }
 
 /* Carry the action out on the simulated PostgreSQL. */
@@ -183,7 +188,9 @@ static void carry_out(struct sim *s, struct simm *m, const struct pgq_ha_member_
 		if (up == NULL || !up->pg.data)
 			break;
 		*pg = (struct simpg){ .data = true, .tli = up->pg.tli, .lsn = up->pg.lsn,
-				      .signal = true };
+				      .signal = true, .switch_lsn = up->pg.switch_lsn,
+				      .n_hist = up->pg.n_hist };
+		memcpy(pg->hist, up->pg.hist, sizeof(pg->hist));
 		break;
 	case PGQ_HA_START_STANDBY:
 	case PGQ_HA_RESTART:
@@ -217,7 +224,14 @@ static void carry_out(struct sim *s, struct simm *m, const struct pgq_ha_member_
 				top = pgq_record_timeline_at(view, i)->tli;
 		if (pct(s) < 80) { /* sometimes the promotion is slow (L5) */
 			pg->in_recovery = false;
-			pg->tli = top + 1;
+			/* PostgreSQL picks a timeline above every one it knows, its own included. */
+			if (pg->n_hist == PGQ_HA_HISTORY_MAX) {
+				memmove(&pg->hist[0], &pg->hist[1],
+					(PGQ_HA_HISTORY_MAX - 1) * sizeof(pg->hist[0]));
+				pg->n_hist--;
+			}
+			pg->hist[pg->n_hist++] = (struct pgq_ha_tli_end){ pg->tli, pg->lsn };
+			pg->tli = (top > pg->tli ? top : pg->tli) + 1;
 			pg->switch_lsn = pg->lsn;
 			pg->receiver = false;
 		}
@@ -312,6 +326,7 @@ static void member_turn(struct sim *s, struct simm *m)
 	if (strcmp(d.row, "S5-fence") == 0)
 		s->fences++;
 	carry_out(s, m, &d, view);
+	m->pg.accept = d.accept_writes;
 	m->writable_next = d.may_be_writable || writable(&m->pg) ||
 			   m->st.promote_epoch == pgq_record_primary(view)->epoch;
 	m->next_ms = d.next_check_ms;
@@ -347,14 +362,18 @@ static void world_moves(struct sim *s)
 		struct simpg *pg = &s->m[i].pg;
 		struct simm *up;
 
-		if (writable(pg))
+		if (writable(pg) && pg->accept) /* clients write only when allowed (C11) */
 			pg->lsn += rnd(s) % 1000;
 		else if (pg->running && pg->receiver && (up = by_name(s, pg->upstream)) != NULL &&
 			 s->m[i].view == NULL && up->view == NULL && /* a partition cuts streaming too */
 			 up->pg.running) {
 			/* A standby follows its upstream's timeline switch when not past it. */
-			if (up->pg.tli > pg->tli && pg->lsn <= up->pg.switch_lsn)
+			if (up->pg.tli > pg->tli && pg->lsn <= up->pg.switch_lsn) {
 				pg->tli = up->pg.tli;
+				pg->switch_lsn = up->pg.switch_lsn;
+				pg->n_hist = up->pg.n_hist;
+				memcpy(pg->hist, up->pg.hist, sizeof(pg->hist));
+			}
 			if (up->pg.tli == pg->tli && up->pg.lsn > pg->lsn)
 				pg->lsn = up->pg.lsn;
 		}
@@ -395,11 +414,27 @@ static void check_converged(struct sim *s)
 	const struct pgq_primary *p = pgq_record_primary(s->f->r);
 	struct simm *pm = by_name(s, p->name);
 
+	char who[3 * 160] = "";
+
+	for (int i = 0; i < NM; i++) {
+		const struct simm *m = &s->m[i];
+		const struct pgq_member *rm = pgq_record_member_by_name(s->f->r, m->name);
+		size_t len = strlen(who);
+
+		snprintf(who + len, sizeof(who) - len,
+			 " [%s data %d run %d crashed %d rec %d tli %u lsn %llu up '%s' rep %s/%s/%u/%llu]",
+			 m->name, m->pg.data, m->pg.running, m->pg.crashed, m->pg.in_recovery,
+			 m->pg.tli, (unsigned long long)m->pg.lsn, m->pg.upstream, rm->status.role,
+			 rm->status.state, rm->status.timeline,
+			 (unsigned long long)rm->status.report_for_loss);
+	}
 	if (p->state != PGQ_PRIMARY_ACTIVE || !p->promoted || pm == NULL || !writable(&pm->pg))
-		fail_msg("seed %u: not converged: primary '%s' state %s promoted %d writable %d "
-			 "(blocked: %s)", s->seed, p->name, pgq_primary_state_name(p->state),
-			 p->promoted, pm != NULL && writable(&pm->pg),
-			 pgq_record_failover_blocked(s->f->r)->waiting_for);
+		fail_msg("seed %u: not converged: primary '%s' epoch %llu state %s promoted %d "
+			 "writable %d lost_index %llu tli %u (blocked: %s)%s", s->seed, p->name,
+			 (unsigned long long)p->epoch, pgq_primary_state_name(p->state), p->promoted,
+			 pm != NULL && writable(&pm->pg), (unsigned long long)p->lost_index,
+			 pgq_record_timeline(s->f->r),
+			 pgq_record_failover_blocked(s->f->r)->waiting_for, who);
 	for (int i = 0; i < NM; i++) {
 		struct simm *m = &s->m[i];
 
