@@ -170,7 +170,7 @@ static bool campaign(const struct cli *c, int number, uint32_t nodes, const char
 
 		if (ok) {
 			s->chk.strict = !c->classic;
-			s->join_from_log = c->join_from_log;
+			s->join_from_log = s->join_from_log || c->join_from_log;
 			ok = sim_run(s);
 		}
 		steps += s->step;

@@ -488,12 +488,13 @@ int sim_init(struct sim *s, uint64_t seed, uint32_t n_nodes, uint64_t steps, FIL
 	s->crash_after_vote_ppm = (uint32_t)rng_range(&s->rng, 50000, 400000);
 	s->torn_ppm = 500000;
 	s->max_down = n_nodes / 2 + 1;
+	s->join_from_log = rng_chance(&s->rng, 500000);
 	s->isolate_new_leader_ppm = (uint32_t)rng_range(&s->rng, 0, 400000);
 	s->crash_after_commit_ppm = (uint32_t)rng_range(&s->rng, 0, 250000);
 
-	sim_trace(s, "seed %llu: %u nodes, heartbeat=%u pre_vote=%d check_quorum=%d max_entries=%u max_inflight=%u",
+	sim_trace(s, "seed %llu: %u nodes, heartbeat=%u pre_vote=%d check_quorum=%d max_entries=%u max_inflight=%u join_from_log=%d",
 		  (ull)seed, n_nodes, o->heartbeat_ticks, o->pre_vote, o->check_quorum,
-		  o->max_entries_per_msg, o->max_inflight);
+		  o->max_entries_per_msg, o->max_inflight, s->join_from_log);
 	for (uint32_t i = 0; i < n_nodes; i++)
 		if (!sim_node_create(s, i))
 			return -1;

@@ -91,10 +91,10 @@ struct sim {
 	uint64_t max_steps;
 	FILE *trace;               /* NULL: no trace */
 	/*
-	 * false (default): like the agent (docs/agent.md), every node compacts
-	 * when it applies an ADD_LEARNER, so a joiner gets a snapshot first.
-	 * true: joiners may rebuild the configuration from the whole log, as
-	 * docs/raft.md allows.
+	 * false: like the agent (docs/agent.md), every node compacts when it
+	 * applies an ADD_LEARNER, so a joiner gets a snapshot first. true:
+	 * joiners may rebuild the configuration from the whole log, as
+	 * docs/raft.md allows. Drawn per seed; --join-from-log forces it.
 	 */
 	bool join_from_log;
 
