@@ -887,6 +887,77 @@ static void test_s14_restart_needs_persisted_lease(void **state)
 	assert_true(t->d.may_be_writable);
 }
 
+/*
+ * Regression (property test, P3): with less than the fast-stop margin left on
+ * the lease, never ask PostgreSQL to become writable; with enough, the
+ * decision wakes the runtime at the next fence step.
+ */
+static void test_s5_no_promote_inside_stop_margin(void **state)
+{
+	struct mt *t = *state;
+	const uint64_t end = 1000000 + 30000;
+
+	build(t, SC_PROMOTE, "pg2");
+	hx_input(&t->in, "pg2");
+	t_hooks_done(t);
+	t->in.now_ms = end - 5000;
+	t->st.renew_new_ms = t->in.now_ms;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_not_equal(t->d.action, PGQ_HA_PROMOTE);
+	assert_int_not_equal(t->st.promote_epoch, 2);
+	pgq_ha_cmds_free(&t->d.cmds);
+	t->in.now_ms = end - 5001;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(t->d.action, PGQ_HA_PROMOTE);
+	assert_true(t->d.next_check_ms <= end - 5000);
+}
+
+/* C11: client writes only once promoted{} committed. */
+static void test_c11_accept_writes_after_promoted(void **state)
+{
+	struct mt *t = *state;
+
+	build(t, SC_PROMOTE, "pg2");
+	hx_input(&t->in, "pg2");
+	hx_pg_writable(&t->in.pg, 2);
+	t->in.pg.switch_lsn = 5000;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_true(t->d.may_be_writable);
+	assert_false(t->d.accept_writes);
+	assert_int_equal(apply(t, "promoted"), PGQ_RECORD_APPLIED);
+	pgq_ha_cmds_free(&t->d.cmds);
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_true(t->d.accept_writes);
+	pgq_ha_cmds_free(&t->d.cmds);
+	t->in.now_ms = 1000000 + 30000 - 5000; /* fence time: no more writes */
+	t->st.renew_new_ms = t->in.now_ms;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_false(t->d.accept_writes);
+}
+
+/*
+ * C11: a member on timelines the record never saw (promotions whose
+ * promoted{} never committed) reports where its copy of the recorded
+ * timeline ends, and that report is valid (S9).
+ */
+static void test_c11_unrecorded_descendant_reports_ancestor_end(void **state)
+{
+	struct mt *t = *state;
+
+	build(t, SC_REPORT, "pg2");
+	hx_input(&t->in, "pg2");
+	t->in.pg.timeline = 3;
+	t->in.pg.n_history = 2;
+	t->in.pg.history[0] = (struct pgq_ha_tli_end){ .tli = 1, .end_lsn = 700 };
+	t->in.pg.history[1] = (struct pgq_ha_tli_end){ .tli = 2, .end_lsn = 900 };
+	t->in.pg.receive_lsn = t->in.pg.replay_lsn = t->in.pg.flush_lsn = 950;
+	t_receiver_off_replay_stopped(t);
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	c_valid_report(t);
+	assert_int_equal(pgq_member_report_lsn(pgq_record_member_by_name(t->f->r, "pg2")), 700);
+	assert_int_equal(pgq_record_member_by_name(t->f->r, "pg2")->status.timeline, 1);
+}
+
 /* Not a member, or an empty record: nothing at all. */
 static void test_not_a_member_idle(void **state)
 {
@@ -942,6 +1013,10 @@ static const struct {
 	{ "test_l5_promote_timeout", test_l5_promote_timeout },
 	{ "test_s1_stopped_server_forgets_promotion", test_s1_stopped_server_forgets_promotion },
 	{ "test_s14_restart_needs_persisted_lease", test_s14_restart_needs_persisted_lease },
+	{ "test_s5_no_promote_inside_stop_margin", test_s5_no_promote_inside_stop_margin },
+	{ "test_c11_accept_writes_after_promoted", test_c11_accept_writes_after_promoted },
+	{ "test_c11_unrecorded_descendant_reports_ancestor_end",
+	  test_c11_unrecorded_descendant_reports_ancestor_end },
 	{ "test_not_a_member_idle", test_not_a_member_idle },
 	{ "test_periodic_report", test_periodic_report },
 };
