@@ -54,6 +54,18 @@ static int too_long(char *err, size_t errlen)
 	return -1;
 }
 
+bool pgmgr_stop_not_running(const struct pgmgr_cmd_result *r)
+{
+	/* pg_ctl runs with LC_ALL=C. No postmaster.pid: "PID file ... does not
+	 * exist / Is server running?"; a stale one (crash, kill): "could not
+	 * send stop signal (PID: n): No such process". */
+	return r != NULL && !r->spawn_failed && r->term_signal == 0 && r->exit_status == 1 &&
+	       r->stderr_tail != NULL &&
+	       (strstr(r->stderr_tail, "Is server running?") != NULL ||
+		(strstr(r->stderr_tail, "could not send stop signal") != NULL &&
+		 strstr(r->stderr_tail, "No such process") != NULL));
+}
+
 bool pgmgr_cmd_ok(const struct pgmgr_cmd_result *r)
 {
 	return r != NULL && !r->spawn_failed && r->term_signal == 0 && r->exit_status == 0;
@@ -143,7 +155,9 @@ int pgmgr_argv_start(struct pgmgr_argv *a, const struct pgmgr_ctl_opts *o, char 
 	    /* S14: on the command line, so no configuration file can turn it back on. */
 	    argv_add(a, "--options=-c restart_after_crash=off"))
 		return too_long(err, errlen);
-	if (o->log_path != NULL && argv_add(a, "--log=%s", o->log_path))
+	/* Without -l the postmaster would inherit our stderr pipe and keep it
+	 * open after pg_ctl exits; its output must go to a file. */
+	if (argv_add(a, "--log=%s", o->log_path != NULL ? o->log_path : "/dev/null"))
 		return too_long(err, errlen);
 	return 0;
 }

@@ -50,7 +50,8 @@ enum pgmgr_stop_mode {
 struct pgmgr_ctl_opts {
 	const char *bin_dir;
 	const char *data_dir;
-	const char *log_path;        /* start: postmaster stdout/stderr (pg_ctl -l); NULL: none */
+	const char *log_path;        /* start: postmaster stdout/stderr (pg_ctl -l); NULL:
+				      * /dev/null (then set logging_collector = on) */
 	uint32_t wait_s;             /* pg_ctl -t; 0: 60 */
 	enum pgmgr_stop_mode mode;   /* stop only */
 };
@@ -81,6 +82,8 @@ int pgmgr_argv_rewind(struct pgmgr_argv *a, const struct pgmgr_rewind_opts *o, c
 
 /* True when the program ran and exited 0. */
 bool pgmgr_cmd_ok(const struct pgmgr_cmd_result *r);
+/* True when pg_ctl stop failed only because no server was running. */
+bool pgmgr_stop_not_running(const struct pgmgr_cmd_result *r);
 
 /*
  * initdb with --data-checksums (pg_rewind needs checksums or wal_log_hints),
@@ -100,7 +103,7 @@ int pgmgr_initdb(uv_loop_t *loop, const struct pgmgr_initdb_opts *o, pgmgr_cmd_c
  */
 int pgmgr_start(uv_loop_t *loop, const struct pgmgr_ctl_opts *o, pgmgr_cmd_cb cb, void *ctx,
 		struct pgmgr_cmd **out, char *err, size_t errlen);
-/* pg_ctl stop -m mode -w. Exit 1 with "PID file ... does not exist" means not running. */
+/* pg_ctl stop -m mode -w. pgmgr_stop_not_running(r) tells "nothing to stop" from a failure. */
 int pgmgr_stop(uv_loop_t *loop, const struct pgmgr_ctl_opts *o, pgmgr_cmd_cb cb, void *ctx,
 	       struct pgmgr_cmd **out, char *err, size_t errlen);
 /* pg_ctl reload (SIGHUP to the postmaster). */

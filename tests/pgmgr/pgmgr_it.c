@@ -159,6 +159,23 @@ static bool finish_cmd(struct cmd_wait *w, int rc, const char *err, const char *
 	return check(w->ok, "%s (%s, %llu ms)", label, w->what, (unsigned long long)w->elapsed_ms);
 }
 
+/* For results that need more than ok/not ok. */
+struct cmd_cap {
+	bool done, not_running;
+	char tail[PGMGR_CMD_TAIL_BYTES + 1];
+	char what[128];
+};
+
+static void on_cmd_cap(void *ctx, const struct pgmgr_cmd_result *r)
+{
+	struct cmd_cap *w = ctx;
+
+	w->not_running = pgmgr_stop_not_running(r);
+	snprintf(w->tail, sizeof(w->tail), "%s", r->stderr_tail);
+	pgmgr_cmd_describe(r, w->what, sizeof(w->what));
+	w->done = true;
+}
+
 struct health_wait {
 	bool done;
 	struct pgmgr_health h;
@@ -827,10 +844,26 @@ static bool step_fence(struct node *n, enum pgmgr_fence_step first)
 		enum pgmgr_postmaster_status st = pgmgr_postmaster_status(n->dir, &p2, err, sizeof(err));
 		enum pgmgr_postmaster_status want = first == PGMGR_FENCE_KILL ? PGMGR_POSTMASTER_STALE
 									 : PGMGR_POSTMASTER_ABSENT;
-		return check(st == want, "%s: postmaster status says %s", n->name,
-			     st == PGMGR_POSTMASTER_STALE ? "stale (died)" :
-			     st == PGMGR_POSTMASTER_ABSENT ? "absent (stopped)" : "something else");
+		if (!check(st == want, "%s: postmaster status says %s", n->name,
+			   st == PGMGR_POSTMASTER_STALE ? "stale (died)" :
+			   st == PGMGR_POSTMASTER_ABSENT ? "absent (stopped)" : "something else"))
+			return false;
 	}
+	if (first != PGMGR_FENCE_KILL) {
+		/* Stopping what does not run is told apart from a failed stop. (Not
+		 * after a kill: where PID 1 is slow to reap orphans, the postmaster
+		 * stays a zombie and pg_ctl waits for it; pgmgr_postmaster_status
+		 * already says "stale" there.) */
+		struct pgmgr_ctl_opts so = { .bin_dir = bin_dir, .data_dir = n->dir, .wait_s = 5,
+					     .mode = PGMGR_STOP_FAST };
+		struct cmd_cap cw = { 0 };
+		if (pgmgr_stop(&loop, &so, on_cmd_cap, &cw, NULL, err, sizeof(err)) != 0 ||
+		    !wait_for(&cw.done, 20000))
+			return check(false, "%s: pg_ctl stop again", n->name);
+		return check(cw.not_running, "%s: pg_ctl stop again says not running (%s: %s)", n->name,
+			     cw.what, cw.tail);
+	}
+	return true;
 }
 
 /* L6 on the new primary: the slot of a member that is gone is advanced, then dropped. */

@@ -700,6 +700,9 @@ static void test_argv(void **state)
 	assert_true(argv_has(&a, "--log=/l"));
 	assert_true(argv_has(&a, "--wait"));
 
+	co.log_path = NULL;
+	assert_int_equal(pgmgr_argv_start(&a, &co, err, sizeof(err)), 0);
+	assert_true(argv_has(&a, "--log=/dev/null"));   /* never our stderr pipe */
 	co.mode = PGMGR_STOP_IMMEDIATE;
 	assert_int_equal(pgmgr_argv_stop(&a, &co, err, sizeof(err)), 0);
 	assert_true(argv_has(&a, "--mode=immediate"));
