@@ -56,6 +56,13 @@ uint64_t pgmgr_health_lsn(const struct pgmgr_health *h)
 	return h->receive_lsn > h->replay_lsn ? h->receive_lsn : h->replay_lsn;
 }
 
+enum pgmgr_role pgmgr_health_role(const struct pgmgr_health *h)
+{
+	if (h == NULL || h->status != PGMGR_SQL_OK)
+		return PGMGR_ROLE_UNKNOWN;
+	return h->in_recovery ? PGMGR_ROLE_REPLICA : PGMGR_ROLE_PRIMARY;
+}
+
 void pgmgr_health_clear(struct pgmgr_health *h)
 {
 	free(h->replicas);

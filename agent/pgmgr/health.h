@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "pgmgr/pgmgr.h"
 #include "pgmgr/sql.h"
 
 #define PGMGR_NAME_MAX 64   /* NAMEDATALEN */
@@ -82,6 +83,9 @@ struct pgmgr_health {
 
 /* The LSN a standby reports (S9): max(receive, replay); a primary: current. */
 uint64_t pgmgr_health_lsn(const struct pgmgr_health *h);
+
+/* PRIMARY or REPLICA from a successful probe; UNKNOWN when it failed. */
+enum pgmgr_role pgmgr_health_role(const struct pgmgr_health *h);
 
 /* Frees the arrays and zeroes the struct. */
 void pgmgr_health_clear(struct pgmgr_health *h);

@@ -801,6 +801,7 @@ static void test_health_parse(void **state)
 	assert_int_equal(h.checkpoint_timeline, 1);
 	assert_true(h.current_lsn == 0x3000148u);
 	assert_true(pgmgr_health_lsn(&h) == 0x3000148u);
+	assert_int_equal(pgmgr_health_role(&h), PGMGR_ROLE_PRIMARY);
 	assert_true(h.pending_restart);
 	assert_string_equal(h.pending_restart_names, "max_connections,shared_buffers");
 	assert_string_equal(h.synchronous_standby_names, "FIRST 1 (node_2)");
@@ -825,6 +826,7 @@ static void test_health_parse(void **state)
 	assert_true(h.receive_lsn == 0x5000000u);
 	assert_true(h.replay_lsn == 0x4FFFFF0u);
 	assert_true(pgmgr_health_lsn(&h) == 0x5000000u);   /* S9: max(receive, replay) */
+	assert_int_equal(pgmgr_health_role(&h), PGMGR_ROLE_REPLICA);
 	assert_true(h.has_replay_timestamp);
 	assert_true(h.wal_receiver);
 	assert_string_equal(h.receiver_status, "streaming");
@@ -866,6 +868,7 @@ static void test_health_parse(void **state)
 		assert_int_equal(pgmgr_health_parse(&r, &h), 0);
 		assert_int_equal(h.status, PGMGR_SQL_TIMEOUT);
 		assert_string_equal(h.error, "timeout x");
+		assert_int_equal(pgmgr_health_role(&h), PGMGR_ROLE_UNKNOWN);
 	}
 }
 
