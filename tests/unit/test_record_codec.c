@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "record_fixture.h"
 
@@ -621,10 +622,103 @@ static void test_random_corruption_never_crashes(void **state)
 	free_scenario(&s);
 }
 
+/*
+ * Child mode of the test below: seed jansson's hash table before any object
+ * exists, apply the scenario plus objects with many keys in unsorted order,
+ * print the snapshot. Returns the exit status.
+ */
+static int seeded_snapshot_child(const char *seed)
+{
+	static const char *const extra[] = {
+		"{\"v\":1,\"cmd\":\"config_patch\",\"time_ms\":4000,\"patch\":{\"postgresql\":"
+		"{\"parameters\":{\"zz\":1,\"wal_level\":\"replica\",\"a1\":true,\"max_wal_senders\":10,"
+		"\"hot_standby\":\"on\",\"m\":\"x\",\"b2\":2.5,\"q\":\"y\",\"c3\":3}},"
+		"\"loop_wait\":5,\"ttl\":40}}",
+		"{\"v\":1,\"cmd\":\"member_add\",\"name\":\"pg6\",\"raft_address\":\"h:6\","
+		"\"time_ms\":4100,\"tags\":{\"custom\":{\"zone\":\"b\",\"rack\":\"r9\",\"a\":1,"
+		"\"k\":true,\"zz\":\"last\",\"b\":2}}}",
+	};
+	struct scenario s;
+	struct pgq_apply_result res;
+	struct pgq_record *r;
+	char err[256];
+	uint8_t *b;
+	size_t len;
+	uint64_t index = 0;
+
+	json_object_seed((size_t)strtoull(seed, NULL, 0));
+	r = pgq_record_new();
+	if (r == NULL)
+		return 2;
+	build_scenario(&s);
+	for (size_t i = 0; i < s.n + 2; i++) {
+		const char *c = i < s.n ? s.cmd[i] : extra[i - s.n];
+
+		if (pgq_record_apply(r, (const uint8_t *)c, strlen(c), ++index, &res, err,
+				     sizeof(err)) != PGQ_RECORD_APPLIED)
+			return 3;
+	}
+	if (pgq_record_snapshot(r, &b, &len) != 0)
+		return 4;
+	fwrite(b, 1, len, stdout);
+	free(b);
+	free_scenario(&s);
+	pgq_record_free(r);
+	return 0;
+}
+
+static char *run_seeded_child(const char *self, const char *seed, size_t *len)
+{
+	char cmd[4200];
+	size_t cap = 1 << 16;
+	char *out = malloc(cap);
+	FILE *p;
+
+	assert_non_null(out);
+	snprintf(cmd, sizeof(cmd), "PGQ_RECORD_TEST_SEED=%s '%s'", seed, self);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	*len = fread(out, 1, cap, p);
+	assert_int_equal(pclose(p), 0);
+	assert_true(*len > 0 && *len < cap);
+	return out;
+}
+
+/*
+ * S17 across processes: every agent seeds jansson's hash table differently
+ * (json_object_seed), so two nodes applying the same entries must still
+ * produce byte-identical snapshots (sorted keys, no dependence on hash
+ * order). Two child processes with different seeds apply the same entries.
+ */
+static void test_snapshot_identical_across_hash_seeds_S17(void **state)
+{
+	char self[4096];
+	ssize_t n;
+	size_t l1, l2;
+	char *a, *b;
+
+	(void)state;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	a = run_seeded_child(self, "1", &l1);
+	b = run_seeded_child(self, "0x9e3779b9", &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(a, b, l1);
+	assert_non_null(memmem(a, l1, "\"rack\"", 6)); /* the extra entries were applied */
+	free(a);
+	free(b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
+	const char *seed = getenv("PGQ_RECORD_TEST_SEED");
+
+	if (seed != NULL)
+		return seeded_snapshot_child(seed);
+	{
 	const struct CMUnitTest tests[] = {
 		T(test_scenario_every_command_accepted),
 		T(test_every_field_wrong_type_rejected),
@@ -641,7 +735,9 @@ int main(void)
 		T(test_history_bounded),
 		T(test_builders_refuse_out_of_range),
 		T(test_random_corruption_never_crashes),
+		T(test_snapshot_identical_across_hash_seeds_S17),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
+	}
 }
