@@ -521,7 +521,7 @@ static void test_conf_write(void **state)
 	f.pg_hba = "local all all peer\n";
 	f.ensure_include = true;
 	f.standby_signal = PGMGR_SIGNAL_CREATE;
-	f.history_tli = 2;
+	f.history_tli = 2;   /* S12: the recorded history lands in pg_wal before a promotion */
 	f.history_text = "1\t0/3000060\tno recovery target specified\n";
 	assert_int_equal(pgmgr_conf_write_sync(dir, &f, &r, err, sizeof(err)), 0);
 	assert_true(r.conf_changed && r.hba_changed && r.include_added && r.signal_changed &&
