@@ -314,12 +314,36 @@ static void handle_ready(struct sim *s, uint32_t slot)
 	struct raft_ready *rd = &n->pw.rd;
 
 	raft_ready(n->rn, rd);
-	sim_trace(s, "n%llu ready: hs=%s%llu/%llu/%llu snap=%llu trunc=%llu entries=%zu@%llu msgs=%zu+%zu apply=%zu reads=%zu",
-		  (ull)n->id, rd->has_hard_state ? "" : "=", (ull)rd->hard_state.term,
-		  (ull)rd->hard_state.vote, (ull)rd->hard_state.commit,
-		  rd->snapshot ? (ull)rd->snapshot->meta.index : 0ULL, (ull)rd->truncate_from,
-		  rd->n_entries, rd->n_entries ? (ull)rd->entries[0].index : 0ULL, rd->n_msgs,
-		  rd->n_msgs_after_persist, rd->n_committed, rd->n_read_states);
+	if (s->trace) {
+		/* Entry kinds, for the reader: N normal, - no-op, +id/^id/-id conf changes. */
+		char kinds[96] = "";
+		size_t off = 0;
+
+		for (size_t i = 0; i < rd->n_entries && i < 8 && off < sizeof(kinds) - 24; i++) {
+			const struct raft_entry *e = &rd->entries[i];
+			struct raft_conf_change cc;
+			int k;
+
+			if (e->type == RAFT_ENTRY_CONF &&
+			    raft_conf_change_decode(e->data, e->len, &cc) == RAFT_OK)
+				k = snprintf(kinds + off, sizeof(kinds) - off, "%s%c%llu/t%llu", i ? "," : "",
+					     cc.type == RAFT_CONF_ADD_LEARNER ? '+' :
+					     cc.type == RAFT_CONF_PROMOTE ? '^' : '-',
+					     (ull)cc.id, (ull)e->term);
+			else
+				k = snprintf(kinds + off, sizeof(kinds) - off, "%s%s/t%llu", i ? "," : "",
+					     e->type == RAFT_ENTRY_NOOP ? "noop" : "N", (ull)e->term);
+			if (k > 0)
+				off += (size_t)k;
+		}
+		sim_trace(s, "n%llu ready: hs=%s%llu/%llu/%llu snap=%llu trunc=%llu entries=%zu@%llu[%s%s] msgs=%zu+%zu apply=%zu reads=%zu",
+			  (ull)n->id, rd->has_hard_state ? "" : "=", (ull)rd->hard_state.term,
+			  (ull)rd->hard_state.vote, (ull)rd->hard_state.commit,
+			  rd->snapshot ? (ull)rd->snapshot->meta.index : 0ULL, (ull)rd->truncate_from,
+			  rd->n_entries, rd->n_entries ? (ull)rd->entries[0].index : 0ULL, kinds,
+			  rd->n_entries > 8 ? ",..." : "", rd->n_msgs, rd->n_msgs_after_persist,
+			  rd->n_committed, rd->n_read_states);
+	}
 	if (raft_role(n->rn) == RAFT_LEADER && (rd->truncate_from != 0 || rd->snapshot))
 		check_fail(&s->chk, "Leader Append-Only",
 			   "leader n%llu of term %llu %s its own log", (ull)n->id,
