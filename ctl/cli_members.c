@@ -1,7 +1,7 @@
 /*
  * cli_members.c — `pgquorumctl members add NAME --raft HOST:PORT --api URL`
  * and `pgquorumctl members remove NAME`, through any agent (it redirects
- * to the Raft leader).
+ * to the Raft leader). Removal asks for confirmation (destructive).
  */
 #include "ctl.h"
 
@@ -10,80 +10,121 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int finish(long code, json_t *reply, const char *what)
+static const char members_help[] =
+	"Usage: pgquorumctl members add NAME --raft HOST:PORT [--api URL]\n"
+	"       pgquorumctl members remove NAME [--force]\n"
+	"\n"
+	"add     record a new member (POST /members). It joins as a Raft learner and\n"
+	"        the leader promotes it to voter once it has caught up. Start its\n"
+	"        agent with a configuration whose raft.peers lists the founders and\n"
+	"        itself.\n"
+	"        --raft HOST:PORT  its Raft address (raft.listen)\n"
+	"        --api URL         its REST API, e.g. http://10.0.0.4:8008\n"
+	"remove  remove a member (DELETE /members/NAME); never the primary or a\n"
+	"        member of the synchronous set (SAFETY.md S16).\n"
+	"        --force           do not ask for confirmation (without it, removal\n"
+	"                          refuses when standard input is not a terminal)\n"
+	"  -h, --help   show this help\n";
+
+static int send_and_report(const struct ctl_ctx *c, const char *method, const char *path,
+			   const json_t *body, const char *what)
 {
+	struct ctl_reply r;
+	char err[1024];
 	int rc = CTL_EXIT_OK;
 
-	if (code == 200) {
-		printf("%s\n", what);
-	} else {
-		fprintf(stderr, "pgquorumctl: %s failed (HTTP %ld): %s\n", what, code,
-			ctl_reply_error(reply));
-		rc = CTL_EXIT_FAILED;
+	if (ctl_request(c, method, path, body, &r, err, sizeof err) != 0) {
+		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
+		return CTL_EXIT_UNREACHABLE;
 	}
-	json_decref(reply);
+	if (r.code == 200)
+		printf("%s\n", what);
+	else
+		rc = ctl_fail(method, path, &r);
+	ctl_reply_free(&r);
 	return rc;
+}
+
+static int valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 63)
+		return 0;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
 static int members_add(struct ctl_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"raft", required_argument, NULL, 'r'},
-		{"api", required_argument, NULL, 'a'},
-		{NULL, 0, NULL, 0},
+		{ "raft", required_argument, NULL, 'r' },
+		{ "api", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *raft = NULL, *api = NULL, *name;
-	json_t *body, *reply = NULL;
-	char *text, err[512], what[256];
-	long code = 0;
-	int opt;
+	char what[256];
+	json_t *body;
+	int opt, rc;
 
-	optind = 0; /* glibc: 0 re-initialises getopt (argument permutation included) */
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'r')
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'r') {
 			raft = optarg;
-		else if (opt == 'a')
+		} else if (opt == 'a') {
 			api = optarg;
-		else
-			return CTL_EXIT_USAGE;
+		} else if (opt == 'h') {
+			fputs(members_help, stdout);
+			return CTL_EXIT_OK;
+		} else {
+			return ctl_usage_error("members", "unknown option");
+		}
 	}
-	if (optind + 1 != argc || raft == NULL) {
-		fprintf(stderr, "pgquorumctl: usage: members add NAME --raft HOST:PORT [--api URL]\n");
-		return CTL_EXIT_USAGE;
-	}
+	if (optind + 1 != argc || raft == NULL)
+		return ctl_usage_error("members", "usage: members add NAME --raft HOST:PORT [--api URL]");
 	name = argv[optind];
+	if (!valid_name(name))
+		return ctl_usage_error("members", "a member name is 1-63 characters of [A-Za-z0-9_.-]");
 	body = json_pack("{s:s,s:s}", "name", name, "raft_address", raft);
+	if (body == NULL)
+		return CTL_EXIT_FAILED;
 	if (api != NULL)
 		json_object_set_new(body, "api_url", json_string(api));
-	text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	if (ctl_request(c, "POST", "/members", text, &code, &reply, err, sizeof err) != 0) {
-		free(text);
-		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	free(text);
 	snprintf(what, sizeof what, "member %s added (learner; promoted to voter once caught up)", name);
-	return finish(code, reply, what);
+	rc = send_and_report(c, "POST", "/members", body, what);
+	json_decref(body);
+	return rc;
 }
 
 static int members_remove(struct ctl_ctx *c, int argc, char **argv)
 {
-	json_t *reply = NULL;
-	char path[256], err[512], what[256];
-	long code = 0;
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[128], what[256], question[256];
+	int force = 0, opt;
 
-	if (argc != 2 || strchr(argv[1], '/') != NULL || strlen(argv[1]) > 100) {
-		fprintf(stderr, "pgquorumctl: usage: members remove NAME\n");
-		return CTL_EXIT_USAGE;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'F') {
+			force = 1;
+		} else if (opt == 'h') {
+			fputs(members_help, stdout);
+			return CTL_EXIT_OK;
+		} else {
+			return ctl_usage_error("members", "unknown option");
+		}
 	}
-	snprintf(path, sizeof path, "/members/%s", argv[1]);
-	if (ctl_request(c, "DELETE", path, NULL, &code, &reply, err, sizeof err) != 0) {
-		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	snprintf(what, sizeof what, "member %s removed", argv[1]);
-	return finish(code, reply, what);
+	if (optind + 1 != argc || !valid_name(argv[optind]))
+		return ctl_usage_error("members", "usage: members remove NAME [--force]");
+	snprintf(question, sizeof question, "Remove member %s from the cluster?", argv[optind]);
+	if (!ctl_confirm(question, force))
+		return CTL_EXIT_FAILED;
+	snprintf(path, sizeof path, "/members/%s", argv[optind]);
+	snprintf(what, sizeof what, "member %s removed", argv[optind]);
+	return send_and_report(c, "DELETE", path, NULL, what);
 }
 
 int ctl_cmd_members(struct ctl_ctx *c, int argc, char **argv)
@@ -92,6 +133,9 @@ int ctl_cmd_members(struct ctl_ctx *c, int argc, char **argv)
 		return members_add(c, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
 		return members_remove(c, argc - 1, argv + 1);
-	fprintf(stderr, "pgquorumctl: usage: members add|remove ...\n");
-	return CTL_EXIT_USAGE;
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(members_help, stdout);
+		return CTL_EXIT_OK;
+	}
+	return ctl_usage_error("members", "expects \"add\" or \"remove\"");
 }

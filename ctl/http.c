@@ -2,7 +2,8 @@
  * http.c — pgquorumctl's only network code: one libcurl easy request per
  * call, agents tried in the order given until one answers. Redirects are
  * followed (an agent that is not the Raft leader answers 307 to the
- * leader's URL, keeping method and body).
+ * leader's URL, keeping method and body) and keep the credentials: the
+ * leader is a member of the same cluster, named by its record.
  */
 #include "ctl.h"
 
@@ -47,9 +48,10 @@ int ctl_add_url(struct ctl_ctx *c, const char *url)
 	if (c->n_urls == CTL_MAX_URLS)
 		return -1;
 	if (strstr(url, "://") == NULL) {
-		copy = malloc(strlen(url) + 8);
+		n = strlen(url) + 8;
+		copy = malloc(n);
 		if (copy != NULL)
-			sprintf(copy, "http://%s", url); /* banned-ok: sized above */
+			snprintf(copy, n, "http://%s", url);
 	} else {
 		copy = strdup(url);
 	}
@@ -68,70 +70,181 @@ void ctl_free(struct ctl_ctx *c)
 		free(c->urls[i]);
 	c->n_urls = 0;
 	free(c->userpwd);
-	c->userpwd = NULL;
+	free(c->cacert);
+	free(c->cert);
+	free(c->key);
+	c->userpwd = c->cacert = c->cert = c->key = NULL;
 }
 
-const char *ctl_reply_error(const json_t *reply)
+void ctl_reply_free(struct ctl_reply *r)
 {
-	const char *e = json_string_value(json_object_get(reply, "error"));
-	return e != NULL ? e : "unexpected answer";
+	json_decref(r->json);
+	free(r->text);
+	r->json = NULL;
+	r->text = NULL;
+}
+
+const char *ctl_reply_message(const struct ctl_reply *r)
+{
+	const char *e = json_string_value(json_object_get(r->json, "error"));
+
+	if (e == NULL)
+		e = json_string_value(json_object_get(r->json, "message"));
+	if (e == NULL && json_is_string(r->json))
+		e = json_string_value(r->json);
+	if (e == NULL && r->text != NULL && r->text[0] != '\0')
+		e = r->text;
+	return e != NULL ? e : "(no body)";
+}
+
+int ctl_endpoint_missing(const struct ctl_reply *r)
+{
+	const char *e;
+
+	if (r->code == 405 || r->code == 501)
+		return 1;
+	if (r->code != 404)
+		return 0;
+	e = json_string_value(json_object_get(r->json, "error"));
+	return r->json == NULL || (e != NULL && strcmp(e, "no such endpoint") == 0);
+}
+
+int ctl_fail_at(const char *who, const char *method, const char *path, const struct ctl_reply *r)
+{
+	fprintf(stderr, "pgquorumctl: %s%s", who != NULL ? who : "", who != NULL ? ": " : "");
+	if (ctl_endpoint_missing(r))
+		fprintf(stderr, "this agent does not support %s %s yet (HTTP %ld)\n", method, path,
+			r->code);
+	else
+		fprintf(stderr, "%s %s failed (HTTP %ld): %s\n", method, path, r->code,
+			ctl_reply_message(r));
+	return CTL_EXIT_FAILED;
+}
+
+int ctl_fail(const char *method, const char *path, const struct ctl_reply *r)
+{
+	return ctl_fail_at(NULL, method, path, r);
+}
+
+/* One attempt against one base URL. 0 answered, -1 transport failure. */
+static int request_one(const struct ctl_ctx *c, const char *base, const char *method,
+		       const char *path, const char *body, struct ctl_reply *r, char *err,
+		       size_t errlen)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdr = NULL;
+	struct buf b = { 0 };
+	char url[1024];
+	char *effective = NULL;
+	CURLcode rc;
+
+	if (h == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(url, sizeof url, "%s%s", base, path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
+	/* 307/308 keep the method; this keeps POST on 301/302/303 too. */
+	curl_easy_setopt(h, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 2000 ? c->timeout_ms : 2000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	if (c->cacert != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+	if (c->cert != NULL)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
+	if (c->key != NULL)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
+	if (c->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->userpwd != NULL) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERPWD, c->userpwd);
+		curl_easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 1L);
+	}
+	if (body != NULL) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	}
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->code);
+		if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
+		    effective != NULL)
+			snprintf(r->url, sizeof r->url, "%s", effective);
+		r->text = b.data != NULL ? b.data : strdup("");
+		if (r->text != NULL && r->text[0] != '\0')
+			r->json = json_loads(r->text, JSON_DECODE_ANY, NULL);
+	} else {
+		snprintf(err, errlen, "%s: %s", base,
+			 b.too_big ? "answer too large" : curl_easy_strerror(rc));
+		free(b.data);
+	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(h);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static int request_body(const json_t *body, char **text)
+{
+	*text = NULL;
+	if (body == NULL)
+		return 0;
+	*text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+	return *text != NULL ? 0 : -1;
+}
+
+int ctl_request_at(const struct ctl_ctx *c, const char *base_url, const char *method,
+		   const char *path, const json_t *body, struct ctl_reply *r, char *err,
+		   size_t errlen)
+{
+	char *text;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if (request_body(body, &text) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = request_one(c, base_url, method, path, text, r, err, errlen);
+	free(text);
+	return rc;
 }
 
 int ctl_request(const struct ctl_ctx *c, const char *method, const char *path,
-		const char *body, long *status, json_t **reply, char *err, size_t errlen)
+		const json_t *body, struct ctl_reply *r, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "no agent URL given (use -c CONFIG, --url URL or PGQUORUMCTL_URL)");
-	*reply = NULL;
-	for (size_t i = 0; i < c->n_urls; i++) {
-		CURL *h = curl_easy_init();
-		struct curl_slist *hdr = NULL;
-		struct buf b = { 0 };
-		char url[1024];
-		CURLcode rc;
+	char *text;
+	char one[512];
+	size_t used = 0;
 
-		if (h == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		snprintf(url, sizeof url, "%s%s", c->urls[i], path);
-		curl_easy_setopt(h, CURLOPT_URL, url);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
-		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-		if (c->userpwd != NULL) {
-			curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-			curl_easy_setopt(h, CURLOPT_USERPWD, c->userpwd);
-			/* The redirect goes to the leader, another member of the same
-			 * cluster (from its record): it needs the same credentials. */
-			curl_easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 1L);
-		}
-		if (body != NULL) {
-			hdr = curl_slist_append(hdr, "Content-Type: application/json");
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		}
-		rc = curl_easy_perform(h);
-		if (rc == CURLE_OK) {
-			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-			if (b.data != NULL)
-				*reply = json_loadb(b.data, b.len, 0, NULL);
-			free(b.data);
-			curl_slist_free_all(hdr);
-			curl_easy_cleanup(h);
+	memset(r, 0, sizeof *r);
+	snprintf(err, errlen, "no agent URL given (use -c CONFIG, --url URL or PGQUORUMCTL_URL)");
+	if (request_body(body, &text) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < c->n_urls; i++) {
+		if (request_one(c, c->urls[i], method, path, text, r, one, sizeof one) == 0) {
+			free(text);
 			return 0;
 		}
-		snprintf(err, errlen, "%s: %s", c->urls[i],
-			 b.too_big ? "answer too large" : curl_easy_strerror(rc));
-		free(b.data);
-		curl_slist_free_all(hdr);
-		curl_easy_cleanup(h);
+		/* Keep every agent's reason: "none answers" needs all of them. */
+		if (i == 0)
+			err[0] = '\0';
+		used = strlen(err);
+		snprintf(err + used, errlen - used, "%s%s", i > 0 ? "; " : "", one);
 	}
+	free(text);
 	return -1;
 }
