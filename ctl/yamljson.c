@@ -38,7 +38,9 @@ static int is_int_text(const char *s, long long *out)
 	}
 	errno = 0;
 	*out = strtoll(p, &end, base);
-	return *end == '\0' && errno == 0;
+	if (*end != '\0')
+		return 0;
+	return errno == 0 ? 1 : -1; /* -1: an integer JSON cannot hold */
 }
 
 static int is_real_text(const char *s, double *out)
@@ -90,8 +92,14 @@ json_t *ctl_yaml_scalar(const char *text)
 		return json_true();
 	if (strcasecmp(text, "false") == 0)
 		return json_false();
-	if (is_int_text(text, &i))
+	switch (is_int_text(text, &i)) {
+	case 1:
 		return json_integer(i);
+	case -1: /* kept as text rather than silently rounded to a real */
+		return json_string(text);
+	default:
+		break;
+	}
 	if (is_real_text(text, &d))
 		return json_real(d);
 	return json_string(text);
