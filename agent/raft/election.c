@@ -92,8 +92,9 @@ static void log_bootstrap_config(struct raft_node *n)
 /*
  * Does the log still lack a complete bootstrap configuration? Every leader
  * logs the whole configuration right before its no-op, so a no-op proves a
- * complete one precedes it; a compacted log covers at least one no-op (a
- * commit index is never below the first leader's no-op). A log holding only
+ * complete one precedes it; a compacted log covers at least one no-op
+ * (raft_compact refuses an index before the first no-op, and a leader's
+ * snapshot obeys the same rule). A log holding only
  * part of a crashed first leader's bootstrap entries (review 2026-11-27,
  * R2: it sent PROMOTE n1 and died) has none: the next leader must log the
  * whole configuration again, or joiners rebuild it from PROMOTE n1 alone.

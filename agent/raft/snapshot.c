@@ -32,6 +32,21 @@ int raft_compact(struct raft_node *n, raft_index_t index, const uint8_t *data, s
 		if (e && e->type == RAFT_ENTRY_CONF)
 			return RAFT_ERR_INVALID;
 	}
+	/*
+	 * Never inside the bootstrap configuration (review 2026-11-27, R2b): a
+	 * first leader commits its bootstrap CONF entries one by one (they are
+	 * of its term), so without this a snapshot could end between them, and
+	 * a later leader, seeing a compacted log, could not tell that the
+	 * configuration in the log is incomplete (election.c). With it, every
+	 * snapshot covers a no-op, which only follows a complete configuration.
+	 */
+	if (n->log.offset == 0) {
+		bool noop = false;
+		for (raft_index_t i = 1; i <= index && !noop; i++)
+			noop = log_entry(&n->log, i)->type == RAFT_ENTRY_NOOP;
+		if (!noop)
+			return RAFT_ERR_INVALID;
+	}
 	uint8_t *copy = NULL;
 	if (len > 0) {
 		copy = malloc(len);

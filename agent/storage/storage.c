@@ -876,6 +876,45 @@ static int stored_term_at(struct pgq_storage *st, raft_index_t index, raft_term_
 	return PGQ_STORAGE_ERR_INVALID;
 }
 
+/*
+ * Is there a no-op entry at or below index in the stored log? Used only for
+ * the first compaction (no snapshot yet): the Raft core never compacts
+ * inside the bootstrap configuration (review 2026-11-27, R2b, snapshot.c),
+ * and storage must not keep a snapshot the core refused. The first no-op
+ * sits right after the bootstrap entries, in the first segment or so.
+ */
+static int stored_noop_upto(struct pgq_storage *st, raft_index_t index, bool *found,
+			    char *err, size_t errlen)
+{
+	char name[FILE_NAME_MAX];
+	struct seg_parse p;
+	uint8_t *buf;
+	size_t size;
+	int rc;
+
+	*found = false;
+	for (size_t i = 0; i < st->n_segs && !*found; i++) {
+		const struct seg_info *g = &st->segs[i];
+		if (g->n == 0 || g->first > index)
+			break;
+		segment_name(name, g->first);
+		rc = fsio_read_file(st->dirfd, st->dir, name, (uint64_t)1 << 31, &buf, &size, err, errlen);
+		if (rc != 0)
+			return rc;
+		if (seg_parse(buf, size, g->first, &p) != 0) {
+			free(buf);
+			snprintf(err, errlen, "out of memory reading \"%s/%s\"", st->dir, name);
+			return PGQ_STORAGE_ERR_NOMEM;
+		}
+		for (size_t k = 0; k < p.n && p.entries[k].index <= index; k++)
+			if (p.entries[k].type == RAFT_ENTRY_NOOP)
+				*found = true;
+		seg_parse_free(&p);
+		free(buf);
+	}
+	return 0;
+}
+
 int pgq_storage_compact(struct pgq_storage *st, raft_index_t index, raft_term_t term,
 			const struct raft_config *config, const uint8_t *data, size_t len,
 			char *err, size_t errlen)
@@ -902,6 +941,17 @@ int pgq_storage_compact(struct pgq_storage *st, raft_index_t index, raft_term_t 
 		snprintf(err, errlen, "cannot compact at index %" PRIu64 " with term %" PRIu64
 			 ": the stored entry has term %" PRIu64, index, term, stored);
 		return PGQ_STORAGE_ERR_INVALID;
+	}
+	if (!st->has_snap) {
+		bool noop;
+
+		if ((rc = stored_noop_upto(st, index, &noop, err, errlen)) != 0)
+			return rc == PGQ_STORAGE_ERR_NOMEM ? fail(st, rc) : rc;
+		if (!noop) {
+			snprintf(err, errlen, "cannot compact at index %" PRIu64 ": the log holds no"
+				 " no-op up to there (the bootstrap configuration is not complete)", index);
+			return PGQ_STORAGE_ERR_INVALID;
+		}
 	}
 	memset(&meta, 0, sizeof(meta));
 	meta.index = index;

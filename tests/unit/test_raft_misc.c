@@ -253,6 +253,28 @@ static void test_compact_drops_entries(void **state)
 	tnet_free(net);
 }
 
+/*
+ * Review 2026-11-27, R2b (raftsim seed 500009, 5 nodes): a first leader
+ * commits its bootstrap CONF entries one by one; a snapshot ending between
+ * them would hide from the next leader that the configuration in the log
+ * is incomplete. Compaction before the first no-op is refused.
+ */
+static void test_compact_refused_inside_bootstrap_configuration(void **state)
+{
+	(void)state;
+	struct raft_node *n = tnode_new(1, 1, NULL);
+	assert_int_equal(raft_campaign(n), RAFT_OK); /* PROMOTE 1 at 1, no-op at 2 */
+	struct tcollect c = { 0 };
+	tcollect(n, &c);
+	assert_int_equal(raft_applied_index(n), 2);
+	assert_int_equal(raft_compact(n, 1, NULL, 0), RAFT_ERR_INVALID);
+	assert_int_equal(raft_first_index(n), 1);
+	assert_int_equal(raft_compact(n, 2, NULL, 0), RAFT_OK);
+	assert_int_equal(raft_first_index(n), 3);
+	tcollect_free(&c);
+	raft_free(n);
+}
+
 /* §7: a follower whose next entry was compacted receives the snapshot,
  * installs it (ready.snapshot), then follows with the entries after it. */
 static void test_leader_sends_snapshot_to_lagging_follower(void **state)
@@ -538,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_follower_read_index_forwarded_to_leader),
 		cmocka_unit_test(test_single_voter_read_index_immediate),
 		cmocka_unit_test(test_compact_drops_entries),
+		cmocka_unit_test(test_compact_refused_inside_bootstrap_configuration),
 		cmocka_unit_test(test_leader_sends_snapshot_to_lagging_follower),
 		cmocka_unit_test(test_follower_installs_snapshot),
 		cmocka_unit_test(test_report_snapshot_failure_returns_to_probe),

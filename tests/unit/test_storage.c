@@ -338,6 +338,14 @@ static void test_compact_rejects_bad_index(void **state)
 	assert_int_equal(pgq_storage_compact(st, 7, tsu_term_for(7) + 1, &conf, NULL, 0, err, sizeof(err)),
 			 PGQ_STORAGE_ERR_INVALID);
 	assert_non_null(strstr(err, "stored entry has term"));
+	/*
+	 * Review 2026-11-27, R2b: the first snapshot never ends before the first
+	 * no-op (index 7 here), i.e. inside the bootstrap configuration, which
+	 * the Raft core refuses too (snapshot.c).
+	 */
+	assert_int_equal(pgq_storage_compact(st, 6, tsu_term_for(6), &conf, NULL, 0, err, sizeof(err)),
+			 PGQ_STORAGE_ERR_INVALID);
+	assert_non_null(strstr(err, "no no-op"));
 	assert_int_equal(pgq_storage_compact(st, 10, tsu_term_for(10), &conf, NULL, 0, err, sizeof(err)), 0);
 	assert_int_equal(pgq_storage_compact(st, 5, tsu_term_for(5), &conf, NULL, 0, err, sizeof(err)),
 			 PGQ_STORAGE_ERR_INVALID);
