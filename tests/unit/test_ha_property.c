@@ -511,9 +511,12 @@ static const unsigned regression_seeds[] = { 235, 642, 657 };
 /* P1–P3 and convergence over many seeds; each seed is a fresh cluster. */
 static void test_property_random_histories(void **state)
 {
+	const char *env = getenv("PGQ_HA_SEEDS"); /* longer hunts: PGQ_HA_SEEDS=5000 */
+	unsigned n = env != NULL ? (unsigned)strtoul(env, NULL, 10) : 200;
+
 	(void)state;
-	for (unsigned i = 0; i < 200 + sizeof(regression_seeds) / sizeof(regression_seeds[0]); i++) {
-		unsigned seed = i < 200 ? i + 1 : regression_seeds[i - 200];
+	for (unsigned i = 0; i < n + sizeof(regression_seeds) / sizeof(regression_seeds[0]); i++) {
+		unsigned seed = i < n ? i + 1 : regression_seeds[i - n];
 		void *fs = NULL;
 
 		assert_int_equal(fx_setup(&fs), 0);
