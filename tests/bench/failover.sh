@@ -1,0 +1,176 @@
+#!/bin/bash
+# tests/bench/failover.sh — failover and switchover times of a 3-member
+# cluster of real agents and PostgreSQL 15 servers on 127.0.0.1 (the
+# harness of tests/integration/pg_lib.sh). Prints figures; never fails on
+# time (exit 0 unless it could not run at all). Not part of `make check`.
+#
+#   (a) kill -9 of the primary's agent and all its PostgreSQL processes →
+#       the first moment another member accepts a write (INSERT tried on
+#       every other member in turn, as fast as psql allows), measured
+#       with the default timings (ttl 30 s, loop_wait 10 s) and tuned
+#       ones (ttl 2 s, loop_wait 1 s; BENCH_TUNED_TTL to change);
+#   (b) switchover request (pgquorumctl switchover / POST /switchover) →
+#       the candidate accepts a write.
+# Each figure: median, min and max over BENCH_RUNS runs (default 5). After
+# each failover the killed member's agent is restarted and the bench waits
+# until it streams again, so every run starts from a healthy cluster.
+#
+# Usage (from a build directory, as root or as a user that can run
+# PostgreSQL):
+#   PGQUORUM_BIN=$PWD/pgquorum PGQUORUMCTL_BIN=$PWD/pgquorumctl \
+#       ../tests/bench/failover.sh [default|tuned|switchover]...
+set -u
+PG_SLOT=${PG_SLOT:-9}
+. "$(dirname "$0")/../integration/pg_lib.sh"
+
+RUNS=${BENCH_RUNS:-5}
+MODES=("$@")
+[ ${#MODES[@]} -eq 0 ] && MODES=(tuned switchover default)
+
+# The skip of pg_setup prints TAP; here a plain message is enough.
+pg_skip() {
+	echo "failover bench: cannot run: $*"
+	exit 0
+}
+
+stats() { # stats NAME VALUES_MS...: median/min/max in seconds
+	local name=$1
+	shift
+	if [ $# -eq 0 ]; then
+		printf '%-44s no successful run\n' "$name"
+		return
+	fi
+	local sorted n med
+	mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
+	n=${#sorted[@]}
+	if [ $((n % 2)) = 1 ]; then
+		med=${sorted[$((n / 2))]}
+	else
+		med=$(((sorted[n / 2 - 1] + sorted[n / 2]) / 2))
+	fi
+	printf '%-44s median %6s s  min %6s s  max %6s s  (%d runs)\n' "$name" \
+		"$(pg_secs "$med")" "$(pg_secs "${sorted[0]}")" "$(pg_secs "${sorted[$((n - 1))]}")" "$n"
+}
+
+# first_writer T0_MS DEADLINE_S MEMBERS...: wait until one member accepts
+# an INSERT; prints "INDEX ELAPSED_MS".
+first_writer() {
+	local t0=$1 end=$((SECONDS + $2)) i
+	shift 2
+	while [ $SECONDS -lt $end ]; do
+		for i in "$@"; do
+			if pg_sql "$i" "insert into bench values (now())" >/dev/null; then
+				echo "$i $(($(pg_now_ms) - t0))"
+				return 0
+			fi
+		done
+	done
+	return 1
+}
+
+# A fresh cluster for each mode (its own directory and ports).
+cluster() {
+	pg_setup 3
+	if ! pg_cluster_up 120; then
+		echo "cluster did not come up (logs in $PG_DIR when PG_KEEP=1)"
+		tail -n 5 "$PG_DIR"/m*.log
+		return 1
+	fi
+	pg_sql "$PG_PRIMARY" "create table bench(t timestamptz)" >/dev/null
+	# shellcheck disable=SC2046
+	pg_wait_sql 30 $(pg_others "$PG_PRIMARY" | cut -d' ' -f1) "select to_regclass('bench') is not null" t
+}
+
+finish_cluster() {
+	pg_teardown
+	trap - EXIT
+	PG_PIDS=()
+	PG_DIR=""
+}
+
+bench_failover() { # NAME DEADLINE_S
+	local name=$1 deadline=$2 r p got new ms times=()
+	cluster || { finish_cluster; return 1; }
+	p=$PG_PRIMARY
+	for r in $(seq 1 "$RUNS"); do
+		t0=$(pg_now_ms)
+		pg_kill9_member "$p"
+		# shellcheck disable=SC2046
+		if ! got=$(first_writer "$t0" "$deadline" $(pg_others "$p")); then
+			echo "  run $r: no member accepted a write within ${deadline}s"
+			break
+		fi
+		read -r new ms <<< "$got"
+		echo "  run $r: m$p killed, m$new accepts writes after $(pg_secs "$ms") s"
+		times+=("$ms")
+		pg_start "$p"
+		# shellcheck disable=SC2046
+		if ! pg_wait_streaming 180 "$new" $(pg_others "$new"); then
+			echo "  run $r: m$p did not rejoin as a standby of m$new; stopping"
+			break
+		fi
+		p=$new
+	done
+	stats "$name" "${times[@]}"
+	finish_cluster
+}
+
+bench_switchover() {
+	local r p cand got new ms rc times=()
+	cluster || { finish_cluster; return 1; }
+	p=$PG_PRIMARY
+	for r in $(seq 1 "$RUNS"); do
+		cand=$(pg_others "$p" | cut -d' ' -f$(((r % 2) + 1)))
+		t0=$(pg_now_ms)
+		pg_switchover "$p" "$cand"
+		rc=$?
+		if [ $rc = 2 ]; then
+			echo "  switchover: no interface yet (pgquorumctl switchover, POST /switchover)"
+			break
+		elif [ $rc != 0 ]; then
+			echo "  run $r: switchover to m$cand refused"
+			break
+		fi
+		if ! got=$(first_writer "$t0" 60 "$cand"); then
+			echo "  run $r: m$cand did not accept writes within 60 s"
+			break
+		fi
+		read -r new ms <<< "$got"
+		echo "  run $r: switchover m$p -> m$cand, writes accepted after $(pg_secs "$ms") s"
+		times+=("$ms")
+		if ! pg_wait_streaming 120 "$cand" $(pg_others "$cand"); then
+			echo "  run $r: the others did not follow m$cand; stopping"
+			break
+		fi
+		p=$cand
+	done
+	stats "switchover (request -> new primary writes)" "${times[@]}"
+	finish_cluster
+}
+
+echo "pgquorum failover bench: $(nproc) cores, $RUNS runs per figure, agent $PG_AGENT_BIN"
+for mode in "${MODES[@]}"; do
+	case "$mode" in
+	default)
+		echo "== (a) kill -9 primary agent+postmaster, default timings (ttl 30 s, loop_wait 10 s)"
+		PG_DEFAULT_TIMINGS=1 bench_failover "failover, default config" 120
+		;;
+	tuned)
+		# ttl 2 s needs loop_wait + 2 x retry_timeout <= ttl in the record,
+		# and retry_timeout cannot go below 1 s: when the cluster refuses
+		# that configuration the bench says so and measures ttl 3 s.
+		for ttl in ${BENCH_TUNED_TTL:-2s 3s}; do
+			echo "== (a) kill -9 primary agent+postmaster, ttl $ttl, loop_wait 1 s"
+			PG_TTL=$ttl PG_LOOP_WAIT=1s PG_ELECTION_MS=100 PG_COMMIT_P99_MS=50 \
+				PG_STOP_BUDGET_MS=300 PG_KILL_BUDGET_MS=100 PG_DRIFT_MS=100 PG_REPORT_TIMEOUT=1s \
+				bench_failover "failover, ttl $ttl / loop_wait 1s" 60 && break
+		done
+		;;
+	switchover)
+		echo "== (b) switchover to a named candidate (ttl 4 s, loop_wait 1 s)"
+		bench_switchover
+		;;
+	*) echo "unknown mode $mode (default, tuned, switchover)" ;;
+	esac
+done
+exit 0

@@ -1,0 +1,55 @@
+#!/bin/bash
+# pg_cluster.sh — scenario 1, the richer variant: 3 agents bootstrap 3
+# PostgreSQL 15 servers. Exactly one is writable (S15: one initdb, chosen
+# through Raft); the two others are streaming standbys with their member
+# name as application_name (S10) and a physical slot each; all three share
+# one database system identifier, which the record also holds; the record
+# names the writable member primary of epoch 1; a row written on the
+# primary is read on both standbys; pgquorumctl list shows the members.
+PG_SLOT=0
+. "$(dirname "$0")/pg_lib.sh"
+
+pg_setup 3
+pg_cluster_up 90
+up=$?
+pg_plan 8
+p=$PG_PRIMARY
+pg_ok $up "bootstrap: one writable primary (m${p:-?}), every other member streams from it"
+[ $up = 0 ] || { pg_fail_rest 7 "cluster did not come up"; exit 1; }
+read -r s1 s2 <<< "$(pg_others "$p")"
+
+w=$(pg_writable_members)
+[ "$w" = "$p" ]
+pg_ok $? "exactly one member is writable (writable: $w)"
+
+apps=$(pg_sql "$p" "select string_agg(application_name, ',' order by application_name) from pg_stat_replication where state = 'streaming'")
+[ "$apps" = "m$s1,m$s2" ]
+pg_ok $? "pg_stat_replication on m$p lists the standbys by member name (S10): $apps"
+
+slots=$(pg_sql "$p" "select count(*) from pg_replication_slots where slot_type = 'physical' and active")
+[ "${slots:-0}" -ge 2 ]
+pg_ok $? "two active physical slots on the primary ($slots)"
+
+ids=""
+for i in 1 2 3; do ids="$ids $(pg_sql "$i" "select system_identifier from pg_control_system()")"; done
+read -r a b c <<< "$ids"
+rec_sysid=$(pg_cluster_field "$p" system_id)
+[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" = "$c" ] && [ "$rec_sysid" = "$a" ]
+pg_ok $? "one database system identifier on all members and in the record ($a / record $rec_sysid)"
+
+rec_name=$(pg_cluster_field "$s1" primary.name)
+rec_epoch=$(pg_cluster_field "$s1" primary.epoch)
+rec_promoted=$(pg_cluster_field "$s1" primary.promoted)
+[ "$rec_name" = "m$p" ] && [ "$rec_epoch" = 1 ] && [ "$rec_promoted" = true ]
+pg_ok $? "the record (read on m$s1) names m$p primary, epoch 1, promoted ($rec_name, $rec_epoch, $rec_promoted)"
+
+pg_sql "$p" "create table t(id int primary key, note text); insert into t values (1, 'replicated')" >/dev/null
+pg_wait_sql 20 "$s1" "select note from t where id = 1" replicated &&
+	pg_wait_sql 20 "$s2" "select note from t where id = 1" replicated
+pg_ok $? "a row written on m$p is read on m$s1 and m$s2"
+
+out=$(pg_ctl_cmd list 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+[ $rc = 0 ] && echo "$out" | grep -q m1 && echo "$out" | grep -q m2 && echo "$out" | grep -q m3
+pg_ok $? "pgquorumctl list exits 0 and lists m1, m2, m3"

@@ -1,0 +1,56 @@
+#!/bin/bash
+# pg_nofailover.sh — scenario 6a: the nofailover tag is respected (R4).
+# m3 has nofailover: true and failover_priority: 10, so on an idle cluster
+# (equal LSNs) the priority would make it the first choice; the tag must
+# keep it out. When the bootstrap named m3 itself, it is first killed and
+# restarted (it rejoins as a standby) so that the test starts from a primary
+# among m1, m2. Then the primary is killed (agent + postmaster): the other
+# untagged member must be promoted, m3 must never be writable (sampler) and
+# must follow it.
+PG_SLOT=5
+. "$(dirname "$0")/pg_lib.sh"
+
+PG_TAGS_3=$'nofailover: true\nfailover_priority: 10'
+pg_setup 3
+pg_cluster_up 90
+up=$?
+pg_plan 6
+p=$PG_PRIMARY
+pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
+[ $up = 0 ] || { pg_fail_rest 5 "cluster did not come up"; exit 1; }
+
+if [ "$p" = 3 ]; then
+	pg_log "the bootstrap named the nofailover member m3: fail it over first"
+	pg_kill9_member 3
+	p=$(pg_wait_primary 60 1 2) && pg_start 3 && pg_wait_streaming 90 "$p" 3
+	ok=$?
+else
+	ok=0
+fi
+pg_ok $ok "starting point: m${p:-?} (untagged) primary, m3 (nofailover) streams"
+[ $ok = 0 ] || { pg_fail_rest 4 "no starting point"; exit 1; }
+q=$((3 - p)) # the other untagged member (p, q are 1 and 2)
+tag=$(pg_cluster_field "$p" 'members[name=m3].tags.nofailover')
+pg_log "record: m3 nofailover=$tag"
+
+pg_sampler_start
+pg_sql "$p" "create table t(id int); insert into t values (1)" >/dev/null
+lsn=$(pg_sql "$p" "select pg_current_wal_lsn()")
+pg_wait_sql 20 3 "select pg_last_wal_receive_lsn() >= '$lsn'::pg_lsn" t
+pg_wait_sql 20 "$q" "select pg_last_wal_receive_lsn() >= '$lsn'::pg_lsn" t
+pg_kill9_member "$p"
+
+new=$(pg_wait_primary 60 "$q" 3)
+[ "$new" = "$q" ]
+pg_ok $? "after kill -9 of m$p, m$q is promoted, not the nofailover member m3 (got m${new:-none})"
+
+pg_wait_streaming 60 "$q" 3
+pg_ok $? "m3 follows m$q"
+
+[ "$(pg_cluster_field "$q" primary.name)" = "m$q" ]
+pg_ok $? "the record names m$q primary"
+
+read -r samples violations <<< "$(pg_sampler_stop)"
+never3=$(awk '{ for (i = 2; i <= NF; i++) if ($i == "3") c++ } END { print c + 0 }' "$PG_DIR/samples")
+[ "$samples" -ge 20 ] && [ "$violations" = 0 ] && [ "$never3" = 0 ]
+pg_ok $? "sampler: $samples samples, $violations with two writable members, $never3 with m3 writable"
