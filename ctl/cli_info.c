@@ -207,9 +207,9 @@ int ctl_cmd_version(struct ctl_ctx *c, int argc, char **argv)
 			char err[512], text[160];
 			const char *v = NULL;
 
-			if (m->api_url[0] == '\0') {
+			if (m->api_base[0] == '\0') {
 				snprintf(text, sizeof text, "unknown (no REST address)");
-			} else if (ctl_request_at(c, m->api_url, "GET", "/patroni", NULL, &r, err,
+			} else if (ctl_request_at(c, m->api_base, "GET", "/patroni", NULL, &r, err,
 						  sizeof err) != 0) {
 				snprintf(text, sizeof text, "unreachable");
 			} else {

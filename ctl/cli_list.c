@@ -103,7 +103,7 @@ static json_t *member_row(const struct ctl_cluster *cl, const struct ctl_member 
 		snprintf(cells[COL_REPORTED], 600, "%.1f s ago",
 			 (double)(now - m->reported_at_ms) / 1000.0);
 	else
-		snprintf(cells[COL_REPORTED], 600, "never");
+		snprintf(cells[COL_REPORTED], 600, "%s", m->reports_known ? "never" : "");
 	snprintf(cells[COL_TAGS], 600, "%s", m->tags);
 	snprintf(cells[COL_PENDING], 600, "%s", m->pending_restart ? "*" : "");
 	snprintf(cells[COL_SCHEDULED], 600, "%s", m->scheduled_restart != NULL ? m->scheduled_restart : "");

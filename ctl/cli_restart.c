@@ -49,12 +49,12 @@ static int post_each(const struct ctl_ctx *c, const struct ctl_cluster *cl, cons
 
 		if (!selected[k])
 			continue;
-		if (m->api_url[0] == '\0') {
+		if (m->api_base[0] == '\0') {
 			fprintf(stderr, "pgquorumctl: %s: no REST API address recorded\n", m->name);
 			failed = 1;
 			continue;
 		}
-		if (ctl_request_at(c, m->api_url, "POST", path, body, &r, err, sizeof err) != 0) {
+		if (ctl_request_at(c, m->api_base, "POST", path, body, &r, err, sizeof err) != 0) {
 			fprintf(stderr, "pgquorumctl: %s: unreachable: %s\n", m->name, err);
 			failed = 1;
 			continue;

@@ -310,8 +310,8 @@ int ctl_cmd_flush(struct ctl_ctx *c, int argc, char **argv)
 			named |= strcmp(argv[i], m->name) == 0;
 		if (!named)
 			continue;
-		if (m->api_url[0] == '\0' ||
-		    ctl_request_at(c, m->api_url, "DELETE", "/restart", NULL, &r, err, sizeof err) != 0) {
+		if (m->api_base[0] == '\0' ||
+		    ctl_request_at(c, m->api_base, "DELETE", "/restart", NULL, &r, err, sizeof err) != 0) {
 			fprintf(stderr, "pgquorumctl: %s: unreachable\n", m->name);
 			failed = 1;
 			continue;

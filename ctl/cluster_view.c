@@ -101,6 +101,22 @@ static void host_of_url(const char *url, char *host, size_t hostlen)
 		host[0] = '\0';
 }
 
+/* "scheme://host:port" of a URL (path dropped), "" when not a URL. */
+static void api_base_of(const char *url, char *out, size_t outlen)
+{
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	out[0] = '\0';
+	if (p == NULL || p == url)
+		return;
+	n = (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+	if (n >= outlen || n == (size_t)(p + 3 - url))
+		return;
+	memcpy(out, url, n);
+	out[n] = '\0';
+}
+
 static void tag_append(char *buf, size_t len, const char *key, const json_t *v)
 {
 	size_t used = strlen(buf);
@@ -139,6 +155,7 @@ static void from_record(const json_t *doc, const json_t *m, struct ctl_member *o
 		host_of_url(out->api_url, out->host, sizeof out->host);
 		out->port = 0;
 	}
+	out->reports_known = 1;
 	if (json_is_true(json_object_get(st, "reported"))) {
 		out->state = str_or(st, "state", "");
 		out->timeline = int_or(st, "timeline", 0);
@@ -251,6 +268,7 @@ int ctl_cluster_parse(json_t *doc, struct ctl_cluster *out, char *err, size_t er
 			continue;
 		cm->name = name;
 		cm->api_url = str_or(m, "api_url", "");
+		api_base_of(cm->api_url, cm->api_base, sizeof cm->api_base);
 		cm->state = "";
 		cm->lag_bytes = -1;
 		cm->voter = -1;

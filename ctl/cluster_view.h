@@ -23,6 +23,8 @@ enum ctl_role {
 struct ctl_member {
 	const char *name;
 	const char *api_url;        /* "" when unknown */
+	char api_base[300];         /* "scheme://host:port" of api_url (Patroni's
+				     * api_url ends in /patroni): "" when unknown */
 	char host[256];             /* PostgreSQL host ("" when unknown) */
 	int port;                   /* PostgreSQL port, 0 when unknown */
 	enum ctl_role role;
@@ -31,7 +33,8 @@ struct ctl_member {
 	int64_t lag_bytes;          /* -1 when unknown or not a standby */
 	int pending_restart;
 	int voter;                  /* -1 unknown */
-	int64_t reported_at_ms;     /* -1 unknown or never */
+	int64_t reported_at_ms;     /* -1 never reported (or not said) */
+	int reports_known;          /* the shape carries report times (record) */
 	const char *scheduled_restart; /* ISO text or NULL */
 	char tags[512];             /* "nofailover: true, zone: a" */
 };

@@ -87,6 +87,8 @@ static void test_record_shape(void **state)
 	assert_int_equal(m->reported_at_ms, -1);
 	assert_int_equal(m->voter, 0);
 	assert_string_equal(m->host, "db4.example"); /* no pg_address: the API host */
+	assert_string_equal(m->api_base, "https://db4.example:8443");
+	assert_true(m->reports_known);
 	assert_int_equal(m->port, 0);
 	ctl_cluster_free(&cl);
 }
@@ -136,6 +138,10 @@ static void test_patroni_shape(void **state)
 	assert_int_equal(cl.members[0].port, 5433);
 	assert_string_equal(cl.members[0].scheduled_restart, "2026-11-28T01:00:00+00:00");
 	assert_int_equal(cl.members[1].role, CTL_ROLE_SYNC_STANDBY);
+	/* Patroni's api_url ends in /patroni: per-member requests use the base. */
+	assert_string_equal(cl.members[1].api_base, "http://10.0.0.2:8008");
+	assert_string_equal(cl.members[0].api_base, "");
+	assert_false(cl.members[0].reports_known);
 	assert_string_equal(cl.members[1].tags, "clonefrom: true");
 	assert_int_equal(cl.members[2].lag_bytes, -1); /* "unknown" */
 	ctl_cluster_free(&cl);
