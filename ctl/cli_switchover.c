@@ -35,8 +35,12 @@ static int post_action(const struct ctl_ctx *c, const char *method, const char *
 		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
 		return CTL_EXIT_UNREACHABLE;
 	}
-	if (r.code == 200 || r.code == 202)
+	if (r.code == 200)
 		printf("%s: %s\n", done, ctl_reply_message(&r));
+	else if (r.code == 202)
+		/* Accepted: the agents carry it out through the record. */
+		printf("%s: %s (follow it with \"pgquorumctl list\")\n", done,
+		       ctl_reply_message(&r));
 	else
 		rc = ctl_fail(method, path, &r);
 	ctl_reply_free(&r);

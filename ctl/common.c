@@ -18,6 +18,12 @@ int ctl_fetch_cluster(const struct ctl_ctx *c, struct ctl_cluster *out)
 		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
 		return CTL_EXIT_UNREACHABLE;
 	}
+	if (r.code == 200 && r.json == NULL) {
+		fprintf(stderr, "pgquorumctl: GET /cluster: %s answered with something that is not "
+				"JSON (is it a pgquorum agent?)\n", r.url);
+		ctl_reply_free(&r);
+		return CTL_EXIT_FAILED;
+	}
 	if (r.code != 200 || r.json == NULL) {
 		int rc = ctl_fail("GET", "/cluster", &r);
 		ctl_reply_free(&r);

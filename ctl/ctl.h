@@ -62,7 +62,8 @@ int ctl_request_at(const struct ctl_ctx *c, const char *base_url, const char *me
 		   size_t errlen);
 void ctl_reply_free(struct ctl_reply *r);
 
-/* The reply's "error" or "message" text, else its raw body, else "(no body)". */
+/* The reply's "error", "message" or "status" text, else its raw body,
+ * else "(no body)". */
 const char *ctl_reply_message(const struct ctl_reply *r);
 /* True when the agent does not have this endpoint (405, or 404 "no such
  * endpoint" / a non-JSON 404). */

@@ -90,6 +90,8 @@ const char *ctl_reply_message(const struct ctl_reply *r)
 
 	if (e == NULL)
 		e = json_string_value(json_object_get(r->json, "message"));
+	if (e == NULL)
+		e = json_string_value(json_object_get(r->json, "status"));
 	if (e == NULL && json_is_string(r->json))
 		e = json_string_value(r->json);
 	if (e == NULL && r->text != NULL && r->text[0] != '\0')
@@ -115,8 +117,8 @@ int ctl_fail_at(const char *who, const char *method, const char *path, const str
 	if (ctl_endpoint_missing(r))
 		fprintf(stderr, "this agent does not support %s %s yet (HTTP %ld)\n", method, path,
 			r->code);
-	else
-		fprintf(stderr, "%s %s failed (HTTP %ld): %s\n", method, path, r->code,
+	else /* at most 300 bytes of an unexpected body */
+		fprintf(stderr, "%s %s failed (HTTP %ld): %.300s\n", method, path, r->code,
 			ctl_reply_message(r));
 	return CTL_EXIT_FAILED;
 }
