@@ -238,8 +238,18 @@ int ctl_request(const struct ctl_ctx *c, const char *method, const char *path,
 	}
 	for (size_t i = 0; i < c->n_urls; i++) {
 		if (request_one(c, c->urls[i], method, path, text, r, one, sizeof one) == 0) {
-			free(text);
-			return 0;
+			/* A read that one agent cannot serve yet (503: not bootstrapped,
+			 * no leader known) may be served by the next. Writes are never
+			 * re-sent: a 503 after proposing means "outcome unknown". */
+			if (r->code == 503 && strcmp(method, "GET") == 0 && i + 1 < c->n_urls) {
+				snprintf(one, sizeof one, "%s: HTTP 503: %.200s", c->urls[i],
+					 ctl_reply_message(r));
+				ctl_reply_free(r);
+				memset(r, 0, sizeof *r);
+			} else {
+				free(text);
+				return 0;
+			}
 		}
 		/* Keep every agent's reason: "none answers" needs all of them. */
 		if (i == 0)

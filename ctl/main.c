@@ -108,6 +108,22 @@ static int add_urls_from_config(struct ctl_ctx *c, const char *path)
 		if (ctl_add_url(c, url) == 0)
 			added++;
 	}
+	if (added == 0) {
+		/* No peer names its REST address: this member's own. */
+		const struct pgq_hostport *own = cfg->restapi.connect_address.text != NULL
+							 ? &cfg->restapi.connect_address
+							 : &cfg->restapi.listen;
+		char url[300];
+
+		if (own->text != NULL && own->host != NULL) {
+			snprintf(url, sizeof url, strchr(own->host, ':') != NULL ? "%s://[%s]:%u"
+										 : "%s://%s:%u",
+				 cfg->restapi.certfile != NULL ? "https" : "http", own->host,
+				 (unsigned)own->port);
+			if (ctl_add_url(c, url) == 0)
+				added++;
+		}
+	}
 	if (c->userpwd == NULL && cfg->restapi.authentication.username != NULL &&
 	    cfg->restapi.authentication.password != NULL) {
 		size_t n = strlen(cfg->restapi.authentication.username) + 1 +
@@ -119,7 +135,7 @@ static int add_urls_from_config(struct ctl_ctx *c, const char *path)
 	}
 	pgq_config_free(cfg);
 	if (added == 0) {
-		fprintf(stderr, "pgquorumctl: \"%s\" names no restapi address in raft.peers\n", path);
+		fprintf(stderr, "pgquorumctl: \"%s\" names no REST API address\n", path);
 		return -1;
 	}
 	return 0;
