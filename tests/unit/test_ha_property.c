@@ -18,13 +18,17 @@
  *  P3 (R1)  a simulated PostgreSQL is never writable at or after its
  *           member's lease end, and never two writable at once;
  *  L        no fence loop: the safety fence fires a bounded number of times
- *           per history (a kill/restart loop once fired it ~100 times).
+ *           per history (a kill/restart loop once fired it ~100 times);
+ *  P4 (R2)  in synchronous mode (the primary maintains the set through
+ *           sync.c), every automatic failover promotes a member that has
+ *           every acknowledged commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ha_fixture.h"
+#include "ha/sync.h"
 
 #define NM 3
 #define MAX_SENT 512
@@ -67,6 +71,15 @@ struct sim {
 	uint64_t rng;
 	int step;
 	unsigned fences;           /* S5-fence decisions in this history */
+	/* Synchronous mode (P4). */
+	enum pgq_record_sync_mode mode;
+	uint64_t sync_epoch;       /* epoch the PostgreSQL list below belongs to */
+	struct pgq_sync_list sync_pg; /* what the primary's PostgreSQL waits for */
+	bool sync_ph;
+	uint64_t lsn_after;        /* primary's LSN when that list was set */
+	uint64_t max_acked;        /* highest commit acknowledged to a client */
+	uint64_t checked_epoch;    /* last epoch whose promotion P4 checked */
+	unsigned sync_failovers;   /* automatic failovers checked by P4 */
 };
 
 static uint64_t rnd(struct sim *s)
@@ -98,11 +111,27 @@ static void note_sent(struct simm *m, uint64_t epoch, uint64_t nonce, uint32_t t
 }
 
 /* After every apply: the leader observes; the committed renewal extends the independent lease. */
+static struct simm *by_name(struct sim *s, const char *name);
+
 static void after_apply(struct sim *s)
 {
 	const struct pgq_primary *p = pgq_record_primary(s->f->r);
 
 	pgq_ha_leader_observe(&s->lc, s->f->r, s->now);
+	/* P4: the new primary of an automatic failover had every acknowledged commit. */
+	if (s->mode != PGQ_RECORD_SYNC_OFF && p->promoted && p->epoch != s->checked_epoch) {
+		struct simm *pm = by_name(s, p->name);
+
+		s->checked_epoch = p->epoch;
+		if (p->named_reason == PGQ_CHANGE_FAILOVER && pm != NULL) {
+			s->sync_failovers++;
+			if (pm->pg.switch_lsn < s->max_acked)
+				fail_msg("seed %u step %d: P4: %s promoted at %llu, %llu was acknowledged",
+					 s->seed, s->step, pm->name,
+					 (unsigned long long)pm->pg.switch_lsn,
+					 (unsigned long long)s->max_acked);
+		}
+	}
 	for (int i = 0; i < NM; i++) {
 		const struct sent *e;
 
@@ -355,6 +384,113 @@ static void leader_turn(struct sim *s)
 	pgq_ha_cmds_free(&d.cmds);
 }
 
+/* What a client has seen acknowledged by primary pm (S7: k_pg of S_pg flushed it). */
+static void note_acked(struct sim *s, struct simm *pm)
+{
+	uint64_t flush[NM];
+	size_t n = 0;
+	uint64_t acked;
+
+	if (s->mode == PGQ_RECORD_SYNC_OFF || s->sync_epoch != pgq_record_epoch(s->f->r) ||
+	    s->sync_ph)
+		return;
+	if (s->sync_pg.k == 0) {
+		acked = pm->pg.lsn; /* async fallback: acknowledged at once */
+	} else {
+		for (size_t i = 0; i < s->sync_pg.n; i++) {
+			struct simm *o = by_name(s, s->sync_pg.names[i]);
+
+			if (o != NULL && o->pg.tli == pm->pg.tli)
+				flush[n++] = o->pg.lsn < pm->pg.lsn ? o->pg.lsn : pm->pg.lsn;
+		}
+		if (n < s->sync_pg.k)
+			return; /* not enough synchronous standbys: commits wait */
+		for (size_t i = 1; i < n; i++) /* descending */
+			for (size_t j = i; j > 0 && flush[j] > flush[j - 1]; j--) {
+				uint64_t t = flush[j];
+
+				flush[j] = flush[j - 1];
+				flush[j - 1] = t;
+			}
+		acked = flush[s->sync_pg.k - 1];
+	}
+	if (acked > s->max_acked)
+		s->max_acked = acked;
+}
+
+/* The primary's agent maintains synchronous_standby_names and S_rec (sync.c). */
+static void sync_turn(struct sim *s)
+{
+	const struct pgq_primary *p = pgq_record_primary(s->f->r);
+	struct simm *pm = by_name(s, p->name);
+	struct pgq_sync_standby sb[NM];
+	struct pgq_sync_input in = { 0 };
+	size_t n = 0;
+
+	if (s->mode == PGQ_RECORD_SYNC_OFF || pm == NULL || pm->view != NULL || !p->promoted ||
+	    !(p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING) ||
+	    !writable(&pm->pg))
+		return;
+	if (s->sync_epoch != p->epoch) { /* S10: a new primary starts from '' */
+		memset(&s->sync_pg, 0, sizeof(s->sync_pg));
+		s->sync_ph = false;
+		s->sync_epoch = p->epoch;
+	}
+	for (int i = 0; i < NM; i++) {
+		struct simm *o = &s->m[i];
+
+		if (o == pm)
+			continue;
+		sb[n++] = (struct pgq_sync_standby){
+			.name = o->name, .flush_lsn = o->pg.tli == pm->pg.tli ? o->pg.lsn : 0,
+			.streaming = o->view == NULL && o->pg.running && o->pg.in_recovery &&
+				     o->pg.receiver && strcmp(o->pg.upstream, pm->name) == 0 &&
+				     o->pg.tli == pm->pg.tli,
+		};
+	}
+	in.mode = s->mode;
+	in.node_count = 1;
+	in.standbys = sb;
+	in.n_standbys = n;
+	in.pg = s->sync_pg;
+	in.pg_placeholder = s->sync_ph;
+	in.pg_applied = true; /* the simulated walsenders switch at once */
+	in.lsn_after_change = s->lsn_after;
+	for (int round = 0; round < 3; round++) {
+		struct pgq_sync_step st;
+		struct pgq_ha_cmds cmds;
+
+		pgq_sync_list_from_record(s->f->r, &in.rec);
+		pgq_sync_next_step(&in, &st);
+		if (st.kind == PGQ_SYNC_SET_RECORD) {
+			pgq_ha_cmds_init(&cmds);
+			if (pgq_sync_propose(s->f->r, pm->name, &st, &cmds) == 0)
+				apply_cmds(s, &cmds, false);
+			pgq_ha_cmds_free(&cmds);
+		} else if (st.kind == PGQ_SYNC_SET_PG) {
+			s->sync_pg = st.list;
+			for (size_t i = 0; i < st.list.n; i++) /* keep stable name pointers */
+				s->sync_pg.names[i] = by_name(s, st.list.names[i])->name;
+			s->sync_ph = st.placeholder;
+			s->lsn_after = pm->pg.lsn;
+			in.pg = s->sync_pg;
+			in.pg_placeholder = s->sync_ph;
+			in.lsn_after_change = s->lsn_after;
+		} else {
+			break;
+		}
+	}
+}
+
+/* True when `tli` is in up's history and ended at or after lsn (no divergence). */
+static bool not_past(const struct simpg *up, uint32_t tli, uint64_t lsn)
+{
+	for (size_t i = 0; i < up->n_hist; i++)
+		if (up->hist[i].tli == tli)
+			return lsn <= up->hist[i].end_lsn;
+	return false;
+}
+
 /* Replication: streaming standbys follow their upstream; the primary writes. */
 static void world_moves(struct sim *s)
 {
@@ -362,20 +498,26 @@ static void world_moves(struct sim *s)
 		struct simpg *pg = &s->m[i].pg;
 		struct simm *up;
 
-		if (writable(pg) && pg->accept) /* clients write only when allowed (C11) */
+		if (writable(pg) && pg->accept) { /* clients write only when allowed (C11) */
 			pg->lsn += rnd(s) % 1000;
+			note_acked(s, &s->m[i]);
+		}
 		else if (pg->running && pg->receiver && (up = by_name(s, pg->upstream)) != NULL &&
 			 s->m[i].view == NULL && up->view == NULL && /* a partition cuts streaming too */
 			 up->pg.running) {
-			/* A standby follows its upstream's timeline switch when not past it. */
-			if (up->pg.tli > pg->tli && pg->lsn <= up->pg.switch_lsn) {
+			/* A standby follows its upstream's timeline switches when not past them. */
+			if (up->pg.tli > pg->tli && not_past(&up->pg, pg->tli, pg->lsn)) {
 				pg->tli = up->pg.tli;
 				pg->switch_lsn = up->pg.switch_lsn;
 				pg->n_hist = up->pg.n_hist;
 				memcpy(pg->hist, up->pg.hist, sizeof(pg->hist));
 			}
-			if (up->pg.tli == pg->tli && up->pg.lsn > pg->lsn)
-				pg->lsn = up->pg.lsn;
+			/* Replication lags: each step brings a random part of the gap. */
+			if (up->pg.tli == pg->tli && up->pg.lsn > pg->lsn) {
+				uint64_t gap = up->pg.lsn - pg->lsn, got = rnd(s) % 1500;
+
+				pg->lsn += got < gap ? got : gap;
+			}
 		}
 	}
 }
@@ -448,7 +590,15 @@ static void check_converged(struct sim *s)
 	}
 }
 
+static struct sim *run_seed_mode(struct fx *f, unsigned seed, enum pgq_record_sync_mode mode);
+
 static void run_seed(struct fx *f, unsigned seed)
+{
+	free(run_seed_mode(f, seed, PGQ_RECORD_SYNC_OFF));
+}
+
+/* One history; returns the simulation (the caller frees it) for its counters. */
+static struct sim *run_seed_mode(struct fx *f, unsigned seed, enum pgq_record_sync_mode mode)
 {
 	static const char *const names[NM] = { "pg1", "pg2", "pg3" };
 	struct sim *s = calloc(1, sizeof(*s));
@@ -460,7 +610,16 @@ static void run_seed(struct fx *f, unsigned seed)
 	s->now = 1000000;
 	for (int i = 0; i < NM; i++)
 		s->m[i].name = names[i];
-	fx_bootstrap3(f, NULL);
+	s->mode = mode;
+	if (mode == PGQ_RECORD_SYNC_OFF) {
+		fx_bootstrap3(f, NULL);
+	} else {
+		json_t *cfg = json_pack("{s:s}", "synchronous_mode",
+					mode == PGQ_RECORD_SYNC_ON ? "on" : "quorum");
+
+		fx_bootstrap3(f, cfg);
+		json_decref(cfg);
+	}
 	pgq_ha_leader_observe(&s->lc, f->r, s->now);
 	for (s->step = 0; s->step < 600; s->step++) {
 		uint64_t dt = 1 + rnd(s) % 6000, next = s->now + dt;
@@ -477,6 +636,7 @@ static void run_seed(struct fx *f, unsigned seed)
 			check_world(s);
 		}
 		leader_turn(s);
+		sync_turn(s);
 		check_world(s);
 	}
 	/* Heal everything and let it settle: the cluster must converge (liveness). */
@@ -492,14 +652,18 @@ static void run_seed(struct fx *f, unsigned seed)
 			check_world(s);
 		}
 		leader_turn(s);
+		sync_turn(s);
 		check_world(s);
 	}
-	check_converged(s);
+	/* S7: with k_rec = 0 recorded, a lost primary waits for an operator. */
+	if (!(s->mode != PGQ_RECORD_SYNC_OFF && pgq_record_failover_blocked(f->r)->set &&
+	      strstr(pgq_record_failover_blocked(f->r)->waiting_for, "k_rec = 0") != NULL))
+		check_converged(s);
 	if (s->fences > 30)
 		fail_msg("seed %u: the safety fence fired %u times: a fence loop", seed, s->fences);
 	for (int i = 0; i < NM; i++)
 		pgq_record_free(s->m[i].view);
-	free(s);
+	return s;
 }
 
 /*
@@ -525,6 +689,27 @@ static void test_property_random_histories(void **state)
 	}
 }
 
+/* P4 (R2): synchronous modes on and quorum; automatic failovers lose no acknowledged commit. */
+static void test_property_sync_modes_lose_nothing(void **state)
+{
+	const char *env = getenv("PGQ_HA_SEEDS");
+	unsigned n = env != NULL ? (unsigned)strtoul(env, NULL, 10) : 100, checked = 0;
+
+	(void)state;
+	for (unsigned seed = 1; seed <= n; seed++) {
+		void *fs = NULL;
+		struct sim *s;
+
+		assert_int_equal(fx_setup(&fs), 0);
+		s = run_seed_mode(fs, seed, seed % 2 ? PGQ_RECORD_SYNC_ON : PGQ_RECORD_SYNC_QUORUM);
+		checked += s->sync_failovers;
+		free(s);
+		fx_teardown(&fs);
+	}
+	/* Not vacuous: P4 checked real failovers. */
+	assert_true(checked >= n / 10);
+}
+
 /* The simulation is not vacuous: failovers happen and members get promoted. */
 static void test_property_histories_reach_failovers(void **state)
 {
@@ -548,6 +733,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_property_random_histories),
 		cmocka_unit_test(test_property_histories_reach_failovers),
+		cmocka_unit_test(test_property_sync_modes_lose_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
