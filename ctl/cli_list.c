@@ -349,6 +349,7 @@ int ctl_cmd_topology(struct ctl_ctx *c, int argc, char **argv)
 
 static const char dsn_help[] =
 	"Usage: pgquorumctl dsn [--role primary|replica|any] [--dbname NAME] [--user NAME]\n"
+	"                       [-f table|json|yaml]\n"
 	"\n"
 	"Print a libpq multi-host connection URI listing every member, e.g.\n"
 	"  postgresql://10.0.0.1:5432,10.0.0.2:5432/postgres?target_session_attrs=read-write\n"
@@ -359,6 +360,8 @@ static const char dsn_help[] =
 	"                     replica (standby, standbys first) or any\n"
 	"  -d, --dbname NAME  database (default postgres)\n"
 	"  -U, --user NAME    user name to put in the URI\n"
+	"  -f, --format FMT   table (default: the URI alone), json or yaml\n"
+	"                     ({\"dsn\": URI, \"role\": ROLE})\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"A member whose PostgreSQL address is not recorded yet is listed with the host\n"
@@ -370,17 +373,20 @@ int ctl_cmd_dsn(struct ctl_ctx *c, int argc, char **argv)
 		{ "role", required_argument, NULL, 'r' },
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "user", required_argument, NULL, 'U' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum ctl_dsn_role role = CTL_DSN_PRIMARY;
+	static const char *const role_names[] = { "primary", "replica", "any" };
 	const char *dbname = "postgres", *user = NULL;
+	enum ctl_format fmt = CTL_FORMAT_TABLE;
 	struct ctl_cluster cl;
 	char err[256], *uri;
 	int opt, rc;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "r:d:U:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:d:U:f:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			if (strcmp(optarg, "primary") == 0 || strcmp(optarg, "master") == 0)
@@ -397,6 +403,10 @@ int ctl_cmd_dsn(struct ctl_ctx *c, int argc, char **argv)
 			break;
 		case 'U':
 			user = optarg;
+			break;
+		case 'f':
+			if (ctl_parse_format(optarg, &fmt) != 0)
+				return CTL_EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(dsn_help, stdout);
@@ -416,7 +426,14 @@ int ctl_cmd_dsn(struct ctl_ctx *c, int argc, char **argv)
 		fprintf(stderr, "pgquorumctl: %s\n", err);
 		return CTL_EXIT_FAILED;
 	}
-	printf("%s\n", uri);
+	if (fmt == CTL_FORMAT_TABLE) {
+		printf("%s\n", uri);
+		rc = CTL_EXIT_OK;
+	} else {
+		json_t *doc = json_pack("{s:s,s:s}", "dsn", uri, "role", role_names[role]);
+		rc = doc != NULL ? ctl_print_doc(fmt, doc) : CTL_EXIT_FAILED;
+		json_decref(doc);
+	}
 	free(uri);
-	return CTL_EXIT_OK;
+	return rc;
 }

@@ -27,7 +27,7 @@ for try in 0 1 2 3 4 5 6 7; do
 	[ $busy = 0 ] && break
 done
 
-it_plan 33
+it_plan 34
 it_cluster_start 3
 leader=$(it_wait_leader 20 1 2 3)
 it_ok $? "3 agents elect a leader (n${leader:-?})"
@@ -85,6 +85,9 @@ hosts="127.0.0.1:5432,127.0.0.1:5432,127.0.0.1:5432"
 	[ "$(ctl dsn --role replica --dbname app)" = "postgresql://$hosts/app?target_session_attrs=standby" ] &&
 	[ "$(ctl dsn --role any -U 'a b')" = "postgresql://a%20b@$hosts/postgres?target_session_attrs=any" ]
 it_ok $? "dsn --role primary|replica|any: libpq multi-host URIs"
+ctl dsn -f json | grep -q "\"dsn\": \"postgresql://$hosts/postgres?target_session_attrs=read-write\"" &&
+	ctl dsn -f yaml --role replica | grep -q "^role: replica$"
+it_ok $? "dsn -f json / -f yaml"
 
 # ---- version, show-config, history
 out=$(ctl version)

@@ -129,6 +129,8 @@ static void test_config_and_info(void **state)
 	PASSES(ctl_cmd_dsn, "dsn --role replica --dbname app --user u");
 	USAGE(ctl_cmd_dsn, "dsn --role leader");
 	USAGE(ctl_cmd_dsn, "dsn extra");
+	PASSES(ctl_cmd_dsn, "dsn -f json");
+	USAGE(ctl_cmd_dsn, "dsn -f html");
 	/* version without any agent address prints pgquorumctl's only: 0 */
 	assert_int_equal(run(ctl_cmd_version, "version -f json"), CTL_EXIT_OK);
 	USAGE(ctl_cmd_version, "version --verbose");
