@@ -35,7 +35,7 @@ for i in 1 2 3; do ids="$ids $(pg_sql "$i" "select system_identifier from pg_con
 read -r a b c <<< "$ids"
 rec_sysid=$(pg_cluster_field "$p" system_id)
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" = "$c" ] && [ "$rec_sysid" = "$a" ]
-pg_ok $? "one database system identifier on all members and in the record ($a / record $rec_sysid)"
+pg_ok $? "one database system identifier on all members and in the record (${ids# } / record $rec_sysid)"
 
 rec_name=$(pg_cluster_field "$s1" primary.name)
 rec_epoch=$(pg_cluster_field "$s1" primary.epoch)

@@ -140,7 +140,6 @@ pg_write_config() {
 		echo "  parameters:"
 		echo "    unix_socket_directories: '$PG_DIR'"
 		echo "    shared_buffers: 16MB"
-		echo "    max_connections: 40"
 		echo "    fsync: '${PG_FSYNC:-off}'"
 		echo "    wal_keep_size: 64MB"
 		echo "  pg_hba:"
