@@ -154,7 +154,7 @@ static int print_members(const struct ctl_ctx *c, const struct ctl_cluster *cl,
 	char cells[COL_SCHEDULED + 1][600];
 	json_t *arr = json_array();
 	struct ctl_table t;
-	int rc = CTL_EXIT_OK;
+	int rc = CTL_EXIT_OK, raft_known = 0, reports_known = 0;
 
 	memcpy(cols, titles, sizeof titles);
 	if (!extended)
@@ -179,10 +179,16 @@ static int print_members(const struct ctl_ctx *c, const struct ctl_cluster *cl,
 			row[k] = cells[k];
 		if (ctl_table_add_row(&t, row) != 0)
 			rc = CTL_EXIT_FAILED;
+		raft_known |= strcmp(cells[COL_RAFT], "-") != 0;
+		reports_known |= m->reports_known;
 		ctl_table_color_last(&t, COL_ROLE, role_color(m->role));
 		if (m->state[0] != '\0' && strcmp(m->state, "running") != 0)
 			ctl_table_color_last(&t, COL_STATE, CTL_COLOR_RED);
 	}
+	/* Columns an agent's answer says nothing about (a Patroni-shaped
+	 * /cluster has no Raft roles or report times) are left out. */
+	t.hidden[COL_RAFT] = !raft_known;
+	t.hidden[COL_REPORTED] = !reports_known;
 	if (rc == CTL_EXIT_OK) {
 		if (fmt == CTL_FORMAT_TABLE) {
 			printf("Cluster: %s%s%s%s\n", cl->scope, cl->cluster_id[0] != '\0' ? " (" : "",

@@ -104,16 +104,20 @@ void ctl_table_free(struct ctl_table *t)
 
 size_t ctl_table_fit(const struct ctl_table *t, size_t max_width, size_t *widths)
 {
-	size_t total = 0;
+	size_t total = 0, shown = 0;
 
 	for (size_t c = 0; c < t->n_cols; c++) {
+		if (t->hidden[c]) {
+			widths[c] = 0;
+			continue;
+		}
 		widths[c] = ctl_utf8_width(t->title[c]);
 		for (size_t r = 0; r < t->n_rows; r++) {
 			size_t w = ctl_utf8_width(t->cells[r * t->n_cols + c]);
 			if (w > widths[c])
 				widths[c] = w;
 		}
-		total += widths[c] + (c > 0 ? 2 : 0);
+		total += widths[c] + (shown++ > 0 ? 2 : 0);
 	}
 	/* Cut the widest shrinkable column by one until it fits or none can
 	 * shrink: the result spreads the cut over the long columns. */
@@ -124,7 +128,8 @@ size_t ctl_table_fit(const struct ctl_table *t, size_t max_width, size_t *widths
 			size_t floor_w = ctl_utf8_width(t->title[c]);
 			if (floor_w < 4)
 				floor_w = 4;
-			if (t->shrinkable[c] && widths[c] > floor_w && widths[c] > best_w) {
+			if (t->shrinkable[c] && !t->hidden[c] && widths[c] > floor_w &&
+			    widths[c] > best_w) {
 				best = c;
 				best_w = widths[c];
 			}
@@ -183,29 +188,44 @@ static void print_cell(FILE *out, const char *s, size_t w, int right, int last,
 
 void ctl_table_print(const struct ctl_table *t, FILE *out, size_t max_width, int color)
 {
-	size_t widths[CTL_TABLE_MAX_COLS];
+	size_t widths[CTL_TABLE_MAX_COLS], first = t->n_cols, last = 0;
 
 	ctl_table_fit(t, max_width, widths);
 	for (size_t c = 0; c < t->n_cols; c++) {
-		if (c > 0)
+		if (!t->hidden[c]) {
+			if (first == t->n_cols)
+				first = c;
+			last = c;
+		}
+	}
+	if (first == t->n_cols)
+		return;
+	for (size_t c = first; c <= last; c++) {
+		if (t->hidden[c])
+			continue;
+		if (c > first)
 			fputs("  ", out);
-		print_cell(out, t->title[c], widths[c], t->right_align[c], c + 1 == t->n_cols,
+		print_cell(out, t->title[c], widths[c], t->right_align[c], c == last,
 			   CTL_COLOR_BOLD, color);
 	}
 	fputc('\n', out);
-	for (size_t c = 0; c < t->n_cols; c++) {
-		if (c > 0)
+	for (size_t c = first; c <= last; c++) {
+		if (t->hidden[c])
+			continue;
+		if (c > first)
 			fputs("  ", out);
 		for (size_t i = 0; i < widths[c]; i++)
 			fputc('-', out);
 	}
 	fputc('\n', out);
 	for (size_t r = 0; r < t->n_rows; r++) {
-		for (size_t c = 0; c < t->n_cols; c++) {
-			if (c > 0)
+		for (size_t c = first; c <= last; c++) {
+			if (t->hidden[c])
+				continue;
+			if (c > first)
 				fputs("  ", out);
 			print_cell(out, t->cells[r * t->n_cols + c], widths[c], t->right_align[c],
-				   c + 1 == t->n_cols, t->colors[r * t->n_cols + c], color);
+				   c == last, t->colors[r * t->n_cols + c], color);
 		}
 		fputc('\n', out);
 	}

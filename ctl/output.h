@@ -40,6 +40,7 @@ struct ctl_table {
 	char *title[CTL_TABLE_MAX_COLS];
 	int shrinkable[CTL_TABLE_MAX_COLS];
 	int right_align[CTL_TABLE_MAX_COLS];
+	int hidden[CTL_TABLE_MAX_COLS];   /* kept for JSON/YAML, not printed */
 	size_t n_rows;
 	size_t cap_rows;
 	char **cells;                 /* n_rows * n_cols */

@@ -120,6 +120,28 @@ static void test_table_colour_only_when_asked(void **state)
 	ctl_table_free(&t);
 }
 
+static void test_table_hidden_column(void **state)
+{
+	struct ctl_table t;
+	size_t widths[CTL_TABLE_MAX_COLS];
+	char *out;
+
+	(void)state;
+	make_table(&t);
+	t.hidden[1] = 1; /* Role */
+	assert_int_equal(ctl_table_fit(&t, 0, widths), 8 + 2 + 35);
+	out = render(&t, 0, 0);
+	assert_null(strstr(out, "Role"));
+	assert_null(strstr(out, "Primary"));
+	assert_non_null(strstr(out, "n1        zone: a"));
+	free(out);
+	t.hidden[2] = 1; /* the last visible column is not padded */
+	out = render(&t, 0, 0);
+	assert_string_equal(out, "Member\n--------\nn1\nnode-two\n");
+	free(out);
+	ctl_table_free(&t);
+}
+
 static void test_format_parse(void **state)
 {
 	enum ctl_format f;
@@ -188,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_table_fits_width),
 		cmocka_unit_test(test_table_utf8_and_alignment),
 		cmocka_unit_test(test_table_colour_only_when_asked),
+		cmocka_unit_test(test_table_hidden_column),
 		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_yaml_round_trip),
 		cmocka_unit_test(test_json_print),
