@@ -123,8 +123,6 @@ int main(int argc, char **argv)
 		pgq_log_set_level(config->log.level);
 	if (config->log.file != NULL && pgq_log_set_file(config->log.file, err, sizeof err) != 0)
 		pgq_error("main", "%s", err);
-	if (config->postgresql.manage)
-		pgq_warning("main", "postgresql.manage is on, but PostgreSQL management is not built yet: running the Raft layer only");
 
 	/* The runtime owns the configuration from here on. */
 	rc = pgq_runtime_run(config_path, config, err, sizeof err);

@@ -243,7 +243,8 @@ static enum MHD_Result handle_get(struct pgq_rest *rest, struct MHD_Connection *
 static bool write_path_allowed(const struct pgq_rest *rest, const char *url)
 {
 	if (strcmp(url, "/members") == 0 || strncmp(url, "/members/", 9) == 0 ||
-	    strcmp(url, "/report") == 0)
+	    strcmp(url, "/report") == 0 || strcmp(url, "/propose") == 0 ||
+	    strcmp(url, "/switchover") == 0 || strcmp(url, "/failover") == 0)
 		return true;
 	return rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0;
 }

@@ -18,6 +18,7 @@
  * GET /test/entries, POST /test/block {peer, blocked}.
  */
 #include "log.h"
+#include "record/record_cmd.h"
 #include "runtime/runtime_internal.h"
 
 #include <stdio.h>
@@ -194,6 +195,109 @@ static void forwarded_report(struct pgq_runtime *rt, struct pgq_rest_call *call)
 	pgq_rest_call_finish(call, 202, json_pack("{s:s}", "status", "proposed"), NULL);
 }
 
+/*
+ * POST /propose: a record command forwarded by a member's HA driver
+ * (status.c). Only the commands a member proposes about itself are taken;
+ * the record validates every field and CAS at apply (S4, S17), so a stale
+ * or forged command is rejected there like any other.
+ */
+static void forwarded_command(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	static const char *const allowed[] = {
+		"member_report", "lease_renew", "lease_release", "promoted", "demoted",
+		"vetoed", "system_id", "member_update", "sync_set_update",
+	};
+	const char *cmd = body_string(call, "cmd");
+	bool ok = false;
+	char *text;
+	int rc;
+
+	for (size_t i = 0; cmd != NULL && i < sizeof allowed / sizeof allowed[0]; i++)
+		ok = ok || strcmp(cmd, allowed[i]) == 0;
+	if (!ok || !json_is_object(call->body)) {
+		pgq_rest_call_fail(call, 400, "expected a member's record command");
+		return;
+	}
+	if (!is_leader(rt)) {
+		redirect_to_leader(rt, call);
+		return;
+	}
+	text = json_dumps(call->body, JSON_COMPACT | JSON_SORT_KEYS);
+	rc = text != NULL ? pgq_node_propose(rt->node, (const uint8_t *)text, strlen(text))
+			  : RAFT_ERR_INVALID;
+	free(text);
+	if (rc != RAFT_OK) {
+		pgq_rest_call_fail(call, 503, "proposal refused; retry");
+		return;
+	}
+	pgq_rest_call_finish(call, 202, json_pack("{s:s}", "status", "proposed"), NULL);
+}
+
+/*
+ * POST /switchover {"leader": P, "candidate": X} (Patroni's body) and
+ * POST /failover {"candidate": X}. Both become record commands proposed
+ * here on the Raft leader; the record checks them at apply (S4), and the
+ * HA decisions carry them out (S13's state machine). S18: a manual failover
+ * while the primary still holds its lease runs as a switchover; once the
+ * lease ended (lost, released, demoted, vetoed) it names the candidate
+ * under the next epoch with the same rules as an automatic one. Answer:
+ * 202 once proposed; GET /cluster shows the progress.
+ */
+static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, bool failover)
+{
+	const char *from = body_string(call, "leader");
+	const char *to = body_string(call, "candidate");
+	const struct pgq_primary *p = pgq_record_primary(rt->record);
+	const struct pgq_member *cand;
+	struct cmd c = { 0 };
+	int rc;
+
+	if ((from != NULL && !valid_text(from, PGQ_RECORD_NAME_MAX)) ||
+	    (to != NULL && !valid_text(to, PGQ_RECORD_NAME_MAX)) || (failover && to == NULL) ||
+	    (!failover && from == NULL && to == NULL)) {
+		pgq_rest_call_fail(call, 400, failover ? "expected {\"candidate\": NAME}"
+						       : "expected {\"leader\": NAME, \"candidate\": NAME}");
+		return;
+	}
+	if (!is_leader(rt)) {
+		redirect_to_leader(rt, call);
+		return;
+	}
+	if (p->state == PGQ_PRIMARY_NONE) {
+		pgq_rest_call_fail(call, 409, "no primary recorded");
+		return;
+	}
+	if (from != NULL && strcmp(from, p->name) != 0) {
+		pgq_rest_call_fail(call, 409, "that member is not the primary");
+		return;
+	}
+	cand = to != NULL ? pgq_record_member_by_name(rt->record, to) : NULL;
+	if (to != NULL && cand == NULL) {
+		pgq_rest_call_fail(call, 404, "no such candidate");
+		return;
+	}
+	if (to != NULL && strcmp(to, p->name) == 0) {
+		pgq_rest_call_fail(call, 409, "the candidate is already the primary");
+		return;
+	}
+	if (p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING)
+		rc = pgq_cmd_switchover_request(p->name, to, p->epoch, p->lease_seq, rt_wall_ms(),
+						&c.data, &c.len);
+	else
+		rc = pgq_cmd_set_primary(to, p->epoch, p->lease_seq, PGQ_CHANGE_MANUAL, false,
+					 pgq_member_report_lsn(cand), rt_wall_ms(), &c.data, &c.len);
+	if (rt_propose_cmd(rt, rc, &c) != RAFT_OK) {
+		pgq_rest_call_fail(call, 503, "proposal refused; retry");
+		return;
+	}
+	pgq_rest_call_finish(call, 202,
+			     json_pack("{s:s,s:s,s:s?}", "status", "proposed", "kind",
+				       p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING
+					       ? "switchover" : "failover",
+				       "candidate", to),
+			     NULL);
+}
+
 /* ---- test hooks ---------------------------------------------------------- */
 
 static void test_propose(struct pgq_runtime *rt, struct pgq_rest_call *call)
@@ -276,6 +380,12 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call)
 		members_remove(rt, call, call->path + 9);
 	else if (post && strcmp(call->path, "/report") == 0)
 		forwarded_report(rt, call);
+	else if (post && strcmp(call->path, "/propose") == 0)
+		forwarded_command(rt, call);
+	else if (post && strcmp(call->path, "/switchover") == 0)
+		primary_change(rt, call, false);
+	else if (post && strcmp(call->path, "/failover") == 0)
+		primary_change(rt, call, true);
 	else if (rt->test_hooks && post && strcmp(call->path, "/test/propose") == 0)
 		test_propose(rt, call);
 	else if (rt->test_hooks && get && strcmp(call->path, "/test/entries") == 0)

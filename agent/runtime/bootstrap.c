@@ -19,6 +19,7 @@
  */
 #include "log.h"
 #include "runtime/ids.h"
+#include "runtime/ha_driver.h"
 #include "runtime/runtime_internal.h"
 
 #include <stdio.h>
@@ -83,6 +84,7 @@ static void node_changed(void *ctx)
 		rt_notify_status(rt);
 	}
 	rt_bootstrap_check(rt);
+	rt_ha_after_batch(rt);
 	rt_maybe_compact(rt);
 	/* Membership moves at Raft speed, not at loop_wait (rate-limited). */
 	if (raft_role(n) == RAFT_LEADER && rt_now_ms() - rt->last_reconcile_ms >= 200) {

@@ -25,6 +25,38 @@ static char *api_url_of(const struct pgq_config_peer *p)
 	return strdup(buf);
 }
 
+/* bootstrap.dcs as the record's dynamic configuration (durations in seconds). */
+static json_t *dcs_json(const struct pgq_config_dcs *d)
+{
+	static const char *const modes[] = { "off", "on", "quorum" };
+	json_t *params = json_object();
+	json_t *o;
+	uint32_t retry_ms = d->retry_timeout_ms;
+
+	/* The record refuses loop_wait + 2 x retry_timeout > ttl: a refused bootstrap never forms a cluster. */
+	if (d->loop_wait_ms + 2ull * retry_ms > d->ttl_ms) {
+		retry_ms = d->ttl_ms > d->loop_wait_ms ? (d->ttl_ms - d->loop_wait_ms) / 2 : 100;
+		pgq_warning("agent", "bootstrap.dcs.retry_timeout lowered to %u ms (loop_wait + 2 x retry_timeout <= ttl)",
+			    retry_ms);
+	}
+
+	for (size_t i = 0; i < d->n_parameters; i++)
+		json_object_set_new(params, d->parameters[i].key, json_string(d->parameters[i].value));
+	o = json_pack("{s:f, s:f, s:f, s:I, s:s, s:i, s:b, s:f, s:I, s:f, s:f, s:{s:o}}",
+		      "ttl", d->ttl_ms / 1000.0, "loop_wait", d->loop_wait_ms / 1000.0,
+		      "retry_timeout", retry_ms / 1000.0,
+		      "maximum_lag_on_failover", (json_int_t)d->maximum_lag_on_failover_bytes,
+		      "synchronous_mode", modes[d->synchronous_mode <= PGQ_SYNC_QUORUM ? d->synchronous_mode : 0],
+		      "synchronous_node_count", (int)d->synchronous_node_count,
+		      "synchronous_mode_strict", d->synchronous_mode_strict,
+		      "failover_backoff", d->failover_backoff_ms / 1000.0,
+		      "switchover_max_lag", (json_int_t)d->switchover_max_lag_bytes,
+		      "promote_timeout", d->promote_timeout_ms / 1000.0,
+		      "member_slots_ttl", d->member_slots_ttl_ms / 1000.0,
+		      "postgresql", "parameters", params);
+	return o;
+}
+
 /*
  * S15: the founding members in raft.peers order. With postgresql.manage on,
  * this leader is the bootstrap primary (S1: named, no lease yet); with it
@@ -46,9 +78,12 @@ int cmd_build_bootstrap(const struct pgq_runtime *rt, const char *cluster_id, st
 		members[n].raft_address = p->address.text;
 		members[n].api_url = urls[n];
 	}
+	/* With PostgreSQL managed, bootstrap.dcs becomes the record's configuration. */
+	json_t *config = rt->cfg->postgresql.manage ? dcs_json(&rt->cfg->bootstrap.dcs) : NULL;
 	rc = pgq_cmd_bootstrap(rt->cfg->scope, cluster_id, members, n,
-			       rt->cfg->postgresql.manage ? rt->cfg->name : NULL, NULL, NULL,
+			       rt->cfg->postgresql.manage ? rt->cfg->name : NULL, config, NULL,
 			       rt_wall_ms(), &out->data, &out->len);
+	json_decref(config);
 	for (size_t i = 0; i < n; i++)
 		free(urls[i]);
 	return rc;

@@ -15,6 +15,7 @@
 #include "runtime/runtime.h"
 
 #include "log.h"
+#include "runtime/ha_driver.h"
 #include "runtime/runtime_internal.h"
 
 #include <stdio.h>
@@ -57,6 +58,7 @@ static void shutdown_agent(struct pgq_runtime *rt, int exit_code)
 	}
 	rt_pending_expire(rt, true);
 	stop_loop_handles(rt);
+	rt_ha_stop(rt);
 	if (rt->rest != NULL) {
 		pgq_rest_stop(rt->rest);
 		rt->rest = NULL;
@@ -317,6 +319,8 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 		if (rt->test_hooks)
 			pgq_warning("agent", "PGQUORUM_TEST_HOOKS=1: test-only REST endpoints are enabled");
 		rc = rt_start(rt, err, errlen);
+		if (rc == 0 && rt->cfg->postgresql.manage)
+			rc = rt_ha_start(rt, err, errlen);
 	}
 	if (rc != 0) {
 		shutdown_agent(rt, 1);
@@ -343,6 +347,7 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 	if (rt->exit_code != 0 && rt->fatal[0] != '\0')
 		snprintf(err, errlen, "%s", rt->fatal);
 	rc = rt->exit_code;
+	rt_ha_free(rt);
 	pgq_record_free(rt->record);
 	free(rt->test_seqs);
 	pgq_config_free(rt->cfg);

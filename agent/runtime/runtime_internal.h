@@ -59,6 +59,8 @@ struct pending {
 	uint64_t deadline_ms;
 };
 
+struct ha_driver;
+
 struct pgq_runtime {
 	uv_loop_t loop;
 	const char *config_path;
@@ -111,6 +113,8 @@ struct pgq_runtime {
 	char promote_proposed[PGQ_RECORD_NAME_MAX]; /* member_promote in flight (dedup) */
 	uint64_t promote_proposed_ms;
 	bool view_dirty;              /* status changed since the last publish */
+	struct ha_driver *ha;         /* postgresql.manage: the HA driver (ha_driver.c), else NULL */
+	unsigned forwards_inflight;   /* HA commands on their way to the leader (status.c) */
 	bool record_dirty;            /* the record changed since the last publish */
 };
 
@@ -153,6 +157,8 @@ void rt_pending_expire(struct pgq_runtime *rt, bool all);
 void rt_publish(struct pgq_runtime *rt);
 void rt_report(struct pgq_runtime *rt);
 char *rt_leader_api_url(const struct pgq_runtime *rt); /* malloc'd or NULL */
+/* Send a record command (canonical JSON) to the leader's POST /propose (thread pool). */
+void rt_forward_command(struct pgq_runtime *rt, const uint8_t *data, size_t len);
 
 /* commands.c: record commands, built by the record module (record_cmd.h). */
 struct cmd {

@@ -131,6 +131,8 @@ struct report_job {
 	char *port;
 	char *body;
 	char *auth;          /* "Basic ..." header value, or NULL */
+	const char *path;    /* "/report" or "/propose" */
+	bool forward;        /* an HA command (counted in forwards_inflight) */
 	int status;          /* HTTP status, or -1 */
 };
 
@@ -189,7 +191,7 @@ static void report_run(uv_work_t *w)
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai = NULL;
 	struct timeval tv = { .tv_sec = 2 };
-	char req[1024], resp[64];
+	char req[8192], resp[64];
 	int fd = -1, n;
 
 	j->status = -1;
@@ -203,8 +205,8 @@ static void report_run(uv_work_t *w)
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
 		goto out;
 	n = snprintf(req, sizeof req,
-		     "POST /report HTTP/1.0\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
-		     "%s%s%sContent-Length: %zu\r\n\r\n%s", j->host, j->port,
+		     "POST %s HTTP/1.0\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
+		     "%s%s%sContent-Length: %zu\r\n\r\n%s", j->path, j->host, j->port,
 		     j->auth != NULL ? "Authorization: " : "", j->auth != NULL ? j->auth : "",
 		     j->auth != NULL ? "\r\n" : "", strlen(j->body), j->body);
 	if (n <= 0 || (size_t)n >= sizeof req || write(fd, req, (size_t)n) != n)
@@ -224,9 +226,12 @@ static void report_done(uv_work_t *w, int status)
 {
 	struct report_job *j = w->data;
 
-	j->rt->report_inflight = 0;
+	if (j->forward)
+		j->rt->forwards_inflight--;
+	else
+		j->rt->report_inflight = 0;
 	if (status == 0 && j->status != 202)
-		pgq_debug("agent", "report to the leader not accepted (HTTP %d)", j->status);
+		pgq_debug("agent", "POST %s to the leader not accepted (HTTP %d)", j->path, j->status);
 	free(j->host);
 	free(j->port);
 	free(j->body);
@@ -242,7 +247,8 @@ void rt_report(struct pgq_runtime *rt)
 	char *url;
 	json_t *body;
 
-	if (!pgq_record_bootstrapped(rt->record) ||
+	/* With postgresql.manage on, the HA decisions send the reports (ha_driver.c). */
+	if (rt->ha != NULL || !pgq_record_bootstrapped(rt->record) ||
 	    pgq_record_member_by_name(rt->record, rt->cfg->name) == NULL)
 		return;
 	if (raft_role(n) == RAFT_LEADER) {
@@ -258,6 +264,7 @@ void rt_report(struct pgq_runtime *rt)
 		return;
 	}
 	j->rt = rt;
+	j->path = "/report";
 	if (!split_url(url, &j->host, &j->port)) {
 		free(url);
 		report_done(&j->work, -1);
@@ -280,4 +287,41 @@ void rt_report(struct pgq_runtime *rt)
 		return;
 	}
 	rt->report_inflight = 1;
+}
+
+/*
+ * An HA command (lease renewal, report, promoted{}, ...) from a follower:
+ * POSTed to the leader's /propose from the thread pool, at most 3 at a
+ * time; a lost one is simply resent by the next decision (the record
+ * re-checks every command at apply, S4).
+ */
+void rt_forward_command(struct pgq_runtime *rt, const uint8_t *data, size_t len)
+{
+	struct report_job *j;
+	char *url;
+
+	if (rt->forwards_inflight >= 3 || len > 6000 || (url = rt_leader_api_url(rt)) == NULL)
+		return;
+	j = calloc(1, sizeof *j);
+	if (j == NULL) {
+		free(url);
+		return;
+	}
+	j->rt = rt;
+	j->path = "/propose";
+	j->forward = true;
+	rt->forwards_inflight++;
+	if (!split_url(url, &j->host, &j->port) || (j->body = strndup((const char *)data, len)) == NULL) {
+		free(url);
+		report_done(&j->work, -1);
+		return;
+	}
+	free(url);
+	if (rt->cfg->restapi.authentication.username != NULL &&
+	    rt->cfg->restapi.authentication.password != NULL)
+		j->auth = basic_auth(rt->cfg->restapi.authentication.username,
+				     rt->cfg->restapi.authentication.password);
+	j->work.data = j;
+	if (uv_queue_work(&rt->loop, &j->work, report_run, report_done) != 0)
+		report_done(&j->work, -1);
 }

@@ -1,0 +1,666 @@
+/*
+ * ha_actions.c — carrying out one HA action on the local PostgreSQL.
+ *
+ * One operation at a time (d->op): each action is a short chain of
+ * asynchronous pgmgr steps (configuration write on the thread pool, then a
+ * child program through uv_spawn, or a libpq round trip); the chain ends
+ * in op_done(), which asks for a new cycle. Nothing here blocks the loop.
+ *
+ * The managed configuration (pgquorum.conf) is rendered from the local
+ * configuration, the record (the upstream's PostgreSQL address) and the
+ * decision: primary_conninfo = the upstream with application_name = this
+ * member (S10), primary_slot_name = our slot, and
+ * default_transaction_read_only = on until promoted{} committed (S12a,
+ * docs/safety-changes.md C11).
+ */
+#include "runtime/ha_driver_internal.h"
+
+#include "log.h"
+#include "pgmgr/conf.h"
+#include "pgmgr/conninfo.h"
+#include "pgmgr/fence.h"
+#include "pgmgr/pgctl.h"
+#include "pgmgr/pgmgr.h"
+#include "pgmgr/promote.h"
+#include "pgmgr/roles.h"
+#include "pgmgr/slots.h"
+#include "pgmgr/sql.h"
+#include "ha/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A continuation after the configuration write. */
+enum after_conf {
+	AFTER_NOTHING = 0,
+	AFTER_START,
+	AFTER_RELOAD,
+	AFTER_PROMOTE,
+	AFTER_FENCE,
+	AFTER_CLEAN_STOP,
+};
+
+struct conf_job {
+	struct ha_driver *d;
+	enum after_conf next;
+	enum pgmgr_fence_step fence_step;
+	char upstream[PGQ_RECORD_NAME_MAX];
+	bool read_only;
+};
+
+static void op_done(struct ha_driver *d, const char *what, bool ok, const char *detail)
+{
+	if (ok)
+		pgq_info("ha", "%s done", what);
+	else
+		pgq_warning("ha", "%s failed: %s", what, detail != NULL ? detail : "");
+	d->op = HA_OP_NONE;
+	d->op_cmd = NULL;
+	ha_cycle_soon(d);
+}
+
+/* "host:port" or "[v6]:port" → host, port. false when malformed. */
+static bool split_hostport(const char *text, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon;
+	unsigned long p;
+	char *end;
+
+	if (text == NULL || text[0] == '\0')
+		return false;
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (close == NULL || close[1] != ':')
+			return false;
+		snprintf(host, hostlen, "%.*s", (int)(close - text - 1), text + 1);
+		colon = close + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon == NULL)
+			return false;
+		snprintf(host, hostlen, "%.*s", (int)(colon - text), text);
+	}
+	p = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || p == 0 || p > 65535)
+		return false;
+	*port = (uint16_t)p;
+	return true;
+}
+
+/* A conninfo to `member`'s PostgreSQL (password NULL: none in the string). */
+static int member_conninfo(const struct ha_driver *d, const char *member, const char *user,
+			   const char *password, char *buf, size_t buflen)
+{
+	const struct pgq_member *m = pgq_record_member_by_name(d->rt->record, member);
+	struct pgmgr_conninfo_parts p = { 0 };
+	char host[256];
+
+	if (m == NULL || !split_hostport(m->pg_address, host, sizeof host, &p.port))
+		return -1;
+	p.host = host;
+	p.user = user;
+	p.password = password;
+	p.dbname = "postgres";
+	p.application_name = d->rt->cfg->name; /* S10 */
+	p.connect_timeout_s = 5;
+	return pgmgr_conninfo_build(buf, buflen, &p);
+}
+
+static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r);
+
+/* Render and write pgquorum.conf, pg_hba.conf, standby.signal; then `next`. */
+static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_signal_action sig,
+		      bool with_history, enum after_conf next, enum pgmgr_fence_step step,
+		      bool clear_marker)
+{
+	const struct pgq_config *cfg = d->rt->cfg;
+	const struct pgq_config_postgresql *pg = d->cfg_pg;
+	struct pgq_config_kv *local = calloc(pg->n_parameters + 1, sizeof *local);
+	const char *hosts[PGQ_RECORD_MAX_MEMBERS];
+	char hostbuf[PGQ_RECORD_MAX_MEMBERS][256];
+	char conninfo[1024] = "", slot[64] = "", history[4096] = "", err[256];
+	struct pgmgr_conf_input in = { 0 };
+	struct pgmgr_hba_input hin = { 0 };
+	struct pgmgr_conf_files f = { 0 };
+	struct conf_job *job = calloc(1, sizeof *job);
+	char *conf = NULL, *hba = NULL;
+	size_t n_hosts = 0, n_local = 0;
+	bool read_only = !d->accept_writes;
+	int rc = -1;
+
+	if (local == NULL || job == NULL)
+		goto out;
+	for (size_t i = 0; i < pg->n_parameters; i++)
+		local[n_local++] = pg->parameters[i];
+	/* S12a: writes only once promoted{} committed (turned off by a reload). */
+	local[n_local].key = "default_transaction_read_only";
+	local[n_local++].value = read_only ? "on" : "off";
+	if (upstream != NULL && upstream[0] != '\0') {
+		if (member_conninfo(d, upstream, pg->replication.username, pg->replication.password,
+				    conninfo, sizeof conninfo) != 0) {
+			pgq_warning("ha", "no PostgreSQL address recorded for %s yet", upstream);
+			goto out;
+		}
+		if (pg->use_slots)
+			pgmgr_slot_name(cfg->name, slot, sizeof slot);
+	}
+	for (size_t i = 0; i < pgq_record_member_count(d->rt->record) && n_hosts < PGQ_RECORD_MAX_MEMBERS; i++) {
+		const struct pgq_member *m = pgq_record_member_at(d->rt->record, i);
+		uint16_t port;
+		if (split_hostport(m->pg_address, hostbuf[n_hosts], sizeof hostbuf[n_hosts], &port))
+			hosts[n_hosts] = hostbuf[n_hosts], n_hosts++;
+	}
+	in.listen_addresses = pg->listen.host;
+	in.port = pg->listen.port;
+	in.cluster_name = cfg->scope;
+	in.dynamic_params = cfg->bootstrap.dcs.parameters;
+	in.n_dynamic = cfg->bootstrap.dcs.n_parameters;
+	in.local_params = local;
+	in.n_local = n_local;
+	in.primary_conninfo = conninfo;
+	in.primary_slot_name = slot;
+	hin.lines = pg->pg_hba;
+	hin.n_lines = pg->n_pg_hba;
+	hin.superuser = pg->superuser.username;
+	hin.replication_user = pg->replication.username;
+	hin.member_hosts = hosts;
+	hin.n_member_hosts = n_hosts;
+	if (pgmgr_conf_render(&in, &conf, err, sizeof err) != 0 ||
+	    pgmgr_hba_render(&hin, &hba, err, sizeof err) != 0) {
+		pgq_error("ha", "PostgreSQL configuration: %s", err);
+		goto out;
+	}
+	f.pgquorum_conf = conf;
+	f.pg_hba = hba;
+	f.ensure_include = true;
+	f.standby_signal = sig;
+	f.clear_rewind_marker = clear_marker;
+	/* S12: the recorded history of the current timeline, so a promotion picks an unused id. */
+	if (with_history && pgq_record_timeline(d->rt->record) > 1) {
+		uint32_t tli = pgq_record_timeline(d->rt->record);
+		char lines[16][160];
+		size_t n = 0;
+		const struct pgq_timeline *t = NULL;
+
+		for (size_t i = 0; i < pgq_record_timeline_count(d->rt->record); i++)
+			if (pgq_record_timeline_at(d->rt->record, i)->tli == tli)
+				t = pgq_record_timeline_at(d->rt->record, i);
+		while (t != NULL && t->parent != 0 && n < 16) {
+			char lsn[PGMGR_LSN_STRLEN];
+			const struct pgq_timeline *parent = NULL;
+			snprintf(lines[n++], sizeof lines[0], "%u\t%s\tno recovery target specified\n",
+				 t->parent, pgmgr_lsn_format(t->switch_lsn, lsn, sizeof lsn));
+			for (size_t i = 0; i < pgq_record_timeline_count(d->rt->record); i++)
+				if (pgq_record_timeline_at(d->rt->record, i)->tli == t->parent)
+					parent = pgq_record_timeline_at(d->rt->record, i);
+			t = parent;
+		}
+		while (n > 0)
+			strncat(history, lines[--n], sizeof history - strlen(history) - 1);
+		if (history[0] != '\0') {
+			f.history_tli = tli;
+			f.history_text = history;
+		}
+	}
+	job->d = d;
+	job->next = next;
+	job->fence_step = step;
+	snprintf(job->upstream, sizeof job->upstream, "%s", upstream != NULL ? upstream : "");
+	job->read_only = read_only;
+	rc = pgmgr_conf_write(&d->rt->loop, d->data_dir, &f, on_conf_written, job, err, sizeof err);
+	if (rc != 0)
+		pgq_error("ha", "PostgreSQL configuration write: %s", err);
+	else
+		job = NULL;
+out:
+	free(local);
+	free(conf);
+	free(hba);
+	free(job);
+	return rc;
+}
+
+/* ---- continuations ------------------------------------------------------- */
+
+static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
+{
+	struct ha_driver *d = ctx;
+	char what[64], desc[128];
+	bool ok = pgmgr_cmd_ok(r);
+
+	snprintf(what, sizeof what, "%s", pgq_ha_action_name(d->op_action));
+	if (d->op_action == PGQ_HA_START_STANDBY || d->op_action == PGQ_HA_START_PRIMARY ||
+	    d->op_action == PGQ_HA_RESTART) {
+		d->start_failed = !ok;
+		if (ok)
+			d->pg_started = true;
+	}
+	if (d->op_action == PGQ_HA_REWIND && !ok)
+		d->rewind_failed_epoch = pgq_record_epoch(d->rt->record);
+	if (ok && (d->op_action == PGQ_HA_BASEBACKUP || d->op_action == PGQ_HA_RECLONE ||
+		   d->op_action == PGQ_HA_REWIND)) {
+		/* pg_basebackup / pg_rewind copied the source's files: ours again, standby. */
+		d->op_cmd = NULL;
+		if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false, AFTER_NOTHING, 0,
+			       d->op_action != PGQ_HA_REWIND) == 0)
+			return;
+	}
+	if (d->op_action == PGQ_HA_INITDB && ok) {
+		d->op_cmd = NULL;
+		if (write_conf(d, "", PGMGR_SIGNAL_CREATE, false, AFTER_NOTHING, 0, false) == 0)
+			return;
+	}
+	op_done(d, what, ok, ok ? NULL : (r->stderr_tail[0] != '\0' ? r->stderr_tail
+								    : pgmgr_cmd_describe(r, desc, sizeof desc)));
+}
+
+static void on_promoted(void *ctx, const struct pgmgr_promote_result *r)
+{
+	struct ha_driver *d = ctx;
+
+	op_done(d, "promote", r->promoted, r->timed_out ? "promote_timeout passed (L5)" : r->error);
+}
+
+static void on_fenced(void *ctx, const struct pgmgr_fence_result *r)
+{
+	struct ha_driver *d = ctx;
+
+	d->pg_started = false;
+	op_done(d, "fence (S5)", r->fenced, r->error);
+}
+
+static void start_pg(struct ha_driver *d)
+{
+	struct pgmgr_ctl_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir,
+				    .log_path = d->log_path, .wait_s = 60 };
+	char err[256];
+
+	if (pgmgr_start(&d->rt->loop, &o, on_cmd_done, d, &d->op_cmd, err, sizeof err) != 0)
+		op_done(d, "pg_ctl start", false, err);
+}
+
+static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
+{
+	struct conf_job *job = ctx;
+	struct ha_driver *d = job->d;
+	enum after_conf next = job->next;
+	enum pgmgr_fence_step step = job->fence_step;
+	char err[256];
+
+	if (r->status == 0) {
+		snprintf(d->conf_upstream, sizeof d->conf_upstream, "%s", job->upstream);
+		d->conf_read_only = job->read_only;
+		d->conf_written = true;
+	}
+	free(job);
+	if (d->stopping && next != AFTER_FENCE) {
+		op_done(d, "configuration", r->status == 0, r->error);
+		return;
+	}
+	if (r->status != 0) {
+		op_done(d, "configuration write", false, r->error);
+		return;
+	}
+	switch (next) {
+	case AFTER_START:
+		start_pg(d);
+		return;
+	case AFTER_RELOAD: {
+		struct pgmgr_ctl_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir };
+		if (pgmgr_reload(&d->rt->loop, &o, on_cmd_done, d, &d->op_cmd, err, sizeof err) != 0)
+			op_done(d, "reload", false, err);
+		return;
+	}
+	case AFTER_PROMOTE: {
+		uint32_t timeout = pgq_record_config(d->rt->record)->promote_timeout_ms;
+		if (pgmgr_promote_start(&d->rt->loop, d->local_conninfo, timeout, 100, on_promoted, d,
+					NULL, err, sizeof err) != 0)
+			op_done(d, "promote", false, err);
+		return;
+	}
+	case AFTER_FENCE:
+	case AFTER_CLEAN_STOP: {
+		struct pgmgr_fence_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir,
+					      .first_step = step };
+		if (pgmgr_fence_start(&d->rt->loop, &o, on_fenced, d, NULL, err, sizeof err) != 0)
+			op_done(d, "fence", false, err);
+		return;
+	}
+	case AFTER_NOTHING:
+	default:
+		op_done(d, "configuration", true, NULL);
+		return;
+	}
+}
+
+/* ---- hooks before a promotion (S19) -------------------------------------- */
+
+static void on_fence_hook(const struct pgq_hook_result *r, void *arg)
+{
+	struct ha_driver *d = arg;
+
+	if (d->stopping)
+		return;
+	if (r->ok) {
+		d->hooks_obs.fence_done_epoch = pgq_record_epoch(d->rt->record);
+		d->hooks_obs.fence_failed = false;
+	} else {
+		d->hooks_obs.fence_failed = true;
+	}
+	op_done(d, "fence hook", r->ok, r->exec.output);
+}
+
+static void on_pre_promote(const struct pgq_hook_result *r, void *arg)
+{
+	struct ha_driver *d = arg;
+	uint64_t epoch = pgq_record_epoch(d->rt->record);
+
+	if (d->stopping)
+		return;
+	if (pgq_hooks_vetoed(r))
+		d->hooks_obs.pre_promote_vetoed_epoch = epoch;
+	else
+		d->hooks_obs.pre_promote_done_epoch = epoch;
+	op_done(d, "pre_promote", !pgq_hooks_vetoed(r), r->exec.output);
+}
+
+static void run_hook(struct ha_driver *d, enum pgq_hook_event e, const char *old_primary,
+		     pgq_hook_done_cb cb)
+{
+	const struct pgq_member *m = old_primary != NULL
+					     ? pgq_record_member_by_name(d->rt->record, old_primary)
+					     : NULL;
+	struct pgq_plugin_event ev = { 0 };
+	char host[256] = "", err[200];
+	uint16_t port = 0;
+
+	if (m != NULL)
+		split_hostport(m->pg_address, host, sizeof host, &port);
+	ev.abi_version = PGQ_PLUGIN_ABI_VERSION;
+	ev.event = (int)e;
+	ev.event_name = pgq_hook_event_name(e);
+	ev.cluster = d->rt->cfg->scope;
+	ev.member = d->rt->cfg->name;
+	ev.role = rt_ha_role(d->rt);
+	ev.epoch = pgq_record_epoch(d->rt->record);
+	ev.primary = pgq_record_primary(d->rt->record)->name;
+	ev.old_primary = old_primary;
+	ev.old_primary_host = host;
+	ev.old_primary_port = port;
+	ev.old_primary_raft = m != NULL ? m->raft_address : NULL;
+	ev.old_primary_api = m != NULL ? m->api_url : NULL;
+	ev.timeline = d->obs.timeline;
+	ev.reason = "failover";
+	if (pgq_hooks_run(d->hooks, &ev, cb, d, err, sizeof err) != 0)
+		op_done(d, ev.event_name, false, err);
+}
+
+/* ---- side tasks: roles and slots on the primary --------------------------- */
+
+static void on_slots_sql(void *ctx, enum pgmgr_sql_status st, const char *error)
+{
+	struct ha_driver *d = ctx;
+
+	d->sql_inflight = false;
+	if (st != PGMGR_SQL_OK)
+		pgq_warning("ha", "replication slots (L6): %s", error);
+}
+
+static void on_roles_sql(void *ctx, enum pgmgr_sql_status st, const char *error)
+{
+	struct ha_driver *d = ctx;
+
+	d->sql_inflight = false;
+	if (st != PGMGR_SQL_OK) {
+		pgq_warning("ha", "roles: %s", error);
+		return;
+	}
+	d->roles_done = true;
+	pgq_info("ha", "replication and superuser roles in place");
+}
+
+/* The writable primary creates the roles (idempotent) and a slot per other member (L6). */
+static void primary_housekeeping(struct ha_driver *d)
+{
+	const struct pgq_config_postgresql *pg = d->cfg_pg;
+	uint64_t now = pgq_now_boottime_ms();
+	char err[256];
+
+	if (d->sql_inflight || !d->accept_writes || d->conf_read_only ||
+	    d->obs.run != PGQ_PGRUN_RUNNING || d->obs.in_recovery)
+		return;
+	if (!d->roles_done && now - d->roles_sent_ms >= 2000) {
+		char *roles = NULL, *sql = NULL;
+		d->roles_sent_ms = now;
+		if (pgmgr_roles_sql(pg->superuser.username, pg->superuser.password,
+				    pg->replication.username, pg->replication.password, &roles, err,
+				    sizeof err) != 0) {
+			pgq_error("ha", "roles: %s", err);
+			return;
+		}
+		/* One implicit transaction: make it read-write before the first statement. */
+		if (asprintf(&sql, "BEGIN READ WRITE; %s; COMMIT;", roles) > 0 &&
+		    pgmgr_sql_exec(&d->rt->loop, d->local_conninfo, sql, 10000, on_roles_sql, d, err,
+				   sizeof err) == 0)
+			d->sql_inflight = true;
+		if (roles != NULL)
+			explicit_bzero(roles, strlen(roles));
+		if (sql != NULL)
+			explicit_bzero(sql, strlen(sql));
+		free(roles);
+		free(sql);
+		return;
+	}
+	if (pg->use_slots && now - d->slots_sent_ms >= 5000) {
+		char names[PGQ_RECORD_MAX_MEMBERS][64];
+		const char *ptrs[PGQ_RECORD_MAX_MEMBERS];
+		size_t n = 0;
+
+		d->slots_sent_ms = now;
+		for (size_t i = 0; i < pgq_record_member_count(d->rt->record); i++) {
+			const struct pgq_member *m = pgq_record_member_at(d->rt->record, i);
+			if (strcmp(m->name, d->rt->cfg->name) == 0 ||
+			    pgmgr_slot_name(m->name, names[n], sizeof names[n]) != 0)
+				continue;
+			ptrs[n] = names[n];
+			n++;
+		}
+		if (n > 0 && pgmgr_slots_ensure(&d->rt->loop, d->local_conninfo, ptrs, n, 10000,
+						on_slots_sql, d, err, sizeof err) == 0)
+			d->sql_inflight = true;
+	}
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static enum pgmgr_fence_step fence_step_of(enum pgq_ha_action a)
+{
+	return a == PGQ_HA_FAST_STOP ? PGMGR_FENCE_FAST
+	       : a == PGQ_HA_IMMEDIATE_STOP ? PGMGR_FENCE_IMMEDIATE : PGMGR_FENCE_KILL;
+}
+
+static void begin(struct ha_driver *d, enum pgq_ha_action a)
+{
+	d->op = HA_OP_BUSY;
+	d->op_action = a;
+	d->op_started_ms = pgq_now_boottime_ms();
+	pgq_info("ha", "action %s", pgq_ha_action_name(a));
+}
+
+void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
+{
+	const struct pgq_config_postgresql *pg = d->cfg_pg;
+	char err[256], conninfo[1024];
+	enum pgq_ha_action a = md->action;
+	int rc = 0;
+
+	if (d->stopping)
+		return;
+	primary_housekeeping(d);
+	/* Client writes follow promoted{} (S12a): flip default_transaction_read_only by reload. */
+	if (a == PGQ_HA_NONE && d->conf_written && d->obs.run == PGQ_PGRUN_RUNNING &&
+	    !d->obs.in_recovery && d->conf_read_only == d->accept_writes) {
+		begin(d, PGQ_HA_FOLLOW);
+		d->op_action = PGQ_HA_NONE;
+		if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_KEEP, false, AFTER_RELOAD, 0, false) != 0)
+			op_done(d, "read-only switch", false, "configuration");
+		return;
+	}
+	/* After an agent restart, pgquorum.conf is unknown: rewrite it once a standby runs. */
+	if (a == PGQ_HA_NONE && !d->conf_written && d->obs.run == PGQ_PGRUN_RUNNING &&
+	    d->obs.in_recovery && md->goal == PGQ_GOAL_FOLLOW)
+		a = PGQ_HA_FOLLOW;
+	switch (a) {
+	case PGQ_HA_NONE:
+	case PGQ_HA_STAY_DOWN:
+	case PGQ_HA_ACTION__COUNT:
+		return;
+	default:
+		break;
+	}
+	begin(d, a);
+	switch (a) {
+	case PGQ_HA_INITDB: {
+		struct pgmgr_initdb_opts o = {
+			.bin_dir = pg->bin_dir, .data_dir = d->data_dir,
+			.superuser = pg->superuser.username,
+			.superuser_password = pg->superuser.password,
+			.options = d->rt->cfg->bootstrap.initdb,
+			.n_options = d->rt->cfg->bootstrap.n_initdb,
+		};
+		rc = pgmgr_initdb(&d->rt->loop, &o, on_cmd_done, d, &d->op_cmd, err, sizeof err);
+		break;
+	}
+	case PGQ_HA_START_STANDBY:
+	case PGQ_HA_START_PRIMARY:
+	case PGQ_HA_RESTART: {
+		bool signal = a == PGQ_HA_START_PRIMARY ? false : md->standby_signal;
+		const char *up = signal ? md->upstream : "";
+		if (a == PGQ_HA_START_STANDBY && !md->standby_signal)
+			up = "";
+		rc = write_conf(d, up, signal ? PGMGR_SIGNAL_CREATE : PGMGR_SIGNAL_REMOVE, false,
+				AFTER_START, 0, false);
+		snprintf(err, sizeof err, "configuration");
+		break;
+	}
+	case PGQ_HA_FOLLOW:
+	case PGQ_HA_STOP_RECEIVER:
+		rc = write_conf(d, a == PGQ_HA_FOLLOW ? md->upstream : "", PGMGR_SIGNAL_KEEP, false,
+				AFTER_RELOAD, 0, false);
+		snprintf(err, sizeof err, "configuration");
+		break;
+	case PGQ_HA_RECLONE: {
+		char aside[1200];
+		snprintf(aside, sizeof aside, "%s.old-%llu", d->data_dir,
+			 (unsigned long long)rt_wall_ms());
+		if (rename(d->data_dir, aside) != 0) {
+			snprintf(err, sizeof err, "cannot move the data directory aside");
+			rc = -1;
+			break;
+		}
+		pgq_warning("ha", "data directory moved to %s for a re-clone", aside);
+	}
+		/* fall through */
+	case PGQ_HA_BASEBACKUP: {
+		struct pgmgr_basebackup_opts o = {
+			.bin_dir = pg->bin_dir, .data_dir = d->data_dir, .conninfo = conninfo,
+			.password = pg->replication.password, .timeout_ms = 600000,
+		};
+		if (rc != 0)
+			break;
+		if (member_conninfo(d, md->upstream, pg->replication.username, NULL, conninfo,
+				    sizeof conninfo) != 0) {
+			snprintf(err, sizeof err, "no PostgreSQL address recorded for %s", md->upstream);
+			rc = -1;
+			break;
+		}
+		snprintf(d->conf_upstream, sizeof d->conf_upstream, "%s", md->upstream);
+		rc = pgmgr_basebackup(&d->rt->loop, &o, on_cmd_done, d, &d->op_cmd, err, sizeof err);
+		break;
+	}
+	case PGQ_HA_REWIND: {
+		struct pgmgr_rewind_opts o = {
+			.bin_dir = pg->bin_dir, .data_dir = d->data_dir, .conninfo = conninfo,
+			.password = pg->superuser.password, .timeout_ms = 600000,
+		};
+		if (member_conninfo(d, md->upstream, pg->superuser.username, NULL, conninfo,
+				    sizeof conninfo) != 0) {
+			snprintf(err, sizeof err, "no PostgreSQL address recorded for %s", md->upstream);
+			rc = -1;
+			break;
+		}
+		snprintf(d->conf_upstream, sizeof d->conf_upstream, "%s", md->upstream);
+		rc = pgmgr_rewind(&d->rt->loop, &o, on_cmd_done, d, err, sizeof err);
+		break;
+	}
+	case PGQ_HA_RUN_FENCE_HOOK:
+		run_hook(d, PGQ_HOOK_FENCE, md->n_fence > 0 ? md->fence_names[0] : NULL, on_fence_hook);
+		return;
+	case PGQ_HA_RUN_PRE_PROMOTE:
+		run_hook(d, PGQ_HOOK_PRE_PROMOTE, NULL, on_pre_promote);
+		return;
+	case PGQ_HA_PROMOTE:
+		/* S12 history files and S10 (synchronous_standby_names '') with the conf. */
+		rc = write_conf(d, "", PGMGR_SIGNAL_KEEP, true, AFTER_PROMOTE, 0, false);
+		snprintf(err, sizeof err, "configuration");
+		break;
+	case PGQ_HA_WRITE_STANDBY_SIGNAL:
+		rc = write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false, AFTER_NOTHING, 0, false);
+		snprintf(err, sizeof err, "configuration");
+		break;
+	case PGQ_HA_CLEAN_STOP:
+		/* S13 (2): standby.signal first, then a fast stop; pg_controldata follows in observe. */
+		rc = write_conf(d, "", PGMGR_SIGNAL_CREATE, false, AFTER_CLEAN_STOP, PGMGR_FENCE_FAST,
+				false);
+		snprintf(err, sizeof err, "configuration");
+		break;
+	case PGQ_HA_FAST_STOP:
+	case PGQ_HA_IMMEDIATE_STOP:
+	case PGQ_HA_KILL:
+		/* S5: standby.signal first, then the fence from the step due. */
+		rc = write_conf(d, "", PGMGR_SIGNAL_CREATE, false, AFTER_FENCE, fence_step_of(a), false);
+		if (rc != 0) {
+			struct pgmgr_fence_opts o = { .bin_dir = pg->bin_dir, .data_dir = d->data_dir,
+						      .first_step = fence_step_of(a) };
+			rc = pgmgr_fence_start(&d->rt->loop, &o, on_fenced, d, NULL, err, sizeof err);
+		}
+		break;
+	default:
+		rc = 0;
+		op_done(d, pgq_ha_action_name(a), true, NULL);
+		return;
+	}
+	if (rc != 0)
+		op_done(d, pgq_ha_action_name(a), false, err);
+}
+
+static void on_exit_stop(void *ctx, const struct pgmgr_cmd_result *r)
+{
+	struct ha_driver *d = ctx;
+	char desc[128];
+
+	d->stop_at_exit_inflight = false;
+	pgq_info("ha", "PostgreSQL stopped at agent exit: %s", pgmgr_cmd_describe(r, desc, sizeof desc));
+}
+
+void ha_actions_shutdown(struct ha_driver *d)
+{
+	struct pgmgr_ctl_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir,
+				    .wait_s = 30, .mode = PGMGR_STOP_FAST };
+	char err[256];
+
+	if (d->op_cmd != NULL)
+		pgmgr_cmd_cancel(d->op_cmd);
+	/*
+	 * A clean agent exit stops PostgreSQL (fast): nobody renews its lease
+	 * any more, so it must not stay writable (S5), and a standby without
+	 * its agent would not follow a new primary.
+	 */
+	if (d->obs.run == PGQ_PGRUN_RUNNING || d->obs.run == PGQ_PGRUN_NOT_ANSWERING) {
+		if (pgmgr_stop(&d->rt->loop, &o, on_exit_stop, d, NULL, err, sizeof err) == 0)
+			d->stop_at_exit_inflight = true;
+		else
+			pgq_warning("ha", "stopping PostgreSQL at exit: %s", err);
+	}
+}

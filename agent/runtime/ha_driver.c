@@ -1,0 +1,591 @@
+/*
+ * ha_driver.c — the HA driver's cycle (postgresql.manage: true).
+ *
+ * Every HA_PERIOD_MS (and soon after every Raft batch) the driver:
+ *   1. observes the local PostgreSQL: data directory, postmaster status,
+ *      then either an async libpq health probe (running) or an async
+ *      pg_controldata read (stopped) — never blocking the loop;
+ *   2. runs the pure decisions (agent/ha): the member side always, the
+ *      leader side when this node is the Raft leader;
+ *   3. proposes the decisions' record commands: directly when this node
+ *      leads, else forwarded to the leader's POST /propose (status.c); the
+ *      record re-checks each at apply (S4), so a stale decision is simply
+ *      rejected;
+ *   4. starts the decided action (ha_actions.c), at most one PostgreSQL
+ *      operation at a time.
+ *
+ * S4: decisions read only this node's own record, changed only by entries
+ * it applied; `caught_up` is false until this node has applied everything
+ * it knows committed under a known leader (a weaker stand-in for a
+ * ReadIndex, see docs/agent.md). Before that only the safety rules act.
+ * Timeouts use CLOCK_BOOTTIME (agent/ha/clock.h).
+ */
+#include "runtime/ha_driver_internal.h"
+
+#include "ha/clock.h"
+#include "log.h"
+#include "pgmgr/controldata.h"
+#include "pgmgr/conninfo.h"
+#include "pgmgr/fence.h"
+#include "pgmgr/marker.h"
+#include "pgmgr/procscan.h"
+#include "record/record_cmd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#define HA_PERIOD_MS 500u
+
+static void ha_cycle(struct ha_driver *d);
+
+struct pgq_ha_timing ha_timing(const struct pgq_runtime *rt)
+{
+	const struct pgq_config_dcs *dcs = &rt->cfg->bootstrap.dcs;
+	struct pgq_ha_timing t = {
+		.drift_floor_ms = dcs->drift_floor_ms,
+		.stop_budget_ms = dcs->stop_budget_ms,
+		.kill_budget_ms = dcs->kill_budget_ms,
+		.report_timeout_ms = dcs->report_timeout_ms,
+		.switchover_timeout_ms = dcs->switchover_timeout_ms,
+	};
+	return t;
+}
+
+/* ---- observation --------------------------------------------------------- */
+
+static enum pgq_pg_data data_dir_state(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	DIR *dp;
+	struct dirent *e;
+	bool empty = true;
+
+	if (pgmgr_rewind_marker_exists(dir))
+		return PGQ_PGDATA_REWINDING;
+	dp = opendir(dir);
+	if (dp == NULL)
+		return errno == ENOENT ? PGQ_PGDATA_MISSING : PGQ_PGDATA_INVALID;
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	}
+	closedir(dp);
+	if (empty)
+		return PGQ_PGDATA_MISSING;
+	snprintf(path, sizeof path, "%s/PG_VERSION", dir);
+	if (stat(path, &st) != 0)
+		return PGQ_PGDATA_INVALID;
+	snprintf(path, sizeof path, "%s/global/pg_control", dir);
+	return stat(path, &st) == 0 ? PGQ_PGDATA_VALID : PGQ_PGDATA_INVALID;
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+/* The record's timeline entry for tli, or NULL. */
+static const struct pgq_timeline *record_timeline(const struct pgq_record *r, uint32_t tli)
+{
+	for (size_t i = 0; i < pgq_record_timeline_count(r); i++) {
+		const struct pgq_timeline *t = pgq_record_timeline_at(r, i);
+		if (t->tli == tli)
+			return t;
+	}
+	return NULL;
+}
+
+/* Fill the parts of the observation that every path shares. */
+static void obs_common(struct ha_driver *d)
+{
+	struct pgq_ha_pg_obs *o = &d->obs;
+	const struct pgq_timeline *t = record_timeline(d->rt->record, o->timeline);
+
+	o->standby_signal = file_exists(d->data_dir, "standby.signal");
+	o->receiver_configured = d->conf_upstream[0] != '\0';
+	snprintf(o->upstream, sizeof o->upstream, "%s", d->conf_upstream);
+	o->rewind_failed = d->rewind_failed_epoch != 0 &&
+			   d->rewind_failed_epoch == pgq_record_epoch(d->rt->record);
+	o->start_failed = d->start_failed;
+	o->switch_lsn = t != NULL ? t->switch_lsn : 0;
+}
+
+static void on_health(void *ctx, const struct pgmgr_health *h)
+{
+	struct ha_driver *d = ctx;
+	struct pgq_ha_pg_obs *o = &d->obs;
+	uint64_t now = pgq_now_boottime_ms();
+
+	d->probe = NULL;
+	if (d->stopping)
+		return;
+	pgmgr_health_clear(&d->health);
+	if (h->status == PGMGR_SQL_OK && pgmgr_health_copy(&d->health, h) == 0) {
+		uint64_t prev_replay = o->replay_lsn;
+
+		o->run = PGQ_PGRUN_RUNNING;
+		o->not_answering_since_ms = 0;
+		o->in_recovery = h->in_recovery;
+		d->known_recovery = true;
+		o->timeline = h->timeline;
+		snprintf(o->system_id, sizeof o->system_id, "%llu",
+			 (unsigned long long)h->system_identifier);
+		o->receive_lsn = h->receive_lsn;
+		o->replay_lsn = h->replay_lsn;
+		o->flush_lsn = h->in_recovery ? (h->receiver_flushed_lsn > h->receive_lsn
+							 ? h->receiver_flushed_lsn : h->receive_lsn)
+					      : h->current_lsn;
+		/* S9: replay stopped advancing since the last probe, and recovery not paused. */
+		o->replay_stopped = h->in_recovery && !h->replay_paused && !h->wal_receiver &&
+				    h->replay_lsn == prev_replay && d->health_valid;
+		d->health_valid = true;
+		d->last_health_ok_ms = now;
+	} else {
+		d->health_valid = false;
+		o->run = PGQ_PGRUN_NOT_ANSWERING;
+		if (o->not_answering_since_ms == 0)
+			o->not_answering_since_ms = now;
+		pgq_debug("ha", "health probe: %s %s", pgmgr_sql_status_name(h->status), h->error);
+	}
+	o->fenced = false;
+	obs_common(d);
+	ha_decide(d);
+}
+
+static void on_controldata(void *ctx, int status, const struct pgmgr_controldata *cd,
+			   const char *err)
+{
+	struct ha_driver *d = ctx;
+	struct pgq_ha_pg_obs *o = &d->obs;
+
+	d->controldata_inflight = false;
+	if (d->stopping)
+		return;
+	if (status == 0) {
+		o->clean_shutdown = pgmgr_controldata_clean(cd);
+		o->checkpoint_lsn = cd->checkpoint_lsn;
+		o->timeline = cd->timeline;
+		snprintf(o->system_id, sizeof o->system_id, "%llu",
+			 (unsigned long long)cd->system_identifier);
+		if (!d->known_recovery)
+			o->in_recovery = cd->state != PGMGR_DB_IN_PRODUCTION &&
+					 cd->state != PGMGR_DB_SHUT_DOWN;
+		/* Stopped: the LSNs we can vouch for are the checkpoint's. */
+		if (o->receive_lsn < cd->checkpoint_lsn)
+			o->receive_lsn = cd->checkpoint_lsn;
+		if (o->replay_lsn < cd->checkpoint_lsn)
+			o->replay_lsn = cd->checkpoint_lsn;
+		if (o->flush_lsn < cd->checkpoint_lsn)
+			o->flush_lsn = cd->checkpoint_lsn;
+	} else {
+		pgq_debug("ha", "pg_controldata: %s", err);
+	}
+	obs_common(d);
+	ha_decide(d);
+}
+
+/* Step 1: what is PostgreSQL now? Ends in ha_decide (maybe asynchronously). */
+static void observe(struct ha_driver *d)
+{
+	struct pgq_ha_pg_obs *o = &d->obs;
+	char err[256];
+	pid_t pid = 0;
+	size_t count = 0;
+
+	o->data = data_dir_state(d->data_dir);
+	if (o->data != PGQ_PGDATA_VALID) {
+		o->run = PGQ_PGRUN_STOPPED;
+		o->fenced = pgmgr_fence_check(d->data_dir, &count, err, sizeof err) == 0 && count == 0;
+		if (o->data == PGQ_PGDATA_MISSING) {
+			o->timeline = 0;
+			o->system_id[0] = '\0';
+			o->receive_lsn = o->replay_lsn = o->flush_lsn = 0;
+			d->known_recovery = false;
+		}
+		obs_common(d);
+		ha_decide(d);
+		return;
+	}
+	switch (pgmgr_postmaster_status(d->data_dir, &pid, err, sizeof err)) {
+	case PGMGR_POSTMASTER_RUNNING:
+	case PGMGR_POSTMASTER_UNKNOWN:
+		if (pgmgr_health_probe(&d->rt->loop, d->local_conninfo, 3000, on_health, d, &d->probe,
+				       err, sizeof err) != 0) {
+			pgq_warning("ha", "health probe: %s", err);
+			d->probe = NULL;
+		}
+		return;
+	case PGMGR_POSTMASTER_STALE:
+		o->run = PGQ_PGRUN_CRASHED;
+		break;
+	case PGMGR_POSTMASTER_ABSENT:
+	default:
+		o->run = PGQ_PGRUN_STOPPED;
+		break;
+	}
+	o->replay_stopped = true; /* nothing replays while stopped */
+	o->not_answering_since_ms = 0;
+	o->fenced = pgmgr_fence_check(d->data_dir, &count, err, sizeof err) == 0 && count == 0;
+	pgmgr_health_clear(&d->health);
+	d->health_valid = false;
+	if (pgmgr_controldata_read(&d->rt->loop, d->cfg_pg->bin_dir, d->data_dir, 10000,
+				   on_controldata, d, err, sizeof err) == 0) {
+		d->controldata_inflight = true;
+		return;
+	}
+	pgq_warning("ha", "pg_controldata: %s", err);
+	obs_common(d);
+	ha_decide(d);
+}
+
+/* ---- proposals ----------------------------------------------------------- */
+
+static bool is_leader(const struct pgq_runtime *rt)
+{
+	return rt->node != NULL && raft_role(pgq_node_raft(rt->node)) == RAFT_LEADER;
+}
+
+/* Propose one command: directly when leading, else through the leader (S4 at apply). */
+void ha_propose(struct ha_driver *d, const uint8_t *data, size_t len, const char *name)
+{
+	struct pgq_runtime *rt = d->rt;
+
+	if (is_leader(rt)) {
+		int rc = pgq_node_propose(rt->node, data, len);
+		if (rc != RAFT_OK)
+			pgq_debug("ha", "%s not proposed: %s", name, raft_strerror(rc));
+		return;
+	}
+	rt_forward_command(rt, data, len);
+}
+
+static void propose_list(struct ha_driver *d, struct pgq_ha_cmds *l, const char *who)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pgq_ha_cmd *c = &l->cmd[i];
+		if (strcmp(c->name, "member_report") == 0 || strcmp(c->name, "lease_renew") == 0)
+			pgq_debug("ha", "%s proposes %s: %s", who, c->name, c->reason);
+		else
+			pgq_info("ha", "%s proposes %s: %s", who, c->name, c->reason);
+		ha_propose(d, c->data, c->len, c->name);
+	}
+}
+
+/* Tell the record this member's PostgreSQL address (standbys connect to it). */
+static void maybe_publish_address(struct ha_driver *d)
+{
+	const struct pgq_member *m = pgq_record_member_by_name(d->rt->record, d->rt->cfg->name);
+	const char *addr = d->cfg_pg->connect_address.text != NULL ? d->cfg_pg->connect_address.text
+								 : d->cfg_pg->listen.text;
+	uint64_t now = pgq_now_boottime_ms();
+	struct pgq_cmd_member cm = { 0 };
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	if (m == NULL || addr == NULL || strcmp(m->pg_address, addr) == 0 ||
+	    now - d->address_sent_ms < 2000)
+		return;
+	d->address_sent_ms = now;
+	cm.name = d->rt->cfg->name;
+	cm.pg_address = addr;
+	if (pgq_cmd_member_update(&cm, &data, &len) == 0) {
+		pgq_info("ha", "recording this member's PostgreSQL address %s", addr);
+		ha_propose(d, data, len, "member_update");
+	}
+	free(data);
+}
+
+/* S15: the bootstrap member records the database system identifier once. */
+static void maybe_record_system_id(struct ha_driver *d)
+{
+	const struct pgq_primary *p = pgq_record_primary(d->rt->record);
+	uint64_t now = pgq_now_boottime_ms();
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	if (pgq_record_system_id(d->rt->record)[0] != '\0' || d->obs.system_id[0] == '\0' ||
+	    strcmp(p->name, d->rt->cfg->name) != 0 || now - d->system_id_sent_ms < 2000)
+		return;
+	d->system_id_sent_ms = now;
+	if (pgq_cmd_system_id(d->rt->cfg->name, p->epoch, d->obs.system_id, &data, &len) == 0) {
+		pgq_info("ha", "recording the database system identifier %s (S15)", d->obs.system_id);
+		ha_propose(d, data, len, "system_id");
+	}
+	free(data);
+}
+
+/* ---- decisions ----------------------------------------------------------- */
+
+static bool caught_up(const struct pgq_runtime *rt)
+{
+	const struct raft_node *n;
+
+	if (rt->node == NULL)
+		return false;
+	n = pgq_node_raft(rt->node);
+	/* S4 stand-in for a ReadIndex: a known leader, everything known committed applied. */
+	return raft_leader(n) != RAFT_NONE && raft_applied_index(n) >= raft_commit_index(n) &&
+	       raft_applied_index(n) > 0;
+}
+
+static void leader_side(struct ha_driver *d, uint64_t now)
+{
+	struct pgq_runtime *rt = d->rt;
+	struct pgq_ha_leader_input in = { 0 };
+	struct pgq_ha_leader_decision ld;
+	char err[256];
+
+	in.now_ms = now;
+	in.wall_ms = rt_wall_ms();
+	in.became_leader_ms = d->became_leader_ms;
+	in.timing = ha_timing(rt);
+	if (pgq_ha_decide_leader(rt->record, &d->leader_clock, &in, &ld, err, sizeof err) != 0) {
+		pgq_warning("ha", "leader decision: %s", err);
+		pgq_ha_cmds_free(&ld.cmds);
+		return;
+	}
+	if (ld.note[0] != '\0' && strcmp(ld.note, d->last_leader_note) != 0) {
+		pgq_info("ha", "leader: %s", ld.note);
+		snprintf(d->last_leader_note, sizeof d->last_leader_note, "%s", ld.note);
+	}
+	propose_list(d, &ld.cmds, "leader");
+	pgq_ha_cmds_free(&ld.cmds);
+}
+
+/* Step 2-4: decide on the fresh observation and act. */
+void ha_decide(struct ha_driver *d)
+{
+	struct pgq_runtime *rt = d->rt;
+	struct pgq_ha_member_input in = { 0 };
+	struct pgq_ha_member_decision md;
+	uint64_t now = pgq_now_boottime_ms(), nonce = 0;
+	char err[256];
+
+	if (d->stopping || rt->node == NULL || rt->phase != PHASE_RUNNING)
+		return;
+	d->last_decide_ms = now;
+	if (!pgq_record_bootstrapped(rt->record))
+		return;
+	maybe_publish_address(d);
+	if (is_leader(rt))
+		leader_side(d, now);
+	if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
+		nonce = now ^ (uint64_t)rt->self_id;
+	nonce &= (UINT64_C(1) << 63) - 1;
+	if (nonce == 0)
+		nonce = 1;
+	in.me = rt->cfg->name;
+	in.now_ms = now;
+	in.wall_ms = rt_wall_ms();
+	in.nonce = nonce;
+	in.caught_up = caught_up(rt);
+	in.fencing_required = rt->cfg->fencing.required;
+	in.reclone_allowed = d->cfg_pg->reclone_on_rewind_failure;
+	in.timing = ha_timing(rt);
+	in.pg = d->obs;
+	in.hooks = d->hooks_obs;
+	/* While an operation runs, the observation may be mid-change: decide, but only to renew/report. */
+	if (pgq_ha_decide_member(rt->record, &d->member, &in, &md, err, sizeof err) != 0) {
+		pgq_warning("ha", "member decision: %s", err);
+		pgq_ha_cmds_free(&md.cmds);
+		return;
+	}
+	d->may_be_writable = md.may_be_writable;
+	d->accept_writes = md.accept_writes;
+	d->local = md.local;
+	d->goal = md.goal;
+	if (strcmp(md.row, d->last_row) != 0 || md.action != d->last_action) {
+		pgq_info("ha", "row %s (local %s, goal %s): %s — %s", md.row,
+			 pgq_ha_local_name(md.local), pgq_ha_goal_name(md.goal),
+			 pgq_ha_action_name(md.action), md.comment);
+		snprintf(d->last_row, sizeof d->last_row, "%s", md.row);
+		d->last_action = md.action;
+	}
+	propose_list(d, &md.cmds, "member");
+	pgq_ha_cmds_free(&md.cmds);
+	if (in.caught_up)
+		maybe_record_system_id(d);
+	ha_watchdog_after_decide(d, now);
+	d->next_check_ms = md.next_check_ms;
+	if (d->op == HA_OP_NONE)
+		ha_act(d, &md);
+	rt->view_dirty = true;
+}
+
+/* ---- the cycle ----------------------------------------------------------- */
+
+static void ha_cycle(struct ha_driver *d)
+{
+	if (d->stopping || d->probe != NULL || d->controldata_inflight)
+		return;
+	d->cycle_pending = false;
+	d->last_cycle_ms = pgq_now_boottime_ms();
+	/*
+	 * While an operation changes PostgreSQL (initdb half done, a start in
+	 * progress), a fresh look would be misleading: decide on the look taken
+	 * before it (renewals and reports go on), act again once it ended.
+	 */
+	if (d->op != HA_OP_NONE) {
+		if (d->rt->node != NULL && d->rt->phase == PHASE_RUNNING && is_leader(d->rt) &&
+		    pgq_record_bootstrapped(d->rt->record))
+			leader_side(d, d->last_cycle_ms);
+		return;
+	}
+	observe(d);
+}
+
+static void on_ha_timer(uv_timer_t *t)
+{
+	struct ha_driver *d = t->data;
+	uint64_t now = pgq_now_boottime_ms();
+
+	if (d->rt->phase != PHASE_RUNNING)
+		return;
+	/* Every period, sooner after a batch, and by the decision's next check. */
+	if (now - d->last_cycle_ms >= HA_PERIOD_MS || d->cycle_pending ||
+	    (d->next_check_ms != 0 && now >= d->next_check_ms))
+		ha_cycle(d);
+}
+
+void ha_cycle_soon(struct ha_driver *d)
+{
+	d->cycle_pending = true;
+}
+
+void rt_ha_after_batch(struct pgq_runtime *rt)
+{
+	struct ha_driver *d = rt->ha;
+	uint64_t now = pgq_now_boottime_ms();
+	bool leader;
+
+	if (d == NULL || rt->node == NULL)
+		return;
+	/* S2: the loss timer runs from this node's own apply of the timer entry. */
+	pgq_ha_leader_observe(&d->leader_clock, rt->record, now);
+	leader = is_leader(rt);
+	if (leader && !d->was_leader)
+		d->became_leader_ms = now; /* S3: a new leader waits a whole lease from here */
+	d->was_leader = leader;
+	if (pgq_record_last_index(rt->record) != d->seen_record_index) {
+		d->seen_record_index = pgq_record_last_index(rt->record);
+		d->cycle_pending = true;
+	}
+}
+
+int rt_ha_start(struct pgq_runtime *rt, char *err, size_t errlen)
+{
+	struct ha_driver *d = calloc(1, sizeof *d);
+	struct pgmgr_conninfo_parts p = { 0 };
+	const struct pgq_config_postgresql *pg = &rt->cfg->postgresql;
+
+	if (d == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	d->rt = rt;
+	d->cfg_pg = pg;
+	snprintf(d->data_dir, sizeof d->data_dir, "%s", pg->data_dir);
+	snprintf(d->log_path, sizeof d->log_path, "%s.log", pg->data_dir);
+	p.host = pgmgr_local_host(pg->listen.host);
+	p.port = pg->listen.port;
+	p.user = pg->superuser.username;
+	p.password = pg->superuser.password;
+	p.dbname = "postgres";
+	p.application_name = "pgquorum";
+	p.connect_timeout_s = 3;
+	p.local_agent = true;
+	p.statement_timeout_ms = 5000;
+	if (pgmgr_conninfo_build(d->local_conninfo, sizeof d->local_conninfo, &p) != 0) {
+		free(d);
+		snprintf(err, errlen, "postgresql: connection string too long");
+		return -1;
+	}
+	d->hooks = pgq_hooks_new(&rt->loop, NULL);
+	if (d->hooks == NULL || pgq_hooks_configure(d->hooks, rt->cfg, err, errlen) != 0) {
+		if (d->hooks != NULL)
+			pgq_hooks_close(d->hooks, NULL, NULL);
+		free(d);
+		if (errlen > 0 && err[0] == '\0')
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (ha_watchdog_open(d, err, errlen) != 0) {
+		pgq_hooks_close(d->hooks, NULL, NULL);
+		free(d);
+		return -1;
+	}
+	d->last_action = PGQ_HA_ACTION__COUNT;
+	uv_timer_init(&rt->loop, &d->timer);
+	d->timer.data = d;
+	uv_timer_start(&d->timer, on_ha_timer, 100, 100);
+	rt->ha = d;
+	pgq_info("ha", "managing PostgreSQL in %s (bin %s)", d->data_dir, pg->bin_dir);
+	return 0;
+}
+
+void rt_ha_stop(struct pgq_runtime *rt)
+{
+	struct ha_driver *d = rt->ha;
+
+	if (d == NULL || d->stopping)
+		return;
+	d->stopping = true;
+	if (!uv_is_closing((uv_handle_t *)&d->timer))
+		uv_close((uv_handle_t *)&d->timer, NULL);
+	if (d->probe != NULL) {
+		pgmgr_health_probe_cancel(d->probe);
+		d->probe = NULL;
+	}
+	ha_actions_shutdown(d);
+	ha_watchdog_close(d);
+	if (d->hooks != NULL) {
+		pgq_hooks_close(d->hooks, NULL, NULL);
+		d->hooks = NULL;
+	}
+}
+
+void rt_ha_free(struct pgq_runtime *rt)
+{
+	struct ha_driver *d = rt->ha;
+
+	if (d == NULL)
+		return;
+	pgmgr_health_clear(&d->health);
+	free(d);
+	rt->ha = NULL;
+}
+
+const char *rt_ha_role(const struct pgq_runtime *rt)
+{
+	const struct ha_driver *d = rt->ha;
+
+	if (d == NULL)
+		return "unknown";
+	if (d->obs.data == PGQ_PGDATA_MISSING)
+		return "uninitialized";
+	if (d->obs.run != PGQ_PGRUN_RUNNING)
+		return "unknown";
+	return d->obs.in_recovery ? "replica" : "primary";
+}
+
+bool rt_ha_primary_ok(const struct pgq_runtime *rt)
+{
+	const struct ha_driver *d = rt->ha;
+
+	/* S20: a lease in force now and PostgreSQL out of recovery. */
+	return d != NULL && d->accept_writes && d->may_be_writable &&
+	       d->obs.run == PGQ_PGRUN_RUNNING && !d->obs.in_recovery &&
+	       pgq_lease_valid(&d->member.lease, pgq_record_epoch(rt->record), pgq_now_boottime_ms());
+}

@@ -1,0 +1,33 @@
+/*
+ * ha_driver.h — the runtime's HA driver (postgresql.manage: true): on the
+ * agent's loop it observes the local PostgreSQL through the PostgreSQL
+ * manager (agent/pgmgr), feeds the pure HA decisions (agent/ha), proposes
+ * their record commands and carries out their actions, one PostgreSQL
+ * operation at a time, never blocking the loop. See docs/agent.md
+ * ("PostgreSQL management").
+ *
+ * Internal to agent/runtime/. Everything runs on the loop thread.
+ */
+#ifndef PGQ_RUNTIME_HA_DRIVER_H
+#define PGQ_RUNTIME_HA_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pgq_runtime;
+struct ha_driver;
+
+/* Creates the driver and its timer (manage on only). 0, or -1 with err. */
+int rt_ha_start(struct pgq_runtime *rt, char *err, size_t errlen);
+/* After every Raft batch: note applied entries (S2 timers) and role changes. */
+void rt_ha_after_batch(struct pgq_runtime *rt);
+/* Shutdown: stop the timer and probes; stop PostgreSQL (fast) if it runs. */
+void rt_ha_stop(struct pgq_runtime *rt);
+/* After the loop ended: free everything. */
+void rt_ha_free(struct pgq_runtime *rt);
+/* For GET views: "primary"/"replica"/... and may this member accept writes now (S20). */
+const char *rt_ha_role(const struct pgq_runtime *rt);
+bool rt_ha_primary_ok(const struct pgq_runtime *rt);
+
+#endif /* PGQ_RUNTIME_HA_DRIVER_H */
