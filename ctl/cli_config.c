@@ -156,6 +156,18 @@ static json_t *load_yaml_file(const char *path, char *err, size_t errlen)
 	return v;
 }
 
+/* A private temporary directory under $TMPDIR (else /tmp) into dir. */
+static int make_temp_dir(char *dir, size_t len)
+{
+	const char *base = getenv("TMPDIR");
+
+	if (base == NULL || base[0] == '\0')
+		base = "/tmp";
+	if ((size_t)snprintf(dir, len, "%s/pgquorumctl.XXXXXX", base) >= len)
+		return -1;
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
 static int write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -191,11 +203,11 @@ static int run_editor(const char *path)
 /* Print a unified diff of two texts with diff(1); plain texts without it. */
 static void show_diff(const char *before, const char *after)
 {
-	char dir[] = "/tmp/pgquorumctl.XXXXXX", a[64], b[64];
+	char dir[512], a[600], b[600];
 	pid_t pid;
 	int status;
 
-	if (mkdtemp(dir) == NULL)
+	if (make_temp_dir(dir, sizeof dir) != 0)
 		return;
 	snprintf(a, sizeof a, "%s/before", dir);
 	snprintf(b, sizeof b, "%s/after", dir);
@@ -254,7 +266,7 @@ int ctl_cmd_edit_config(struct ctl_ctx *c, int argc, char **argv)
 	const char *apply = NULL;
 	int force = 0, quiet = 0, opt, rc, n_set = 0;
 	json_t *patch = json_object(), *cfg = NULL, *after = NULL;
-	char err[512], *before_text = NULL, *after_text = NULL;
+	char err[768], *before_text = NULL, *after_text = NULL;
 	struct ctl_reply r;
 
 	if (patch == NULL)
@@ -306,10 +318,10 @@ int ctl_cmd_edit_config(struct ctl_ctx *c, int argc, char **argv)
 		goto fail_msg;
 	if (apply == NULL && n_set == 0) {
 		/* Interactive: the operator edits the YAML; the patch is the diff. */
-		char dir[] = "/tmp/pgquorumctl.XXXXXX", path[64];
+		char dir[512], path[600];
 		json_t *edited;
 
-		if (mkdtemp(dir) == NULL) {
+		if (make_temp_dir(dir, sizeof dir) != 0) {
 			snprintf(err, sizeof err, "cannot create a temporary directory: %s", strerror(errno));
 			goto fail_msg;
 		}
