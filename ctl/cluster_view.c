@@ -341,7 +341,7 @@ char *ctl_dsn_build(const struct ctl_cluster *c, enum ctl_dsn_role role, const c
 	snprintf(buf, len, "postgresql://");
 	if (user != NULL) {
 		append_encoded(buf, len, user);
-		strcat(buf, "@"); /* banned-ok: len counts it */
+		snprintf(buf + strlen(buf), len - strlen(buf), "@");
 	}
 	/* Two passes keep the preferred members first, in name order. */
 	for (int rank = 0; rank < 2; rank++) {
@@ -361,7 +361,7 @@ char *ctl_dsn_build(const struct ctl_cluster *c, enum ctl_dsn_role role, const c
 		free(buf);
 		return NULL;
 	}
-	strcat(buf, "/"); /* banned-ok: len counts it */
+	snprintf(buf + strlen(buf), len - strlen(buf), "/");
 	append_encoded(buf, len, dbname);
 	snprintf(buf + strlen(buf), len - strlen(buf), "?target_session_attrs=%s", attrs[role]);
 	return buf;

@@ -307,7 +307,7 @@ static int emit_value(yaml_emitter_t *em, const json_t *v, int depth)
 	case JSON_REAL:
 		snprintf(num, sizeof num, "%.17g", json_real_value(v));
 		if (strspn(num, "-0123456789") == strlen(num))
-			strcat(num, ".0"); /* banned-ok: num holds at most 25 characters here */
+			snprintf(num + strlen(num), sizeof num - strlen(num), ".0");
 		return emit_scalar(em, num, 1);
 	case JSON_TRUE:
 		return emit_scalar(em, "true", 1);

@@ -105,8 +105,10 @@ static void test_quorum_role(void **state)
 	ctl_cluster_free(&cl);
 	free(text);
 	text = malloc(strlen(record_doc) + 8);
+	assert_non_null(text);
 	p = strstr(record_doc, "\"on\"");
-	sprintf(text, "%.*s\"quorum\"%s", (int)(p - record_doc), record_doc, p + 4);
+	snprintf(text, strlen(record_doc) + 8, "%.*s\"quorum\"%s", (int)(p - record_doc), record_doc,
+		 p + 4);
 	parse(text, &cl);
 	assert_int_equal(cl.members[0].role, CTL_ROLE_QUORUM_STANDBY);
 	assert_string_equal(ctl_role_title(cl.members[0].role), "Quorum Standby");
