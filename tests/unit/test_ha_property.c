@@ -676,7 +676,7 @@ static const unsigned regression_seeds[] = { 235, 642, 657 };
 static void test_property_random_histories(void **state)
 {
 	const char *env = getenv("PGQ_HA_SEEDS"); /* longer hunts: PGQ_HA_SEEDS=5000 */
-	unsigned n = env != NULL ? (unsigned)strtoul(env, NULL, 10) : 200;
+	unsigned n = env != NULL ? (unsigned)strtoul(env, NULL, 10) : 150;
 
 	(void)state;
 	for (unsigned i = 0; i < n + sizeof(regression_seeds) / sizeof(regression_seeds[0]); i++) {
@@ -693,7 +693,7 @@ static void test_property_random_histories(void **state)
 static void test_property_sync_modes_lose_nothing(void **state)
 {
 	const char *env = getenv("PGQ_HA_SEEDS");
-	unsigned n = env != NULL ? (unsigned)strtoul(env, NULL, 10) : 100, checked = 0;
+	unsigned n = env != NULL ? (unsigned)strtoul(env, NULL, 10) : 80, checked = 0;
 
 	(void)state;
 	for (unsigned seed = 1; seed <= n; seed++) {
