@@ -4,7 +4,8 @@
  * before any table row (S5: no writable PostgreSQL without a valid lease;
  * S4: nothing but safety before catching up with the leader), run the
  * matching row of the convergence table (member_table.c), and add the
- * lease renewal (S1, S2) and the status report (S9) that are due.
+ * lease renewal (member_renew.c) and the status report (member_report.c)
+ * that are due.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include "ha/member_internal.h"
 #include "record/record_cmd.h"
 
-static bool holds_lease(enum pgq_primary_state s)
+bool m_holds_lease(enum pgq_primary_state s)
 {
 	return s == PGQ_PRIMARY_ACTIVE || s == PGQ_PRIMARY_DEMOTING;
 }
@@ -49,8 +50,8 @@ bool m_paused_skip(struct mctx *c)
 	return true;
 }
 
-static void add(struct mctx *c, int rc, uint8_t *buf, size_t len, const char *name,
-		const char *reason)
+void m_add(struct mctx *c, int rc, uint8_t *buf, size_t len, const char *name,
+	   const char *reason)
 {
 	int r = pgq_ha_cmds_add(&c->d->cmds, rc, buf, len, name, "%s", reason);
 
@@ -65,7 +66,7 @@ void m_propose_release(struct mctx *c, const char *reason)
 	int rc = pgq_cmd_lease_release(c->in->me, c->p->epoch, c->p->lease_seq, reason,
 				       c->in->wall_ms, &buf, &len);
 
-	add(c, rc, buf, len, "lease_release", reason);
+	m_add(c, rc, buf, len, "lease_release", reason);
 }
 
 void m_propose_vetoed(struct mctx *c, const char *reason)
@@ -75,7 +76,7 @@ void m_propose_vetoed(struct mctx *c, const char *reason)
 	int rc = pgq_cmd_vetoed(c->in->me, c->p->epoch, c->p->lease_seq, reason, c->in->wall_ms,
 				&buf, &len);
 
-	add(c, rc, buf, len, "vetoed", reason);
+	m_add(c, rc, buf, len, "vetoed", reason);
 }
 
 void m_propose_promoted(struct mctx *c)
@@ -85,7 +86,7 @@ void m_propose_promoted(struct mctx *c)
 	int rc = pgq_cmd_promoted(c->in->me, c->p->epoch, c->in->pg.timeline, c->in->pg.switch_lsn,
 				  c->in->wall_ms, &buf, &len);
 
-	add(c, rc, buf, len, "promoted", "S12: writable on the new timeline");
+	m_add(c, rc, buf, len, "promoted", "S12: writable on the new timeline");
 }
 
 void m_propose_demoted(struct mctx *c)
@@ -95,7 +96,7 @@ void m_propose_demoted(struct mctx *c)
 	int rc = pgq_cmd_demoted(c->in->me, c->p->epoch, c->p->lease_seq, c->in->pg.checkpoint_lsn,
 				 c->in->pg.timeline, c->in->wall_ms, &buf, &len);
 
-	add(c, rc, buf, len, "demoted", "S13 (2): clean shutdown verified, final_lsn known");
+	m_add(c, rc, buf, len, "demoted", "S13 (2): clean shutdown verified, final_lsn known");
 }
 
 /* The member named by the previous epoch's history entry, or NULL. */
@@ -203,7 +204,7 @@ static enum pgq_ha_goal classify_goal(const struct mctx *c)
 	    p->state == PGQ_PRIMARY_NONE)
 		return PGQ_GOAL_IDLE;
 	if (!m_named(c)) {
-		if (holds_lease(p->state))
+		if (m_holds_lease(p->state))
 			return p->promoted ? PGQ_GOAL_FOLLOW : PGQ_GOAL_WAIT;
 		return PGQ_GOAL_REPORT;
 	}
@@ -238,7 +239,7 @@ bool m_writable_allowed(const struct mctx *c)
 	const struct pgq_lease *l = &c->st->lease;
 	uint64_t stop_at;
 
-	if (!m_named(c) || !holds_lease(c->p->state) || l->epoch != c->p->epoch || !l->held)
+	if (!m_named(c) || !m_holds_lease(c->p->state) || l->epoch != c->p->epoch || !l->held)
 		return false;
 	/* S5, S13: once we fenced in this epoch, never writable again (a switchover stop aside). */
 	if (c->st->fenced_epoch == c->p->epoch && c->p->state != PGQ_PRIMARY_DEMOTING)
@@ -273,7 +274,7 @@ static bool safety_fence(struct mctx *c)
 		m_check_by(c, pgq_lease_next_fence_ms(l->lease_end_ms, t->stop_budget_ms,
 						      t->kill_budget_ms, c->in->now_ms));
 	/* Never writable again in this epoch: release once verified (goal RELEASE). */
-	if (m_named(c) && holds_lease(c->p->state))
+	if (m_named(c) && m_holds_lease(c->p->state))
 		c->st->fenced_epoch = c->p->epoch;
 	c->d->row = "S5-fence";
 	c->d->standby_signal = true;
@@ -303,187 +304,12 @@ bool m_may_become_writable(struct mctx *c)
 	return true;
 }
 
-static uint64_t resend_interval_ms(const struct pgq_dyn_config *cfg)
-{
-	uint64_t i = cfg->loop_wait_ms / 4;
-
-	return i < 100 ? 100 : i > 2000 ? 2000 : i;
-}
-
-/* S1, S2: the named primary renews every loop_wait; a lost send is resent with its nonce. */
-static void maybe_renew(struct mctx *c)
-{
-	struct pgq_ha_member_state *st = c->st;
-	const struct pgq_lease *l = &st->lease;
-	const struct pgq_lease_pending *pend = NULL;
-	uint64_t now = c->in->now_ms, nonce;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (!m_named(c) || !holds_lease(c->p->state))
-		return;
-	if (st->fenced_epoch == c->p->epoch && c->p->state != PGQ_PRIMARY_DEMOTING)
-		return; /* fenced: the lease is given up, not renewed */
-	if (l->epoch == c->p->epoch && l->n_pending > 0 &&
-	    l->pending[l->n_pending - 1].lease_seq == c->p->lease_seq)
-		pend = &l->pending[l->n_pending - 1];
-	if (pend != NULL) {
-		if (now < pgq_ha_add_sat(st->renew_resend_ms, resend_interval_ms(c->cfg))) {
-			m_check_by(c, pgq_ha_add_sat(st->renew_resend_ms, resend_interval_ms(c->cfg)));
-			return;
-		}
-		nonce = pend->nonce;
-		rc = pgq_cmd_lease_renew(c->in->me, c->p->epoch, pend->lease_seq, nonce, pend->ttl_ms,
-					 c->in->wall_ms, &buf, &len);
-		add(c, rc, buf, len, "lease_renew", "S2: resend of a renewal not yet committed");
-		st->renew_resend_ms = now;
-		m_check_by(c, pgq_ha_add_sat(now, resend_interval_ms(c->cfg)));
-		return;
-	}
-	if (pgq_lease_valid(l, c->p->epoch, now) &&
-	    now < pgq_ha_add_sat(st->renew_new_ms, c->cfg->loop_wait_ms)) {
-		m_check_by(c, pgq_ha_add_sat(st->renew_new_ms, c->cfg->loop_wait_ms));
-		return;
-	}
-	nonce = c->in->nonce & (uint64_t)INT64_MAX; /* the record takes nonces < 2^63 */
-	pgq_lease_sent(&st->lease, c->p->epoch, c->p->lease_seq, nonce, c->cfg->ttl_ms, now);
-	rc = pgq_cmd_lease_renew(c->in->me, c->p->epoch, c->p->lease_seq, nonce, c->cfg->ttl_ms,
-				 c->in->wall_ms, &buf, &len);
-	add(c, rc, buf, len, "lease_renew", "S1/S2: lease renewal");
-	st->renew_new_ms = st->renew_resend_ms = now;
-	m_check_by(c, pgq_ha_add_sat(now, resend_interval_ms(c->cfg)));
-}
-
-static bool tli_recorded(const struct pgq_record *r, uint32_t tli)
-{
-	for (size_t i = 0; i < pgq_record_timeline_count(r); i++)
-		if (pgq_record_timeline_at(r, i)->tli == tli)
-			return true;
-	return false;
-}
-
-/*
- * C11: on a timeline the record never saw, descended from the record's
- * current one through unrecorded timelines only. Such timelines come from
- * promotions whose promoted{} never committed, which accepted no client
- * writes: *end_lsn is where this member's copy of the recorded timeline ends.
- */
-static bool unrecorded_descendant(const struct mctx *c, uint64_t *end_lsn)
-{
-	const struct pgq_ha_pg_obs *pg = &c->in->pg;
-	uint32_t cur = pgq_record_timeline(c->r);
-
-	if (cur == 0 || pg->timeline <= cur || tli_recorded(c->r, pg->timeline))
-		return false;
-	for (size_t i = pg->n_history < PGQ_HA_HISTORY_MAX ? pg->n_history : PGQ_HA_HISTORY_MAX;
-	     i > 0; i--) {
-		const struct pgq_ha_tli_end *h = &pg->history[i - 1];
-
-		if (h->tli == cur) {
-			*end_lsn = h->end_lsn;
-			return true;
-		}
-		if (tli_recorded(c->r, h->tli))
-			return false; /* left through another recorded timeline */
-	}
-	return false;
-}
-
-static const char *state_text(enum pgq_ha_local l, const struct pgq_ha_pg_obs *pg)
-{
-	switch (l) {
-	case PGQ_LOCAL_NO_DATA: return "no data";
-	case PGQ_LOCAL_BAD_DATA: return "bad data";
-	case PGQ_LOCAL_REWINDING: return "rewinding";
-	case PGQ_LOCAL_STOPPED: return "stopped";
-	case PGQ_LOCAL_CRASHED: return "crashed";
-	case PGQ_LOCAL_HUNG: return "not answering";
-	case PGQ_LOCAL_STANDBY: return "running";
-	case PGQ_LOCAL_WRITABLE: return pg->run == PGQ_PGRUN_RUNNING ? "running" : "not answering";
-	case PGQ_LOCAL__COUNT: break;
-	}
-	return "unknown";
-}
-
-/*
- * S9: a report names the loss only when measured after it: our WAL receiver
- * no longer streams from the lost primary (it is stopped, or points at the
- * member S8 says to catch up from) and replay stopped advancing.
- */
-static bool report_is_for_loss(const struct mctx *c, const char *catchup_from)
-{
-	const struct pgq_ha_pg_obs *pg = &c->in->pg;
-
-	if (holds_lease(c->p->state) || c->p->lost_index == 0 || c->d->local != PGQ_LOCAL_STANDBY)
-		return false;
-	if (pg->receiver_configured &&
-	    (catchup_from == NULL || strcmp(pg->upstream, catchup_from) != 0))
-		return false;
-	return pg->replay_stopped;
-}
-
-static void maybe_report(struct mctx *c, const char *catchup_from)
-{
-	struct pgq_ha_member_state *st = c->st;
-	const struct pgq_ha_pg_obs *pg = &c->in->pg;
-	const struct pgq_member *prim = pgq_record_primary_member(c->r);
-	bool for_loss = report_is_for_loss(c, catchup_from);
-	uint64_t now = c->in->now_ms, lsn, due, end = 0;
-	struct pgq_cmd_report rep;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	due = pgq_ha_add_sat(st->last_report_ms, c->cfg->loop_wait_ms);
-	/* A valid loss report goes out at once, then again each resend interval until recorded. */
-	if (for_loss && !pgq_record_report_valid_for_loss(c->r,
-			pgq_record_member_by_name(c->r, c->in->me))) {
-		uint64_t resend = pgq_ha_add_sat(st->last_report_ms, resend_interval_ms(c->cfg));
-
-		if (st->report_loss_index != c->p->lost_index || resend < due)
-			due = st->report_loss_index != c->p->lost_index ? now : resend;
-	}
-	if (st->last_report_ms != 0 && now < due) {
-		m_check_by(c, due);
-		return;
-	}
-	memset(&rep, 0, sizeof(rep));
-	rep.member = c->in->me;
-	rep.role = c->d->local == PGQ_LOCAL_WRITABLE  ? "primary"
-		   : c->d->local == PGQ_LOCAL_STANDBY ? "replica"
-						      : "unknown";
-	rep.state = state_text(c->d->local, pg);
-	rep.timeline = pg->timeline;
-	rep.receive_lsn = pg->receive_lsn;
-	rep.replay_lsn = pg->replay_lsn;
-	rep.flush_lsn = pg->flush_lsn;
-	if (unrecorded_descendant(c, &end)) {
-		/* C11: report what it has of the recorded timeline, so it can be a candidate. */
-		rep.timeline = pgq_record_timeline(c->r);
-		rep.receive_lsn = rep.replay_lsn = rep.flush_lsn = end;
-	}
-	lsn = rep.receive_lsn > rep.replay_lsn ? rep.receive_lsn : rep.replay_lsn;
-	if (c->d->local == PGQ_LOCAL_STANDBY && prim != NULL && !m_named(c))
-		rep.lag_bytes = pgq_ha_sub_sat(prim->status.flush_lsn, lsn);
-	rep.report_for_loss = for_loss ? c->p->lost_index : 0;
-	rep.time_ms = c->in->wall_ms;
-	rc = pgq_cmd_member_report(&rep, &buf, &len);
-	add(c, rc, buf, len, "member_report", for_loss ? "S9: valid report after the loss"
-							: "periodic status report");
-	st->last_report_ms = now;
-	if (for_loss)
-		st->report_loss_index = c->p->lost_index;
-	m_check_by(c, pgq_ha_add_sat(now, for_loss ? resend_interval_ms(c->cfg)
-						   : c->cfg->loop_wait_ms));
-}
-
 /* S8: whom to catch up from while a failover is blocked on the most advanced member. */
 const char *m_catchup_source(struct mctx *c, char *buf, size_t len)
 {
 	struct pgq_ha_choice ch;
 
-	if (holds_lease(c->p->state) || c->p->lost_index == 0)
+	if (m_holds_lease(c->p->state) || c->p->lost_index == 0)
 		return NULL;
 	pgq_ha_choose(c->r, true, c->in->wall_ms, &ch);
 	if (ch.kind != PGQ_CHOICE_BLOCKED || ch.catchup_from[0] == '\0')
@@ -552,13 +378,13 @@ int pgq_ha_decide_member(const struct pgq_record *r, struct pgq_ha_member_state 
 		run_table(&c);
 		goto out;
 	}
-	maybe_renew(&c);
+	m_maybe_renew(&c);
 	run_table(&c);
 	/* C11: client writes only on a promotion the record knows (S12). */
 	d->accept_writes = d->may_be_writable && d->goal == PGQ_GOAL_PRIMARY &&
 			   (d->action == PGQ_HA_NONE || d->action == PGQ_HA_WRITE_STANDBY_SIGNAL);
 	catchup = m_catchup_source(&c, from, sizeof(from));
-	maybe_report(&c, catchup);
+	m_maybe_report(&c, catchup);
 out:
 	if (c.rc != 0) {
 		snprintf(err, errlen, "member decision: %s", pgq_record_strerror(c.rc));

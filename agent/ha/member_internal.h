@@ -22,6 +22,13 @@ typedef void (*row_fn)(struct mctx *c);
 const row_fn *member_row_handlers(size_t *n);
 
 /* Helpers the rows share with the driver. */
+bool m_holds_lease(enum pgq_primary_state s);
+/* Append a built command to the decision; the first error is kept in c->rc. */
+void m_add(struct mctx *c, int rc, uint8_t *buf, size_t len, const char *name,
+	   const char *reason);
+uint64_t m_resend_interval_ms(const struct pgq_dyn_config *cfg);
+void m_maybe_renew(struct mctx *c);   /* member_renew.c */
+void m_maybe_report(struct mctx *c, const char *catchup_from); /* member_report.c */
 void m_act(struct mctx *c, enum pgq_ha_action a, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void m_check_by(struct mctx *c, uint64_t t);
