@@ -253,7 +253,7 @@ static void test_l5_tie_smaller_replay_backlog(void **state)
 }
 
 /* R4, S8, L4: the most advanced is nofailover → nobody, failover_blocked recorded once. */
-static void test_s8_most_advanced_nofailover_blocks(void **state)
+static void test_s8_l4_most_advanced_nofailover_blocked_and_recorded(void **state)
 {
 	struct fx *f = *state;
 	struct pgq_cmd_tags t = { .nofailover = true, .failover_priority = 1 };
@@ -651,7 +651,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_r4_highest_lsn_wins, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_r4_ties_priority_then_name, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_l5_tie_smaller_replay_backlog, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_s8_most_advanced_nofailover_blocks, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_s8_l4_most_advanced_nofailover_blocked_and_recorded, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_r4_maximum_lag_blocks, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s9_waits_for_reports, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s9_stale_report_ignored, fx_setup, fx_teardown),

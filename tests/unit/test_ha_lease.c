@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "ha/clock.h"
 #include "ha/lease.h"
 
 /* S2: ttl × (1 + 2ρ), ρ = 500 ppm, rounded up. */
@@ -285,6 +286,20 @@ static void test_s3_boundary_one_ms(void **state)
 			 50000 + 30030 + 500);
 }
 
+/* clock.c: CLOCK_BOOTTIME in ms is readable and never goes back. */
+static void test_clock_boottime_monotonic(void **state)
+{
+	uint64_t a = pgq_now_boottime_ms(), b;
+
+	(void)state;
+	assert_true(a > 0);
+	for (int i = 0; i < 1000; i++) {
+		b = pgq_now_boottime_ms();
+		assert_true(b >= a);
+		a = b;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_s3_shortened_by_voter_ages),
 		cmocka_unit_test(test_s3_never_longer_than_full_wait),
 		cmocka_unit_test(test_s3_boundary_one_ms),
+		cmocka_unit_test(test_clock_boottime_monotonic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
