@@ -156,9 +156,10 @@ for mode in "${MODES[@]}"; do
 		PG_DEFAULT_TIMINGS=1 bench_failover "failover, default config" 120
 		;;
 	tuned)
-		# ttl 2 s needs loop_wait + 2 x retry_timeout <= ttl in the record,
-		# and retry_timeout cannot go below 1 s: when the cluster refuses
-		# that configuration the bench says so and measures ttl 3 s.
+		# ttl 2 s needs loop_wait + 2 x retry_timeout <= ttl in the record
+		# while the configuration accepts no retry_timeout below 1 s (the
+		# agent lowers it at bootstrap); should a cluster still refuse it,
+		# the bench says so and measures ttl 3 s.
 		for ttl in ${BENCH_TUNED_TTL:-2s 3s}; do
 			echo "== (a) kill -9 primary agent+postmaster, ttl $ttl, loop_wait 1 s"
 			PG_TTL=$ttl PG_LOOP_WAIT=1s PG_ELECTION_MS=100 PG_COMMIT_P99_MS=50 \

@@ -12,7 +12,7 @@ PG_SLOT=1
 . "$(dirname "$0")/pg_lib.sh"
 
 pg_setup 3
-pg_cluster_up 90
+pg_cluster_up 120
 up=$?
 pg_plan 8
 p=$PG_PRIMARY

@@ -8,7 +8,7 @@ PG_SLOT=7
 . "$(dirname "$0")/pg_lib.sh"
 
 pg_setup 3
-pg_cluster_up 90
+pg_cluster_up 120
 up=$?
 pg_plan 6
 p=$PG_PRIMARY

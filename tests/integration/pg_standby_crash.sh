@@ -8,7 +8,7 @@ PG_SLOT=8
 . "$(dirname "$0")/pg_lib.sh"
 
 pg_setup 3
-pg_cluster_up 90
+pg_cluster_up 120
 up=$?
 pg_plan 6
 p=$PG_PRIMARY
@@ -16,11 +16,13 @@ pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
 [ $up = 0 ] || { pg_fail_rest 5 "cluster did not come up"; exit 1; }
 read -r s _ <<< "$(pg_others "$p")"
 
+pg_wait_cond 20 pg_postmaster_pid "$s" >/dev/null
 old=$(pg_postmaster_pid "$s")
 pg_kill9_postmaster "$s"
+rc=$?
 gone() { ! pg_sql "$s" "select 1" >/dev/null; }
-pg_wait_cond 10 gone
-pg_ok $? "m$s's postmaster (PID $old) killed: m$s no longer answers"
+[ $rc = 0 ] && pg_wait_cond 10 gone
+pg_ok $? "m$s's postmaster (PID ${old:-none found}) killed: m$s no longer answers"
 
 restarted() {
 	local pid
