@@ -240,9 +240,15 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 		d->rewind_failed_epoch = pgq_record_epoch(d->rt->record);
 	if (ok && (d->op_action == PGQ_HA_BASEBACKUP || d->op_action == PGQ_HA_RECLONE ||
 		   d->op_action == PGQ_HA_REWIND)) {
-		/* pg_basebackup / pg_rewind copied the source's files: ours again, standby. */
+		/*
+		 * pg_basebackup / pg_rewind copied the source's files: ours again,
+		 * standby. After a rewind, start at once (pg_rewind -R semantics):
+		 * until it replays onto the new timeline its control file still
+		 * names the old one, and a fresh look would ask for another rewind.
+		 */
 		d->op_cmd = NULL;
-		if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false, AFTER_NOTHING, 0,
+		if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false,
+			       d->op_action == PGQ_HA_REWIND ? AFTER_START : AFTER_NOTHING, 0,
 			       d->op_action != PGQ_HA_REWIND) == 0)
 			return;
 	}
@@ -304,6 +310,8 @@ static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
 	}
 	switch (next) {
 	case AFTER_START:
+		if (d->op_action == PGQ_HA_REWIND)
+			d->op_action = PGQ_HA_START_STANDBY; /* the rewind is done: now a start */
 		start_pg(d);
 		return;
 	case AFTER_RELOAD: {

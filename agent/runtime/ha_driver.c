@@ -328,16 +328,32 @@ static void maybe_record_system_id(struct ha_driver *d)
 
 /* ---- decisions ----------------------------------------------------------- */
 
-static bool caught_up(const struct pgq_runtime *rt)
+static bool caught_up(struct ha_driver *d)
 {
 	const struct raft_node *n;
+	raft_id_t leader;
 
-	if (rt->node == NULL)
+	if (d->rt->node == NULL)
 		return false;
-	n = pgq_node_raft(rt->node);
-	/* S4 stand-in for a ReadIndex: a known leader, everything known committed applied. */
-	return raft_leader(n) != RAFT_NONE && raft_applied_index(n) >= raft_commit_index(n) &&
-	       raft_applied_index(n) > 0;
+	n = pgq_node_raft(d->rt->node);
+	leader = raft_leader(n);
+	/*
+	 * S4 stand-in for a ReadIndex: under a known leader, this node once
+	 * applied everything it knew committed. Sticky for that leader and term
+	 * (a follower's commit index runs ahead of its apply within a batch).
+	 */
+	if (leader == RAFT_NONE) {
+		d->caught_up_term = 0;
+		return false;
+	}
+	if (d->caught_up_term == raft_term(n) && d->caught_up_leader == leader)
+		return true;
+	if (raft_applied_index(n) >= raft_commit_index(n) && raft_applied_index(n) > 0) {
+		d->caught_up_term = raft_term(n);
+		d->caught_up_leader = leader;
+		return true;
+	}
+	return false;
 }
 
 static void leader_side(struct ha_driver *d, uint64_t now)
@@ -390,7 +406,7 @@ void ha_decide(struct ha_driver *d)
 	in.now_ms = now;
 	in.wall_ms = rt_wall_ms();
 	in.nonce = nonce;
-	in.caught_up = caught_up(rt);
+	in.caught_up = caught_up(d);
 	in.fencing_required = rt->cfg->fencing.required;
 	in.reclone_allowed = d->cfg_pg->reclone_on_rewind_failure;
 	in.timing = ha_timing(rt);
@@ -403,7 +419,10 @@ void ha_decide(struct ha_driver *d)
 		return;
 	}
 	d->may_be_writable = md.may_be_writable;
-	d->accept_writes = md.accept_writes;
+	/* Before catching up the decision says nothing about writes: keep the last verdict
+	 * (the safety fence acts regardless, S5). */
+	if (in.caught_up || !md.may_be_writable)
+		d->accept_writes = md.accept_writes && md.may_be_writable;
 	d->local = md.local;
 	d->goal = md.goal;
 	if (strcmp(md.row, d->last_row) != 0 || md.action != d->last_action) {

@@ -33,6 +33,8 @@ struct ha_driver {
 	struct pgq_ha_leader_clock leader_clock;
 	struct pgq_ha_hook_obs hooks_obs;
 	uint64_t became_leader_ms;
+	uint64_t caught_up_term;       /* S4: caught up under this term and leader */
+	raft_id_t caught_up_leader;
 	bool was_leader;
 	uint64_t seen_record_index;
 	uint64_t next_check_ms;

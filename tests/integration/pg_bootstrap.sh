@@ -7,7 +7,7 @@
 # both standbys; the record shows the primary, epoch and reports. TAP.
 #
 # PostgreSQL refuses root: as root, agents (and so PostgreSQL) run as the
-# `postgres` user (runuser) in a directory it owns; without it: skip.
+# `postgres` user (setpriv) in a directory it owns; without it: skip.
 # Teardown always kills by PID: the agents, then any postmaster left.
 set -u
 
@@ -59,9 +59,12 @@ command -v curl >/dev/null 2>&1 || skip "curl missing"
 RUN=()
 if [ "$(id -u)" = 0 ]; then
 	id postgres >/dev/null 2>&1 || skip "running as root and no postgres user"
-	command -v runuser >/dev/null 2>&1 || skip "running as root without runuser"
-	runuser -u postgres -- test -x "$BIN" || skip "the postgres user cannot execute $BIN"
-	RUN=(runuser -u postgres --)
+	# setpriv execs the agent itself (runuser would stay its parent, and a
+	# kill by PID would hit runuser, not the agent).
+	command -v setpriv >/dev/null 2>&1 || skip "running as root without setpriv"
+	setpriv --reuid=postgres --regid=postgres --init-groups test -x "$BIN" ||
+		skip "the postgres user cannot execute $BIN"
+	RUN=(setpriv --reuid=postgres --regid=postgres --init-groups)
 fi
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/pgq-pgboot.XXXXXX") || skip "mktemp failed"
 trap teardown EXIT
@@ -143,7 +146,7 @@ psql_at() {
 
 cluster_json() { curl -s --max-time 2 "http://127.0.0.1:$(rest_port "$1")/cluster"; }
 
-echo "1..8"
+echo "1..14"
 for i in 1 2 3; do write_config "$i"; done
 for i in 1 2 3; do start_agent "$i"; done
 
@@ -209,6 +212,61 @@ ok $? "a standby refuses writes"
 J=$(cluster_json 2)
 echo "$J" | grep -q '"role": *"replica"'
 ok $? "the record holds replica reports"
+
+# 5. Failover: kill -9 the primary's agent and postmaster together (the
+# row above was received by both standbys). A standby becomes primary under
+# epoch 2 (S2: after the lease), accepts writes, keeps the row; the other
+# standby follows it; the restarted old primary rejoins as a standby.
+kill_member() {
+	local i=$1 f pid
+	kill -9 "${PIDS[$i]}" 2>/dev/null
+	wait "${PIDS[$i]}" 2>/dev/null
+	PIDS[$i]=""
+	for f in /proc/[0-9]*/cwd; do
+		[ "$(readlink "$f" 2>/dev/null)" = "$DIR/pg$i" ] || continue
+		pid=${f#/proc/}
+		kill -9 "${pid%/cwd}" 2>/dev/null
+	done
+}
+OLD=${PRIMARY:-1}
+t0=$(date +%s)
+kill_member "$OLD"
+NEW=""
+for _ in $(seq 1 120); do
+	for i in $STANDBYS; do
+		if [ "$(psql_at "$i" "SELECT pg_is_in_recovery()")" = "f" ] &&
+			[ "$(psql_at "$i" "SHOW default_transaction_read_only")" = "off" ]; then
+			NEW=$i
+			break 2
+		fi
+	done
+	sleep 0.5
+done
+ok "$([ -n "$NEW" ]; echo $?)" "failover: n${NEW:-none} accepts writes $(( $(date +%s) - t0 )) s after the kill"
+[ "$(psql_at "${NEW:-1}" "SELECT count(*) FROM it_rows WHERE id = 42")" = "1" ]
+ok $? "the new primary has the row the standbys had received"
+cluster_json "${NEW:-1}" | grep -Eq '"epoch": ?2[,}]'
+ok $? "the record names the new primary under epoch 2"
+OTHER=""
+for i in $STANDBYS; do [ "$i" != "${NEW:-0}" ] && OTHER=$i; done
+psql_at "${NEW:-1}" "INSERT INTO it_rows VALUES (43)" >/dev/null
+got=""
+for _ in $(seq 1 120); do
+	got=$(psql_at "${OTHER:-1}" "SELECT count(*) FROM it_rows WHERE id = 43")
+	[ "$got" = 1 ] && break
+	sleep 0.5
+done
+ok "$([ "$got" = 1 ]; echo $?)" "the other standby follows the new primary (reads its row)"
+start_agent "$OLD"
+got=""
+for _ in $(seq 1 180); do
+	got=$(psql_at "$OLD" "SELECT count(*) FROM it_rows WHERE id = 43")
+	[ "$got" = 1 ] && break
+	sleep 0.5
+done
+ok "$([ "$got" = 1 ]; echo $?)" "the old primary rejoins (rewind or re-clone) and reads the new primary's row"
+[ "$(psql_at "$OLD" "SELECT pg_is_in_recovery()")" = "t" ]
+ok $? "the old primary is a standby now (never writable again under its epoch)"
 
 [ -n "${PGQ_IT_SHOW:-}" ] && cluster_json 1 | head -c 3000
 exit $FAILED
