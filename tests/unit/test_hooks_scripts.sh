@@ -77,7 +77,9 @@ rc=$?
 check "stonith-example: exits non-zero until adapted" '[ $rc -ne 0 ]'
 
 # --- record-hook ----------------------------------------------------------------
-PGQ_EVENT=fence PGQ_OLD_PRIMARY=node1 "$hooks/record-hook.sh" "$tmp/rec" "a;b" >/dev/null
+# A clean environment: PGQ_* variables of the caller (e.g. PGQ_SKIP_INSTALL)
+# must not leak into the exact comparison below.
+env -i PATH="$PATH" PGQ_EVENT=fence PGQ_OLD_PRIMARY=node1 "$hooks/record-hook.sh" "$tmp/rec" "a;b" >/dev/null
 check "record-hook: event, literal args and variables recorded" \
 	'[ "$(cat "$tmp/rec")" = "$(printf "event=fence\narg=a;b\nPGQ_EVENT=fence\nPGQ_OLD_PRIMARY=node1\nend")" ]'
 
