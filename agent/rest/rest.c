@@ -12,6 +12,10 @@
 #include "rest/rest.h"
 
 #include "log.h"
+#include "rest/health.h"
+#include "rest/member_view.h"
+#include "rest/query.h"
+#include "rest/status_json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,6 +56,8 @@ struct pgq_rest {
 	char *cluster_json;
 	char *status_json;
 	uint64_t beat_ms;
+	struct pgq_member_view view;     /* health endpoints (under lock) */
+	bool has_view;
 
 	char *auth_username;            /* NULL: no authentication */
 	char *auth_password;
@@ -163,6 +169,71 @@ void pgq_rest_publish_status(struct pgq_rest *rest, const char *json)
 	pthread_mutex_unlock(&rest->lock);
 }
 
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *text,
+			       const char *location);
+static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned status,
+				     const char *message);
+
+void pgq_rest_publish_member_view(struct pgq_rest *rest, const struct pgq_member_view *v)
+{
+	struct pgq_member_view copy;
+	char err[128];
+
+	pgq_member_view_init(&copy);
+	if (pgq_member_view_copy(&copy, v, err, sizeof err) != 0)
+		return;
+	pthread_mutex_lock(&rest->lock);
+	pgq_member_view_free(&rest->view);
+	rest->view = copy; /* takes the arrays */
+	rest->has_view = true;
+	pthread_mutex_unlock(&rest->lock);
+}
+
+static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	char err[64];
+
+	(void)kind;
+	pgq_query_add(cls, key, value != NULL ? value : "", err, sizeof err);
+	return MHD_YES;
+}
+
+/* Patroni's health endpoints, judged now from the published view (S20). */
+static enum MHD_Result respond_health(struct pgq_rest *rest, struct MHD_Connection *conn,
+				      const char *url)
+{
+	struct pgq_member_view v;
+	struct pgq_query q;
+	struct timespec ts;
+	int64_t now;
+	char err[200], *body = NULL;
+	int status;
+	enum MHD_Result ret;
+
+	pgq_query_init(&q);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &q);
+	pgq_member_view_init(&v);
+	pthread_mutex_lock(&rest->lock);
+	status = pgq_member_view_copy(&v, &rest->view, err, sizeof err);
+	pthread_mutex_unlock(&rest->lock);
+	if (status != 0)
+		return respond_error(conn, 503, "out of memory");
+	clock_gettime(CLOCK_BOOTTIME, &ts); /* the clock lease_end_ms is on */
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	status = pgq_rest_health_status(&v, url, &q, now, err, sizeof err);
+	if (status == 400 || status == 404) {
+		pgq_member_view_free(&v);
+		return respond_error(conn, (unsigned)status, err);
+	}
+	if (pgq_rest_health_has_body(url))
+		body = pgq_rest_status_text(&v, now);
+	pgq_member_view_free(&v);
+	ret = respond(conn, (unsigned)status, body != NULL ? body : "", NULL);
+	free(body);
+	return ret;
+}
+
 void pgq_rest_beat(struct pgq_rest *rest)
 {
 	uint64_t now = monotonic_ms();
@@ -236,6 +307,14 @@ static enum MHD_Result handle_get(struct pgq_rest *rest, struct MHD_Connection *
 		snprintf(text, sizeof text, "{\"loop_age_ms\":%llu}", (unsigned long long)age);
 		return respond(conn, beat != 0 && age <= rest->opts.liveness_max_age_ms ? 200 : 503,
 			       text, NULL);
+	}
+	{
+		bool has_view;
+		pthread_mutex_lock(&rest->lock);
+		has_view = rest->has_view;
+		pthread_mutex_unlock(&rest->lock);
+		if (has_view && pgq_rest_health_is_endpoint(url))
+			return respond_health(rest, conn, url);
 	}
 	return respond_error(conn, 404, "no such endpoint");
 }
@@ -524,6 +603,7 @@ static void free_after_close(uv_handle_t *handle)
 
 	free(rest->cluster_json);
 	free(rest->status_json);
+	pgq_member_view_free(&rest->view);
 	free(rest->auth_username);
 	free(rest->auth_password);
 	free(rest->allow);

@@ -81,6 +81,14 @@ void pgq_rest_stop(struct pgq_rest *rest);
 /* Publish the texts GET endpoints serve (copied). NULL means "not available" (503). */
 void pgq_rest_publish_cluster(struct pgq_rest *rest, const char *json);
 void pgq_rest_publish_status(struct pgq_rest *rest, const char *json);
+/*
+ * The member view behind Patroni's health endpoints (/primary, /replica,
+ * /health, /read-only, /readiness, /patroni, ...: agent/rest/health.h),
+ * deep-copied under the lock; the HTTP thread judges it at request time on
+ * CLOCK_BOOTTIME (S20). Until the first publish those paths answer 404.
+ */
+struct pgq_member_view;
+void pgq_rest_publish_member_view(struct pgq_rest *rest, const struct pgq_member_view *v);
 /* The loop ran: /liveness measures the time since the last beat. */
 void pgq_rest_beat(struct pgq_rest *rest);
 

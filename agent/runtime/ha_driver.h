@@ -29,5 +29,7 @@ void rt_ha_free(struct pgq_runtime *rt);
 /* For GET views: "primary"/"replica"/... and may this member accept writes now (S20). */
 const char *rt_ha_role(const struct pgq_runtime *rt);
 bool rt_ha_primary_ok(const struct pgq_runtime *rt);
+/* Publish the member view for the REST health endpoints (ha_view.c). */
+void rt_ha_publish_view(struct pgq_runtime *rt);
 
 #endif /* PGQ_RUNTIME_HA_DRIVER_H */

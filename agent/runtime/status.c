@@ -12,6 +12,7 @@
  * postgresql.manage off a report carries the agent's state only.
  */
 #include "log.h"
+#include "runtime/ha_driver.h"
 #include "runtime/ids.h"
 #include "runtime/runtime_internal.h"
 
@@ -112,6 +113,7 @@ void rt_publish(struct pgq_runtime *rt)
 	pgq_rest_publish_status(rt->rest, text);
 	free(text);
 	json_decref(s);
+	rt_ha_publish_view(rt);
 	if (rt->record_dirty && pgq_record_bootstrapped(rt->record)) {
 		rt->record_dirty = false;
 		c = pgq_record_to_json(rt->record);

@@ -146,7 +146,7 @@ psql_at() {
 
 cluster_json() { curl -s --max-time 2 "http://127.0.0.1:$(rest_port "$1")/cluster"; }
 
-echo "1..14"
+echo "1..16"
 for i in 1 2 3; do write_config "$i"; done
 for i in 1 2 3; do start_agent "$i"; done
 
@@ -212,6 +212,15 @@ ok $? "a standby refuses writes"
 J=$(cluster_json 2)
 echo "$J" | grep -q '"role": *"replica"'
 ok $? "the record holds replica reports"
+
+# Patroni's health endpoints (S20): /primary only on the lease holder.
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$(rest_port "$1")$2"; }
+c1=$(http_code "${PRIMARY:-1}" /primary); c2=$(http_code "${FIRST_STANDBY:-1}" /primary)
+[ "$c1" = 200 ] && [ "$c2" = 503 ]
+ok $? "GET /primary: 200 on the primary ($c1), 503 on a standby ($c2)"
+c1=$(http_code "${FIRST_STANDBY:-1}" /replica); c2=$(http_code "${PRIMARY:-1}" /replica)
+[ "$c1" = 200 ] && [ "$c2" = 503 ]
+ok $? "GET /replica: 200 on a streaming standby ($c1), 503 on the primary ($c2)"
 
 # 5. Failover: kill -9 the primary's agent and postmaster together (the
 # row above was received by both standbys). A standby becomes primary under

@@ -1,0 +1,126 @@
+/*
+ * ha_view.c — the member view the REST server's health endpoints judge
+ * (agent/rest/health.h, Patroni's /primary, /replica, /health...): built on
+ * the loop from the HA driver's last observation and the record, published
+ * as a deep copy (rest.c). S20: lease_end_ms is set only while this member
+ * is the recorded primary, holds its lease, and promoted{} committed (client
+ * writes allowed); the HTTP thread compares it with the request time.
+ */
+#include "config.h" /* PACKAGE_VERSION */
+#include "runtime/ha_driver_internal.h"
+
+#include "rest/member_view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *pg_state_name(const struct ha_driver *d)
+{
+	if (d->op != HA_OP_NONE) {
+		switch (d->op_action) {
+		case PGQ_HA_INITDB: return "initializing new cluster";
+		case PGQ_HA_BASEBACKUP:
+		case PGQ_HA_RECLONE: return "creating replica";
+		case PGQ_HA_REWIND: return "rewinding";
+		case PGQ_HA_PROMOTE: return "promoting";
+		case PGQ_HA_START_STANDBY:
+		case PGQ_HA_START_PRIMARY: return "starting";
+		case PGQ_HA_RESTART: return "restarting";
+		case PGQ_HA_CLEAN_STOP:
+		case PGQ_HA_FAST_STOP:
+		case PGQ_HA_IMMEDIATE_STOP:
+		case PGQ_HA_KILL: return "stopping";
+		default: break;
+		}
+	}
+	switch (d->obs.run) {
+	case PGQ_PGRUN_RUNNING: return "running";
+	case PGQ_PGRUN_CRASHED: return "crashed";
+	case PGQ_PGRUN_NOT_ANSWERING: return "running";
+	case PGQ_PGRUN_STOPPED:
+	default: return "stopped";
+	}
+}
+
+void rt_ha_publish_view(struct pgq_runtime *rt)
+{
+	struct ha_driver *d = rt->ha;
+	const struct pgq_primary *p;
+	const struct pgq_dyn_config *dc;
+	const struct pgq_member *pm;
+	struct pgq_member_view v;
+	const struct raft_node *n;
+	char err[128];
+
+	if (d == NULL || rt->rest == NULL || rt->node == NULL)
+		return;
+	p = pgq_record_primary(rt->record);
+	dc = pgq_record_config(rt->record);
+	n = pgq_node_raft(rt->node);
+	pgq_member_view_init(&v);
+	snprintf(v.name, sizeof v.name, "%s", rt->cfg->name);
+	snprintf(v.scope, sizeof v.scope, "%s", rt->cfg->scope);
+	snprintf(v.version, sizeof v.version, "%s", PACKAGE_VERSION);
+	snprintf(v.state, sizeof v.state, "%s", pg_state_name(d));
+	v.role = d->obs.data == PGQ_PGDATA_MISSING || !d->health_valid ? PGQ_VIEW_ROLE_NONE
+		 : d->obs.in_recovery ? PGQ_VIEW_ROLE_REPLICA : PGQ_VIEW_ROLE_PRIMARY;
+	if (d->health_valid && d->obs.run == PGQ_PGRUN_RUNNING) {
+		const struct pgmgr_health *h = &d->health;
+		v.pg_details_valid = true;
+		v.server_version = h->server_version_num;
+		v.xlog_location = h->in_recovery ? 0 : h->current_lsn;
+		v.xlog_received_location = h->receive_lsn;
+		v.xlog_replayed_location = h->replay_lsn;
+		v.xlog_paused = h->replay_paused;
+		v.timeline = h->timeline;
+		if (h->in_recovery)
+			snprintf(v.replication_state, sizeof v.replication_state, "%s",
+				 h->wal_receiver ? h->receiver_status : "in archive recovery");
+		snprintf(v.database_system_identifier, sizeof v.database_system_identifier, "%llu",
+			 (unsigned long long)h->system_identifier);
+		v.pending_restart = h->pending_restart;
+		for (size_t i = 0; i < h->n_replicas; i++) {
+			struct pgq_view_replication row = { 0 };
+			snprintf(row.usename, sizeof row.usename, "%s", h->replicas[i].usename);
+			snprintf(row.application_name, sizeof row.application_name, "%s",
+				 h->replicas[i].application_name);
+			snprintf(row.client_addr, sizeof row.client_addr, "%s", h->replicas[i].client_addr);
+			snprintf(row.state, sizeof row.state, "%s", h->replicas[i].state);
+			snprintf(row.sync_state, sizeof row.sync_state, "%s", h->replicas[i].sync_state);
+			row.sync_priority = h->replicas[i].sync_priority;
+			if (pgq_member_view_add_replication(&v, &row, err, sizeof err) != 0)
+				break;
+		}
+	}
+	v.is_leader = strcmp(p->name, rt->cfg->name) == 0 && p->state == PGQ_PRIMARY_ACTIVE;
+	v.cluster_unlocked = p->state != PGQ_PRIMARY_ACTIVE && p->state != PGQ_PRIMARY_DEMOTING;
+	/* S20: a lease in force, and client writes allowed (promoted{} committed). */
+	v.lease_end_ms = v.is_leader && d->accept_writes && d->member.lease.held &&
+					 d->member.lease.epoch == p->epoch
+				 ? (int64_t)d->member.lease.lease_end_ms : 0;
+	v.demotion_in_progress = strcmp(p->name, rt->cfg->name) == 0 &&
+				 p->state == PGQ_PRIMARY_DEMOTING;
+	v.sync_standby = pgq_record_sync_set(rt->record)->n > 0 &&
+			 pgq_record_in_sync_set(rt->record, rt->cfg->name);
+	v.epoch = p->epoch;
+	pm = pgq_record_primary_member(rt->record);
+	v.primary_last_lsn = pm != NULL ? pm->status.flush_lsn : 0;
+	v.maximum_lag_on_failover_bytes = dc->maximum_lag_on_failover_bytes;
+	v.pause = pgq_record_paused(rt->record);
+	v.tags.nofailover = rt->cfg->tags.nofailover;
+	v.tags.noloadbalance = rt->cfg->tags.noloadbalance;
+	v.tags.nosync = rt->cfg->tags.nosync;
+	v.tags.has_failover_priority = true;
+	v.tags.failover_priority = rt->cfg->tags.failover_priority;
+	v.raft.term = raft_term(n);
+	if (raft_leader(n) != RAFT_NONE && rt_peer_name(rt, raft_leader(n)) != NULL)
+		snprintf(v.raft.leader, sizeof v.raft.leader, "%s", rt_peer_name(rt, raft_leader(n)));
+	v.raft.commit_index = raft_commit_index(n);
+	v.raft.applied_index = raft_applied_index(n);
+	snprintf(v.raft.role, sizeof v.raft.role, "%s", raft_role_name(raft_role(n)));
+	v.raft.is_leader = raft_role(n) == RAFT_LEADER;
+	v.loop_last_run_ms = (int64_t)d->last_cycle_ms;
+	v.liveness_max_age_ms = (int64_t)dc->ttl_ms;
+	pgq_rest_publish_member_view(rt->rest, &v);
+	pgq_member_view_free(&v);
+}
