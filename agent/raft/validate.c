@@ -15,21 +15,43 @@ static bool is_leader_traffic(uint8_t type)
 }
 
 /*
- * A (pre-)vote request from a sender we do not know, while our own
- * configuration does not make us a voter: it lags (a joiner starts with an
- * empty one and learns it from the log). The candidate asks only voters of
- * its committed configuration, so we were promoted; refusing deadlocks a
- * cluster whose other voters cannot elect anyone without us (review
- * 2026-11-27, R3: a learner promoted before it stored anything, then
- * restarted empty). Answering is safe: the vote is persisted before it
- * leaves and only the candidate's configuration decides whether it counts
- * (docs/raft.md, "Elections"). A voter still refuses strangers, so a removed
- * member cannot disturb a working cluster.
+ * Did we hear from a live leader within the election timeout? The same
+ * test as the check-quorum lease in raft_step(); a leader always counts
+ * itself (its election_elapsed restarts every election timeout).
  */
-static bool vote_request_to_lagging_member(const struct raft_node *n, uint8_t type)
+static bool has_live_leader(const struct raft_node *n)
 {
-	return (type == RAFT_MSG_PREVOTE || type == RAFT_MSG_VOTE) &&
-	       !config_is_voter(&n->config, n->id);
+	return n->leader != RAFT_NONE && n->election_elapsed < n->opts.election_ticks;
+}
+
+/*
+ * Do we answer a (pre-)vote request from a sender our configuration does not
+ * list? The dissertation (§4.1) has servers answer without consulting their
+ * configuration, and it is safe: the vote is persisted before it leaves and
+ * only the candidate's configuration decides whether it counts (docs/raft.md,
+ * "Elections"). Refusing strangers deadlocks a cluster whose configuration
+ * moved on without us:
+ *  - we are not a voter in our own configuration: we lag (a joiner starts
+ *    empty and learns it from the log); the candidate asks only voters of
+ *    its committed configuration, so we were promoted (review 2026-11-27,
+ *    R3; simulator seeds 303305, 403473);
+ *  - we are a voter whose configuration lags: after removals the voters can
+ *    be us and a newer member we never heard of (simulator seed 701067).
+ * What refusing protected is a working cluster against a removed member, and
+ * the check-quorum lease already gives that: a voter with a live leader
+ * refuses a stranger (even with ctx = 1: a transfer goes to a member the
+ * leader's followers will soon know). Without check-quorum there is no
+ * lease: a member's higher term deposes a leader anyway, and a stale leader
+ * never steps down by itself, so refusing could wait forever; we answer as
+ * etcd does.
+ */
+static bool answers_stranger_vote(const struct raft_node *n, uint8_t type)
+{
+	if (type != RAFT_MSG_PREVOTE && type != RAFT_MSG_VOTE)
+		return false;
+	if (!config_is_voter(&n->config, n->id) || !n->opts.check_quorum)
+		return true;
+	return !has_live_leader(n);
 }
 
 /* (index, term) of a last/previous entry: index 0 has term 0, others don't. */
@@ -81,9 +103,10 @@ int validate_msg(const struct raft_node *n, const struct raft_msg *m)
 		return RAFT_ERR_INVALID; /* would wrap somewhere downstream */
 	/* Unknown senders are refused, except a leader's traffic: our own
 	 * configuration may lag behind the leader's (a new member learns the
-	 * configuration from the leader's log or snapshot). */
+	 * configuration from the leader's log or snapshot), and vote requests
+	 * when we have no live leader (answers_stranger_vote()). */
 	if (config_find(&n->config, m->from) < 0 && !is_leader_traffic(m->type) &&
-	    !vote_request_to_lagging_member(n, m->type))
+	    !answers_stranger_vote(n, m->type))
 		return RAFT_ERR_INVALID;
 	if (m->n_entries > 0 && m->type != RAFT_MSG_APPEND)
 		return RAFT_ERR_INVALID;

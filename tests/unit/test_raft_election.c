@@ -25,6 +25,14 @@ static struct raft_msg vote_req(uint8_t type, raft_id_t from, raft_id_t to, raft
 	return m;
 }
 
+static bool config_has_voter(const struct raft_config *c, raft_id_t id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->members[i].id == id)
+			return c->members[i].voter;
+	return false;
+}
+
 static unsigned ticks_until_campaign(struct raft_node *n)
 {
 	unsigned t = 0;
@@ -535,12 +543,207 @@ static void test_empty_joiner_answers_unknown_candidate(void **state)
 	tcollect_free(&c);
 	raft_free(j);
 
-	/* A voter refuses a stranger's vote request and stays as it was. */
-	struct raft_node *v = tnode_new(1, 3, NULL);
+	/* A voter with a live leader (check-quorum lease) refuses a stranger's
+	 * vote request and stays as it was. */
+	struct raft_options cq = tnet_default_options(1);
+	cq.check_quorum = true;
+	struct raft_node *v = tnode_new(1, 3, &cq);
+	step_ok(v, tmsg_make(RAFT_MSG_HEARTBEAT, 2, 1, 1));
+	tcollect(v, &c);
 	struct raft_msg m = vote_req(RAFT_MSG_VOTE, 9, 1, 5, 4, 10);
 	assert_int_equal(raft_step(v, &m), RAFT_ERR_INVALID);
-	assert_int_equal(raft_term(v), 0);
+	assert_int_equal(raft_term(v), 1);
+	assert_false(raft_has_ready(v));
+	tcollect_free(&c);
 	raft_free(v);
+}
+
+/* A stranger's (pre-)vote request at a voter that has a live leader: refused
+ * with RAFT_ERR_INVALID, nothing changes (no term bump, no answer), even with
+ * the transfer flag; the leader itself refuses too. A removed member cannot
+ * disturb a working cluster (docs/raft.md, "Elections"). */
+static void test_voter_with_live_leader_refuses_stranger(void **state)
+{
+	(void)state;
+	struct raft_options o = tnet_default_options(1);
+	o.check_quorum = true;
+	struct raft_node *f = tnode_new(1, 3, &o);
+	step_ok(f, tmsg_make(RAFT_MSG_HEARTBEAT, 2, 1, 3));
+	struct tcollect c = { 0 };
+	tcollect(f, &c);
+	tcollect_free(&c);
+	for (int i = 0; i < 9; i++) /* still inside the election timeout */
+		raft_tick(f);
+	struct raft_msg m = vote_req(RAFT_MSG_PREVOTE, 9, 1, 8, 7, 50);
+	assert_int_equal(raft_step(f, &m), RAFT_ERR_INVALID);
+	m = vote_req(RAFT_MSG_VOTE, 9, 1, 8, 7, 50);
+	assert_int_equal(raft_step(f, &m), RAFT_ERR_INVALID);
+	m.ctx = 1;
+	assert_int_equal(raft_step(f, &m), RAFT_ERR_INVALID);
+	assert_int_equal(raft_term(f), 3);
+	assert_int_equal(raft_vote(f), RAFT_NONE);
+	assert_int_equal(raft_leader(f), 2);
+	assert_false(raft_has_ready(f));
+	/* A known member's request is not refused, only ignored (lease). */
+	m = vote_req(RAFT_MSG_VOTE, 3, 1, 8, 7, 50);
+	step_ok(f, m);
+	assert_int_equal(raft_term(f), 3);
+	raft_free(f);
+
+	struct raft_node *l = tnode_new(1, 3, &o);
+	tnode_make_leader(l, 2);
+	tcollect(l, &c);
+	tcollect_free(&c);
+	raft_term_t t = raft_term(l);
+	m = vote_req(RAFT_MSG_VOTE, 9, 1, t + 5, t, 50);
+	assert_int_equal(raft_step(l, &m), RAFT_ERR_INVALID);
+	assert_int_equal(raft_role(l), RAFT_LEADER);
+	assert_int_equal(raft_term(l), t);
+	assert_false(raft_has_ready(l));
+	raft_free(l);
+}
+
+/* A voter without a live leader answers a stranger (simulator seed 701067):
+ * the pre-vote is granted for an up-to-date log without touching the term,
+ * the vote is persisted before the answer leaves. Both a node that never had
+ * a leader and one whose lease ran out answer. */
+static void test_voter_without_live_leader_answers_stranger(void **state)
+{
+	(void)state;
+	struct raft_options o = tnet_default_options(1);
+	o.check_quorum = true;
+	for (int lapsed = 0; lapsed <= 1; lapsed++) {
+		struct raft_node *f = tnode_new(1, 3, &o);
+		struct tcollect c = { 0 };
+		if (lapsed) {
+			step_ok(f, tmsg_make(RAFT_MSG_HEARTBEAT, 2, 1, 3));
+			for (uint32_t i = 0; i < o.election_ticks; i++)
+				raft_tick(f); /* the lease runs out (or we campaign) */
+		}
+		tcollect(f, &c);
+		tcollect_free(&c);
+		raft_term_t t = raft_term(f);
+		step_ok(f, vote_req(RAFT_MSG_PREVOTE, 9, 1, t + 5, 1, 50));
+		assert_int_equal(raft_term(f), t);
+		tcollect(f, &c);
+		const struct tmsg *r = tcollect_find(&c, RAFT_MSG_PREVOTE_RESP, 9);
+		assert_non_null(r);
+		assert_false(r->m.reject);
+		assert_int_equal(r->m.term, t + 5);
+		tcollect_free(&c);
+
+		step_ok(f, vote_req(RAFT_MSG_VOTE, 9, 1, t + 5, 1, 50));
+		tcollect(f, &c);
+		assert_int_equal(raft_term(f), t + 5);
+		assert_int_equal(raft_vote(f), 9);
+		assert_true(c.has_hs);
+		assert_int_equal(c.hs.vote, 9);
+		assert_int_equal(c.hs.term, t + 5);
+		r = tcollect_find(&c, RAFT_MSG_VOTE_RESP, 9);
+		assert_non_null(r);
+		assert_false(r->m.reject);
+		assert_true(r->after_persist);
+		tcollect_free(&c);
+		/* Only one vote per term, strangers included. */
+		step_ok(f, vote_req(RAFT_MSG_VOTE, 8, 1, t + 5, 1, 50));
+		tcollect(f, &c);
+		r = tcollect_find(&c, RAFT_MSG_VOTE_RESP, 8);
+		assert_non_null(r);
+		assert_true(r->m.reject);
+		assert_int_equal(raft_vote(f), 9);
+		tcollect_free(&c);
+		raft_free(f);
+	}
+}
+
+/* Without check-quorum there is no lease: a voter answers a stranger even
+ * with a leader, as it would a member (etcd; docs/raft.md, "Elections"). */
+static void test_stranger_answered_without_check_quorum(void **state)
+{
+	(void)state;
+	struct raft_node *f = tnode_new(1, 3, NULL);
+	step_ok(f, tmsg_make(RAFT_MSG_HEARTBEAT, 2, 1, 3));
+	struct tcollect c = { 0 };
+	tcollect(f, &c);
+	tcollect_free(&c);
+	step_ok(f, vote_req(RAFT_MSG_VOTE, 9, 1, 4, 3, 5));
+	tcollect(f, &c);
+	assert_int_equal(raft_term(f), 4);
+	assert_int_equal(raft_vote(f), 9);
+	const struct tmsg *r = tcollect_find(&c, RAFT_MSG_VOTE_RESP, 9);
+	assert_non_null(r);
+	assert_false(r->m.reject);
+	tcollect_free(&c);
+	raft_free(f);
+}
+
+/*
+ * Simulator seed 701067: {1 2 3} -> +4 -> promote 4 -> -3 -> -1 while node 2
+ * lagged. The voters are 2 and 4; node 2 still believes {1 2 3} and is a
+ * voter there, node 4 is a stranger to it. With 1 and 3 gone, 4 can win only
+ * with 2's vote: 2 must answer, and then learns the configuration from 4.
+ */
+static raft_id_t running_leader(struct tnet *net)
+{
+	for (raft_id_t i = 1; i <= net->n; i++)
+		if (!net->down[i] && raft_role(net->nodes[i]) == RAFT_LEADER)
+			return i;
+	return RAFT_NONE;
+}
+
+static void lagging_voter_and_newer_member(bool check_quorum)
+{
+	struct tnet *net = tnet_new(3, 3, true, check_quorum);
+	assert_int_equal(tnet_elect(net, 1), 1);
+	tnet_stabilize(net);
+	tnet_isolate(net, 2);
+	tnet_spawn(net, 4);
+	struct raft_node *l = tnet_node(net, 1);
+	const struct raft_conf_change steps[] = {
+		{ RAFT_CONF_ADD_LEARNER, 4 }, { RAFT_CONF_PROMOTE, 4 },
+		{ RAFT_CONF_REMOVE, 3 }, { RAFT_CONF_REMOVE, 1 },
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		assert_int_equal(raft_propose_conf_change(l, &steps[i]), RAFT_OK);
+		for (int k = 0; k < 3; k++) {
+			tnet_flush(net, 1);
+			tnet_stabilize(net);
+			tnet_tick(net, 1, 1);
+		}
+		tnet_stabilize(net);
+	}
+	const struct raft_config *c4 = raft_config(tnet_node(net, 4));
+	assert_int_equal(c4->n, 2); /* {2, 4} */
+	assert_true(config_has_voter(c4, 2) && config_has_voter(c4, 4));
+	struct raft_node *n2 = tnet_node(net, 2);
+	assert_int_equal(raft_config(n2)->n, 3); /* still {1 2 3} */
+	assert_true(config_has_voter(raft_config(n2), 2));
+	assert_false(config_has_voter(raft_config(n2), 4));
+
+	net->down[1] = net->down[3] = true;
+	tnet_drop_queue(net);
+	tnet_heal(net);
+	raft_id_t leader = RAFT_NONE;
+	for (int round = 0; round < 200 && leader == RAFT_NONE; round++) {
+		tnet_tick_all(net, 1);
+		tnet_stabilize(net);
+		leader = running_leader(net);
+	}
+	assert_true(leader == 2 || leader == 4);
+	for (int round = 0; round < 5; round++) {
+		tnet_tick_all(net, 1);
+		tnet_stabilize(net);
+	}
+	assert_int_equal(raft_config(n2)->n, 2);
+	assert_true(config_has_voter(raft_config(n2), 4));
+	tnet_free(net);
+}
+
+static void test_lagging_voter_elects_newer_member(void **state)
+{
+	(void)state;
+	lagging_voter_and_newer_member(false);
+	lagging_voter_and_newer_member(true);
 }
 
 /* A learner's granted vote would not count anyway: the candidate ignores it. */
@@ -708,6 +911,10 @@ int main(void)
 		cmocka_unit_test(test_promoted_member_votes_before_applying_promotion),
 		cmocka_unit_test(test_learner_vote_does_not_count),
 		cmocka_unit_test(test_empty_joiner_answers_unknown_candidate),
+		cmocka_unit_test(test_voter_with_live_leader_refuses_stranger),
+		cmocka_unit_test(test_voter_without_live_leader_answers_stranger),
+		cmocka_unit_test(test_stranger_answered_without_check_quorum),
+		cmocka_unit_test(test_lagging_voter_elects_newer_member),
 		cmocka_unit_test(test_stale_vote_response_not_counted),
 		cmocka_unit_test(test_candidate_refused_by_majority_becomes_follower),
 		cmocka_unit_test(test_single_node_elects_itself),

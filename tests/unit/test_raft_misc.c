@@ -429,7 +429,7 @@ static void test_invalid_messages_rejected_state_unchanged(void **state)
 	m = tmsg_make(RAFT_MSG_HEARTBEAT, 2, 2, 1);     expect_invalid(n, &m); /* from self */
 	m = tmsg_make(RAFT_MSG_HEARTBEAT, 1, 3, 1);     expect_invalid(n, &m); /* not for us */
 	m = tmsg_make(RAFT_MSG_HEARTBEAT, 1, 2, 0);     expect_invalid(n, &m); /* term 0 */
-	m = tmsg_make(RAFT_MSG_VOTE, 9, 2, 5);          expect_invalid(n, &m); /* stranger */
+	m = tmsg_make(RAFT_MSG_APPEND_RESP, 9, 2, 5);   expect_invalid(n, &m); /* stranger */
 	m = tmsg_make(RAFT_MSG_HEARTBEAT, 1, 2, UINT64_MAX); expect_invalid(n, &m); /* would wrap */
 	m = tmsg_make(RAFT_MSG_HEARTBEAT, 1, 2, 3);
 	m.commit = (uint64_t)INT64_MAX + 1;             expect_invalid(n, &m);
