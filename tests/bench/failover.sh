@@ -12,8 +12,9 @@
 #   (b) switchover request (pgquorumctl switchover / POST /switchover) →
 #       the candidate accepts a write.
 # Each figure: median, min and max over BENCH_RUNS runs (default 5). After
-# each failover the killed member's agent is restarted and the bench waits
-# until it streams again, so every run starts from a healthy cluster.
+# each failover the killed member's agent is restarted (with an empty data
+# directory unless BENCH_RECLONE=0) and the bench waits until it streams
+# again, so every run starts from a healthy cluster.
 #
 # Usage (from a build directory, as root or as a user that can run
 # PostgreSQL):
@@ -103,6 +104,12 @@ bench_failover() { # NAME DEADLINE_S
 		read -r new ms <<< "$got"
 		echo "  run $r: m$p killed, m$new accepts writes after $(pg_secs "$ms") s"
 		times+=("$ms")
+		# The killed member comes back as a standby: by a rejoin (rewind) or,
+		# with BENCH_RECLONE=1 (default), from an empty data directory, so
+		# that the next run does not depend on pg_rewind.
+		if [ "${BENCH_RECLONE:-1}" = 1 ]; then
+			rm -rf "$(pg_datadir "$p")" "$(pg_datadir "$p")".*
+		fi
 		pg_start "$p"
 		# shellcheck disable=SC2046
 		if ! pg_wait_streaming 180 "$new" $(pg_others "$new"); then
