@@ -90,43 +90,51 @@ finish_cluster() {
 }
 
 bench_failover() { # NAME DEADLINE_S
-	local name=$1 deadline=$2 r p got new ms times=()
-	cluster || { finish_cluster; return 1; }
-	p=$PG_PRIMARY
+	local name=$1 deadline=$2 r p="" got new ms times=()
 	for r in $(seq 1 "$RUNS"); do
+		if [ -z "$PG_DIR" ]; then
+			cluster || { finish_cluster; break; }
+			p=$PG_PRIMARY
+		fi
 		t0=$(pg_now_ms)
 		pg_kill9_member "$p"
 		# shellcheck disable=SC2046
 		if ! got=$(first_writer "$t0" "$deadline" $(pg_others "$p")); then
 			echo "  run $r: no member accepted a write within ${deadline}s"
-			break
+			finish_cluster
+			continue
 		fi
 		read -r new ms <<< "$got"
 		echo "  run $r: m$p killed, m$new accepts writes after $(pg_secs "$ms") s"
 		times+=("$ms")
+		[ "$r" = "$RUNS" ] && break
 		# The killed member comes back as a standby: by a rejoin (rewind) or,
-		# with BENCH_RECLONE=1 (default), from an empty data directory, so
-		# that the next run does not depend on pg_rewind.
+		# with BENCH_RECLONE=1 (default), from an empty data directory. When
+		# it does not within BENCH_REJOIN_S, the next run gets a new cluster.
 		if [ "${BENCH_RECLONE:-1}" = 1 ]; then
 			rm -rf "$(pg_datadir "$p")" "$(pg_datadir "$p")".*
 		fi
 		pg_start "$p"
 		# shellcheck disable=SC2046
-		if ! pg_wait_streaming 180 "$new" $(pg_others "$new"); then
-			echo "  run $r: m$p did not rejoin as a standby of m$new; stopping"
-			break
+		if pg_wait_streaming "${BENCH_REJOIN_S:-60}" "$new" $(pg_others "$new"); then
+			p=$new
+		else
+			echo "  run $r: m$p did not rejoin as a standby of m$new: a new cluster for the next run"
+			finish_cluster
 		fi
-		p=$new
 	done
 	stats "$name" "${times[@]}"
-	finish_cluster
+	[ -z "$PG_DIR" ] || finish_cluster
+	[ ${#times[@]} -gt 0 ]
 }
 
 bench_switchover() {
-	local r p cand got new ms rc times=()
-	cluster || { finish_cluster; return 1; }
-	p=$PG_PRIMARY
+	local r p="" cand got new ms rc times=()
 	for r in $(seq 1 "$RUNS"); do
+		if [ -z "$PG_DIR" ]; then
+			cluster || { finish_cluster; break; }
+			p=$PG_PRIMARY
+		fi
 		cand=$(pg_others "$p" | cut -d' ' -f$(((r % 2) + 1)))
 		t0=$(pg_now_ms)
 		pg_switchover "$p" "$cand"
@@ -136,23 +144,29 @@ bench_switchover() {
 			break
 		elif [ $rc != 0 ]; then
 			echo "  run $r: switchover to m$cand refused"
-			break
+			finish_cluster
+			continue
 		fi
 		if ! got=$(first_writer "$t0" 60 "$cand"); then
 			echo "  run $r: m$cand did not accept writes within 60 s"
-			break
+			finish_cluster
+			continue
 		fi
 		read -r new ms <<< "$got"
 		echo "  run $r: switchover m$p -> m$cand, writes accepted after $(pg_secs "$ms") s"
 		times+=("$ms")
-		if ! pg_wait_streaming 120 "$cand" $(pg_others "$cand"); then
-			echo "  run $r: the others did not follow m$cand; stopping"
-			break
+		[ "$r" = "$RUNS" ] && break
+		# shellcheck disable=SC2046
+		if pg_wait_streaming "${BENCH_REJOIN_S:-60}" "$cand" $(pg_others "$cand"); then
+			p=$cand
+		else
+			echo "  run $r: the others did not follow m$cand: a new cluster for the next run"
+			finish_cluster
 		fi
-		p=$cand
 	done
 	stats "switchover (request -> new primary writes)" "${times[@]}"
-	finish_cluster
+	[ -z "$PG_DIR" ] || finish_cluster
+	[ ${#times[@]} -gt 0 ]
 }
 
 echo "pgquorum failover bench: $(nproc) cores, $RUNS runs per figure, agent $PG_AGENT_BIN"
