@@ -186,7 +186,11 @@ static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_sign
 		for (size_t i = 0; i < pgq_record_timeline_count(d->rt->record); i++)
 			if (pgq_record_timeline_at(d->rt->record, i)->tli == tli)
 				t = pgq_record_timeline_at(d->rt->record, i);
+		bool complete = true;
+
 		while (t != NULL && t->parent != 0 && n < 16) {
+			if (t->switch_lsn == 0)
+				complete = false; /* never write a history PostgreSQL would misread */
 			char lsn[PGMGR_LSN_STRLEN];
 			const struct pgq_timeline *parent = NULL;
 			snprintf(lines[n++], sizeof lines[0], "%u\t%s\tno recovery target specified\n",
@@ -198,7 +202,7 @@ static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_sign
 		}
 		while (n > 0)
 			strncat(history, lines[--n], sizeof history - strlen(history) - 1);
-		if (history[0] != '\0') {
+		if (history[0] != '\0' && complete) {
 			f.history_tli = tli;
 			f.history_text = history;
 		}
@@ -233,8 +237,21 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 	if (d->op_action == PGQ_HA_START_STANDBY || d->op_action == PGQ_HA_START_PRIMARY ||
 	    d->op_action == PGQ_HA_RESTART) {
 		d->start_failed = !ok;
-		if (ok)
+		if (ok) {
 			d->pg_started = true;
+			d->start_failures = 0;
+		} else if (d->goal == PGQ_GOAL_FOLLOW && ++d->start_failures >= 3 &&
+			   d->rewind_failed_epoch != pgq_record_epoch(d->rt->record)) {
+			/*
+			 * A standby that PostgreSQL refuses to start while following
+			 * (e.g. "requested timeline is not a child of this server's
+			 * history" after a rewind that found nothing to do) counts as a
+			 * failed rewind: the decision re-clones when allowed.
+			 */
+			d->rewind_failed_epoch = pgq_record_epoch(d->rt->record);
+			pgq_warning("ha", "PostgreSQL does not start as a standby of the new primary: "
+				    "treating it as a failed rewind (re-clone if allowed)");
+		}
 	}
 	if (d->op_action == PGQ_HA_REWIND && !ok)
 		d->rewind_failed_epoch = pgq_record_epoch(d->rt->record);

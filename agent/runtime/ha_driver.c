@@ -29,6 +29,7 @@
 #include "pgmgr/fence.h"
 #include "pgmgr/marker.h"
 #include "pgmgr/procscan.h"
+#include "pgmgr/pgmgr.h"
 #include "record/record_cmd.h"
 
 #include <dirent.h>
@@ -107,6 +108,31 @@ static const struct pgq_timeline *record_timeline(const struct pgq_record *r, ui
 	return NULL;
 }
 
+/*
+ * Where timeline tli began, from PGDATA/pg_wal/<tli>.history (its last
+ * line: "parent<TAB>switch LSN<TAB>reason"). 0 when unknown.
+ */
+static uint64_t history_switch_lsn(const char *data_dir, uint32_t tli)
+{
+	char path[4096], line[512], lsn_text[64];
+	uint64_t lsn = 0, v;
+	unsigned parent;
+	FILE *f;
+
+	if (tli <= 1)
+		return 0;
+	snprintf(path, sizeof path, "%s/pg_wal/%08X.history", data_dir, tli);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "%u %63s", &parent, lsn_text) == 2 &&
+		    pgmgr_lsn_parse(lsn_text, &v) == 0)
+			lsn = v;
+	fclose(f);
+	return lsn;
+}
+
 /* Fill the parts of the observation that every path shares. */
 static void obs_common(struct ha_driver *d)
 {
@@ -119,7 +145,10 @@ static void obs_common(struct ha_driver *d)
 	o->rewind_failed = d->rewind_failed_epoch != 0 &&
 			   d->rewind_failed_epoch == pgq_record_epoch(d->rt->record);
 	o->start_failed = d->start_failed;
-	o->switch_lsn = t != NULL ? t->switch_lsn : 0;
+	/* S12: the real switch point is in PostgreSQL's own history file. */
+	o->switch_lsn = history_switch_lsn(d->data_dir, o->timeline);
+	if (o->switch_lsn == 0 && t != NULL)
+		o->switch_lsn = t->switch_lsn;
 }
 
 static void on_health(void *ctx, const struct pgmgr_health *h)
@@ -139,7 +168,16 @@ static void on_health(void *ctx, const struct pgmgr_health *h)
 		o->not_answering_since_ms = 0;
 		o->in_recovery = h->in_recovery;
 		d->known_recovery = true;
-		o->timeline = h->timeline;
+		/*
+		 * A standby whose WAL receiver stopped (S9) reports its last
+		 * checkpoint's timeline, which lags a timeline switch until the next
+		 * restartpoint: keep the timeline it last streamed on.
+		 */
+		if (h->in_recovery && h->wal_receiver && h->received_tli != 0)
+			d->stream_tli = h->received_tli;
+		else if (!h->in_recovery)
+			d->stream_tli = 0;
+		o->timeline = h->in_recovery && d->stream_tli > h->timeline ? d->stream_tli : h->timeline;
 		snprintf(o->system_id, sizeof o->system_id, "%llu",
 			 (unsigned long long)h->system_identifier);
 		o->receive_lsn = h->receive_lsn;
@@ -175,7 +213,17 @@ static void on_controldata(void *ctx, int status, const struct pgmgr_controldata
 		return;
 	if (status == 0) {
 		o->clean_shutdown = pgmgr_controldata_clean(cd);
-		o->checkpoint_lsn = cd->checkpoint_lsn;
+		/*
+		 * S13 (2): final_lsn must be the END of the shutdown checkpoint;
+		 * pg_controldata gives its start. start + 1 is a safe stand-in: a
+		 * standby whose flush passed the start holds the whole record (a
+		 * walsender sends only flushed WAL, and the shutdown checkpoint is
+		 * flushed whole), so the target replays it before promoting and its
+		 * timeline branches after it — the old primary can follow without
+		 * diverging. With the start itself the target could promote one
+		 * record short and strand the old primary ("not a child").
+		 */
+		o->checkpoint_lsn = cd->checkpoint_lsn + (o->clean_shutdown ? 1 : 0);
 		o->timeline = cd->timeline;
 		snprintf(o->system_id, sizeof o->system_id, "%llu",
 			 (unsigned long long)cd->system_identifier);
@@ -236,6 +284,7 @@ static void observe(struct ha_driver *d)
 		break;
 	}
 	o->replay_stopped = true; /* nothing replays while stopped */
+	d->stream_tli = 0;        /* pg_controldata says where it stands now */
 	o->not_answering_since_ms = 0;
 	o->fenced = pgmgr_fence_check(d->data_dir, &count, err, sizeof err) == 0 && count == 0;
 	pgmgr_health_clear(&d->health);

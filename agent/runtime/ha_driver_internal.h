@@ -52,6 +52,7 @@ struct ha_driver {
 	struct pgmgr_health health;    /* last successful probe (owned) */
 	bool health_valid;
 	bool known_recovery;
+	uint32_t stream_tli;           /* timeline last streamed on (standby), 0 none */
 	uint64_t last_health_ok_ms;
 	struct pgmgr_health_probe *probe;
 	bool controldata_inflight;
@@ -61,6 +62,7 @@ struct ha_driver {
 	bool conf_written;
 	bool conf_read_only;
 	bool start_failed;
+	unsigned start_failures;        /* consecutive failed starts */
 	uint64_t rewind_failed_epoch;
 	bool roles_done;
 	uint64_t roles_sent_ms, slots_sent_ms;

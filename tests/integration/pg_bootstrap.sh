@@ -146,7 +146,7 @@ psql_at() {
 
 cluster_json() { curl -s --max-time 2 "http://127.0.0.1:$(rest_port "$1")/cluster"; }
 
-echo "1..16"
+echo "1..19"
 for i in 1 2 3; do write_config "$i"; done
 for i in 1 2 3; do start_agent "$i"; done
 
@@ -276,6 +276,32 @@ done
 ok "$([ "$got" = 1 ]; echo $?)" "the old primary rejoins (rewind or re-clone) and reads the new primary's row"
 [ "$(psql_at "$OLD" "SELECT pg_is_in_recovery()")" = "t" ]
 ok $? "the old primary is a standby now (never writable again under its epoch)"
+
+# 6. Switchover (S13) to a named candidate through a follower (307 to the leader).
+CAND=${OTHER:-1}
+code=$(curl -s -L -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+	-d "{\"leader\": \"n${NEW:-1}\", \"candidate\": \"n$CAND\"}" \
+	"http://127.0.0.1:$(rest_port "$CAND")/switchover")
+ok "$([ "$code" = 202 ]; echo $?)" "POST /switchover {leader, candidate} accepted ($code)"
+t0=$(date +%s)
+done_sw=""
+for _ in $(seq 1 120); do
+	if [ "$(psql_at "$CAND" "SELECT pg_is_in_recovery()")" = "f" ] &&
+		[ "$(psql_at "$CAND" "SHOW default_transaction_read_only")" = "off" ]; then
+		done_sw=1
+		break
+	fi
+	sleep 0.5
+done
+ok "$([ -n "$done_sw" ]; echo $?)" "switchover: n$CAND accepts writes $(( $(date +%s) - t0 )) s after the request"
+psql_at "$CAND" "INSERT INTO it_rows VALUES (44)" >/dev/null
+got=""
+for _ in $(seq 1 120); do
+	got=$(psql_at "${NEW:-1}" "SELECT count(*) FROM it_rows WHERE id IN (42, 43, 44)")
+	[ "$got" = 3 ] && [ "$(psql_at "${NEW:-1}" "SELECT pg_is_in_recovery()")" = "t" ] && break
+	sleep 0.5
+done
+ok "$([ "$got" = 3 ]; echo $?)" "the former primary follows the new one with every row (zero loss)"
 
 [ -n "${PGQ_IT_SHOW:-}" ] && cluster_json 1 | head -c 3000
 exit $FAILED
