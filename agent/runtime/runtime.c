@@ -141,14 +141,21 @@ void rt_notify_status(struct pgq_runtime *rt)
 	char err[160];
 	int rc;
 
+	const char *primary = NULL;
+
 	if (rt->node != NULL)
 		role = raft_role_name(raft_role(pgq_node_raft(rt->node)));
-	/* With PostgreSQL unmanaged there is no primary to name. */
+	/* Managed: PostgreSQL's role and the recorded primary; unmanaged: no primary. */
+	if (rt->ha != NULL && rt->node != NULL) {
+		role = rt_ha_role(rt);
+		if (pgq_record_primary(rt->record)->name[0] != '\0')
+			primary = pgq_record_primary(rt->record)->name;
+	}
 	if (!rt->notified_ready) {
-		rc = pgq_notify_ready(&rt->notify, role, NULL, err, sizeof err);
+		rc = pgq_notify_ready(&rt->notify, role, primary, err, sizeof err);
 		rt->notified_ready = rc >= 0;
 	} else {
-		rc = pgq_notify_status(&rt->notify, role, NULL, err, sizeof err);
+		rc = pgq_notify_status(&rt->notify, role, primary, err, sizeof err);
 	}
 	if (rc < 0)
 		pgq_warning("agent", "%s", err);
