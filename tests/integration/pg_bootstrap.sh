@@ -146,7 +146,7 @@ psql_at() {
 
 cluster_json() { curl -s --max-time 2 "http://127.0.0.1:$(rest_port "$1")/cluster"; }
 
-echo "1..19"
+echo "1..20"
 for i in 1 2 3; do write_config "$i"; done
 for i in 1 2 3; do start_agent "$i"; done
 
@@ -302,6 +302,23 @@ for _ in $(seq 1 120); do
 	sleep 0.5
 done
 ok "$([ "$got" = 3 ]; echo $?)" "the former primary follows the new one with every row (zero loss)"
+
+# 7. SIGTERM: the agent stops its PostgreSQL (nobody would renew or follow
+# for it) and exits 0 (sanitizer builds: no leak reports).
+S=${OLD:-1}
+kill -TERM "${PIDS[$S]}" 2>/dev/null
+rc=124
+for _ in $(seq 1 300); do
+	if ! kill -0 "${PIDS[$S]}" 2>/dev/null; then
+		wait "${PIDS[$S]}"
+		rc=$?
+		PIDS[$S]=""
+		break
+	fi
+	sleep 0.1
+done
+[ "$rc" = 0 ] && [ ! -f "$DIR/pg$S/postmaster.pid" ]
+ok $? "SIGTERM: n$S exits 0 (got $rc) after stopping its PostgreSQL"
 
 [ -n "${PGQ_IT_SHOW:-}" ] && cluster_json 1 | head -c 3000
 exit $FAILED
