@@ -146,7 +146,7 @@ psql_at() {
 
 cluster_json() { curl -s --max-time 2 "http://127.0.0.1:$(rest_port "$1")/cluster"; }
 
-echo "1..20"
+echo "1..21"
 for i in 1 2 3; do write_config "$i"; done
 for i in 1 2 3; do start_agent "$i"; done
 
@@ -209,9 +209,13 @@ w=$(PGPASSWORD=su-secret "$PGBIN/psql" -X -q -h 127.0.0.1 -p "$(pg_port "${FIRST
 	-U postgres -d postgres -c "INSERT INTO it_rows VALUES (1)" 2>&1)
 echo "$w" | grep -q "read-only"
 ok $? "a standby refuses writes"
-J=$(cluster_json 2)
-echo "$J" | grep -q '"role": *"replica"'
-ok $? "the record holds replica reports"
+reps=0
+for _ in $(seq 1 40); do
+	reps=$(cluster_json "${PRIMARY:-1}" | grep -o '"role": *"replica"' | wc -l)
+	[ "$reps" -ge 2 ] && break
+	sleep 0.25
+done
+ok "$([ "$reps" -ge 2 ]; echo $?)" "the record holds both standbys' replica reports ($reps)"
 
 # Patroni's health endpoints (S20): /primary only on the lease holder.
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$(rest_port "$1")$2"; }
@@ -303,7 +307,19 @@ for _ in $(seq 1 120); do
 done
 ok "$([ "$got" = 3 ]; echo $?)" "the former primary follows the new one with every row (zero loss)"
 
-# 7. SIGTERM: the agent stops its PostgreSQL (nobody would renew or follow
+# 7. A crashed postmaster on a standby is restarted by its agent.
+SB=${NEW:-1}
+pm=$(head -n 1 "$DIR/pg$SB/postmaster.pid" 2>/dev/null)
+[ -n "$pm" ] && kill -9 "$pm" 2>/dev/null
+back=""
+for _ in $(seq 1 120); do
+	sleep 0.5
+	[ "$(psql_at "$SB" "SELECT pg_is_in_recovery()")" = "t" ] &&
+		[ "$(head -n 1 "$DIR/pg$SB/postmaster.pid" 2>/dev/null)" != "$pm" ] && back=1 && break
+done
+ok "$([ -n "$back" ] && [ -n "$pm" ]; echo $?)" "a standby's killed postmaster is restarted by its agent (read-only)"
+
+# 8. SIGTERM: the agent stops its PostgreSQL (nobody would renew or follow
 # for it) and exits 0 (sanitizer builds: no leak reports).
 S=${OLD:-1}
 kill -TERM "${PIDS[$S]}" 2>/dev/null
