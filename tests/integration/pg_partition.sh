@@ -67,10 +67,10 @@ wait "$cutter_pid" 2>/dev/null
 PG_WORKLOAD_PID=""
 for o in $others; do block "$p" "$o" false; done
 pg_wait_streaming 90 "${new:-0}" "$p"
-pg_ok $? "after the heal m$p streams from m${new:-?}" "${PG_TODO_REJOIN-agent: a former primary does not rejoin yet (pg_rewind fails or it stays stopped)}"
+pg_ok $? "after the heal m$p streams from m${new:-?}"
 
 pg_wait_sql 20 "$p" "select src from t where id = 2" majority
-pg_ok $? "m$p has the row written on the majority side" "${PG_TODO_REJOIN-agent: a former primary does not rejoin yet (pg_rewind fails or it stays stopped)}"
+pg_ok $? "m$p has the row written on the majority side"
 
 read -r samples violations <<< "$(pg_sampler_stop)"
 [ "$samples" -ge 20 ] && [ "$violations" = 0 ]

@@ -22,36 +22,47 @@ pg_sampler_start
 pg_sql "$p" "create table t(id int primary key, src text); insert into t select g, 'before' from generate_series(1, 100) g" >/dev/null
 lsn=$(pg_sql "$p" "select pg_current_wal_lsn()")
 for s in $others; do pg_wait_sql 20 "$s" "select pg_last_wal_receive_lsn() >= '$lsn'::pg_lsn" t; done
-# Divergence: cut the walsenders (a WAL receiver waits
-# wal_retrieve_retry_interval, 5 s, before it reconnects), write rows only
-# the old primary gets, then kill it at once.
-pg_sql "$p" "select pg_terminate_backend(pid) from pg_stat_replication;
-	insert into t select g, 'diverged' from generate_series(101, 120) g;
-	select pg_switch_wal()" >/dev/null
+# Divergence: stop the standbys' WAL receivers (SIGSTOP: they can neither
+# read nor reconnect), end the replication connections on the primary,
+# write rows only the old primary gets, kill it (agent + PostgreSQL), then
+# let the receivers go on: they find their connection closed.
+stopped=""
+for s in $others; do
+	pid=$(pg_sql "$s" "select pid from pg_stat_wal_receiver")
+	[ -n "$pid" ] && kill -STOP "$pid" && stopped="$stopped $pid"
+done
+pg_sql "$p" "select pg_terminate_backend(pid) from pg_stat_replication" >/dev/null
+sleep 0.5
+pg_sql "$p" "insert into t select g, 'diverged' from generate_series(101, 120) g" >/dev/null
 div=$(pg_sql "$p" "select count(*) from t where src = 'diverged'")
 pg_kill9_member "$p"
-[ "$div" = 20 ]
-pg_ok $? "the old primary m$p committed 20 rows the standbys never received, then was killed"
+# shellcheck disable=SC2086
+[ -n "$stopped" ] && kill -CONT $stopped
+[ "$div" = 20 ] && [ "$(echo "$stopped" | wc -w)" = 2 ]
+pg_ok $? "the old primary m$p committed 20 rows while both WAL receivers were stopped ($stopped), then was killed"
 
 # shellcheck disable=SC2086
 new=$(pg_wait_primary 60 $others)
-pg_ok $? "m${new:-?} is promoted and accepts writes"
+rc=$?
+nd=$(pg_sql "${new:-0}" "select count(*) from t where src = 'diverged'")
+[ $rc = 0 ] && [ "$nd" = 0 ]
+pg_ok $? "m${new:-?} is promoted, accepts writes and lacks the 20 diverged rows ($nd): m$p's timeline diverged"
 [ -n "$new" ] || { pg_fail_rest 5 "no new primary"; exit 1; }
 pg_sql "$new" "insert into t select g, 'after' from generate_series(121, 130) g" >/dev/null
 
 pg_start "$p"
 pg_wait_streaming 90 "$new" "$p"
-pg_ok $? "the restarted old primary m$p streams from m$new" "${PG_TODO_REJOIN-agent: a former primary does not rejoin yet (pg_rewind fails or it stays stopped)}"
+pg_ok $? "the restarted old primary m$p streams from m$new"
 
 [ "$(pg_in_recovery "$p")" = t ]
-pg_ok $? "m$p is in recovery (a standby)" "${PG_TODO_REJOIN-agent: a former primary does not rejoin yet (pg_rewind fails or it stays stopped)}"
+pg_ok $? "m$p is in recovery (a standby)"
 
 pg_wait_sql 20 "$p" "select count(*) from t where src = 'after'" 10
-pg_ok $? "rows written on m$new after the failover reach m$p" "${PG_TODO_REJOIN-agent: a former primary does not rejoin yet (pg_rewind fails or it stays stopped)}"
+pg_ok $? "rows written on m$new after the failover reach m$p"
 
 n=$(pg_sql "$p" "select count(*) from t where src = 'diverged'")
 [ "$n" = 0 ]
-pg_ok $? "m$p's diverged rows are gone: it was rewound (or re-cloned) onto m$new's timeline ($n left)" "${PG_TODO_REJOIN-agent: a former primary does not rejoin yet (pg_rewind fails or it stays stopped)}"
+pg_ok $? "m$p's diverged rows are gone: it was rewound (or re-cloned) onto m$new's timeline ($n left)"
 if grep -qi "rewind" "$PG_DIR/m$p.log"; then pg_log "m$p's log mentions pg_rewind"; fi
 
 read -r samples violations <<< "$(pg_sampler_stop)"
