@@ -36,6 +36,7 @@ PG_WORKLOAD_TABLE=""
 PG_SU_PASS=pgq-super-pw
 PG_REPL_PASS=pgq-repl-pw
 declare -a PG_PIDS=()
+declare -a PG_EXTRA_PIDS=() # other helpers a script started (haproxy...)
 declare -a PG_AS=()
 
 pg_skip() {
@@ -259,7 +260,7 @@ pg_stop_agent() {
 
 pg_teardown() {
 	local i pid n d pids
-	for pid in $PG_SAMPLER_PID $PG_WORKLOAD_PID; do
+	for pid in $PG_SAMPLER_PID $PG_WORKLOAD_PID "${PG_EXTRA_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
