@@ -323,7 +323,8 @@ static bool write_path_allowed(const struct pgq_rest *rest, const char *url)
 {
 	if (strcmp(url, "/members") == 0 || strncmp(url, "/members/", 9) == 0 ||
 	    strcmp(url, "/report") == 0 || strcmp(url, "/propose") == 0 ||
-	    strcmp(url, "/switchover") == 0 || strcmp(url, "/failover") == 0)
+	    strcmp(url, "/switchover") == 0 || strcmp(url, "/failover") == 0 ||
+	    strcmp(url, "/pause") == 0 || strcmp(url, "/resume") == 0)
 		return true;
 	return rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0;
 }

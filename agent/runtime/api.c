@@ -298,6 +298,30 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 			     NULL);
 }
 
+/*
+ * POST /pause, POST /resume: S18 — pause stops automatic decisions
+ * (failover, restarts), never leases, renewals, self-fencing or the
+ * watchdog. 202 once proposed; GET /cluster shows "paused".
+ */
+static void pause_change(struct pgq_runtime *rt, struct pgq_rest_call *call, bool pause)
+{
+	struct cmd c = { 0 };
+	int rc;
+
+	if (!is_leader(rt)) {
+		redirect_to_leader(rt, call);
+		return;
+	}
+	rc = pause ? pgq_cmd_pause(rt_wall_ms(), &c.data, &c.len)
+		   : pgq_cmd_resume(rt_wall_ms(), &c.data, &c.len);
+	if (rt_propose_cmd(rt, rc, &c) != RAFT_OK) {
+		pgq_rest_call_fail(call, 503, "proposal refused; retry");
+		return;
+	}
+	pgq_rest_call_finish(call, 202, json_pack("{s:s,s:b}", "status", "proposed", "paused", pause),
+			     NULL);
+}
+
 /* ---- test hooks ---------------------------------------------------------- */
 
 static void test_propose(struct pgq_runtime *rt, struct pgq_rest_call *call)
@@ -386,6 +410,10 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call)
 		primary_change(rt, call, false);
 	else if (post && strcmp(call->path, "/failover") == 0)
 		primary_change(rt, call, true);
+	else if (post && strcmp(call->path, "/pause") == 0)
+		pause_change(rt, call, true);
+	else if (post && strcmp(call->path, "/resume") == 0)
+		pause_change(rt, call, false);
 	else if (rt->test_hooks && post && strcmp(call->path, "/test/propose") == 0)
 		test_propose(rt, call);
 	else if (rt->test_hooks && get && strcmp(call->path, "/test/entries") == 0)

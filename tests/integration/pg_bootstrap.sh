@@ -146,7 +146,7 @@ psql_at() {
 
 cluster_json() { curl -s --max-time 2 "http://127.0.0.1:$(rest_port "$1")/cluster"; }
 
-echo "1..21"
+echo "1..23"
 for i in 1 2 3; do write_config "$i"; done
 for i in 1 2 3; do start_agent "$i"; done
 
@@ -306,6 +306,23 @@ for _ in $(seq 1 120); do
 	sleep 0.5
 done
 ok "$([ "$got" = 3 ]; echo $?)" "the former primary follows the new one with every row (zero loss)"
+
+# Pause and resume (S18) through a follower (307 to the leader).
+post() { curl -s -L -o /dev/null -w '%{http_code}' --max-time 10 -X POST "http://127.0.0.1:$(rest_port "$1")$2"; }
+code=$(post "${CAND:-1}" /pause)
+paused=""
+for _ in $(seq 1 20); do
+	cluster_json "${CAND:-1}" | grep -Eq '"paused": ?true' && paused=1 && break
+	sleep 0.25
+done
+ok "$([ "$code" = 202 ] && [ -n "$paused" ]; echo $?)" "POST /pause ($code): the record shows paused"
+code=$(post "${NEW:-1}" /resume)
+resumed=""
+for _ in $(seq 1 20); do
+	cluster_json "${CAND:-1}" | grep -Eq '"paused": ?false' && resumed=1 && break
+	sleep 0.25
+done
+ok "$([ "$code" = 202 ] && [ -n "$resumed" ]; echo $?)" "POST /resume ($code): the record shows resumed"
 
 # 7. A crashed postmaster on a standby is restarted by its agent.
 SB=${NEW:-1}
