@@ -293,11 +293,27 @@ static void on_fenced(void *ctx, const struct pgmgr_fence_result *r)
 	op_done(d, "fence (S5)", r->fenced, r->error);
 }
 
+/*
+ * While an operation runs the member decision is not evaluated (no
+ * renewal, no self-fence step): an operation that may leave PostgreSQL
+ * writable is bounded by a third of the lease, so the S5 schedule resumes
+ * well before the lease can end.
+ */
+static uint32_t writable_op_bound_ms(const struct ha_driver *d)
+{
+	uint32_t third = pgq_record_config(d->rt->record)->ttl_ms / 3;
+
+	return third >= 1000 ? third : 1000;
+}
+
 static void start_pg(struct ha_driver *d)
 {
 	struct pgmgr_ctl_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir,
 				    .log_path = d->log_path, .wait_s = 60 };
 	char err[256];
+
+	if (d->op_action == PGQ_HA_START_PRIMARY || d->op_action == PGQ_HA_RESTART)
+		o.wait_s = writable_op_bound_ms(d) / 1000;
 
 	if (pgmgr_start(&d->rt->loop, &o, on_cmd_done, d, &d->op_cmd, err, sizeof err) != 0)
 		op_done(d, "pg_ctl start", false, err);
@@ -339,6 +355,9 @@ static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
 	}
 	case AFTER_PROMOTE: {
 		uint32_t timeout = pgq_record_config(d->rt->record)->promote_timeout_ms;
+		/* L5's promote_timeout is the decision's; the wait here stays within the lease. */
+		if (timeout > writable_op_bound_ms(d))
+			timeout = writable_op_bound_ms(d);
 		if (pgmgr_promote_start(&d->rt->loop, d->local_conninfo, timeout, 100, on_promoted, d,
 					NULL, err, sizeof err) != 0)
 			op_done(d, "promote", false, err);
