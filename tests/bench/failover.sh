@@ -136,6 +136,15 @@ bench_switchover() {
 			p=$PG_PRIMARY
 		fi
 		cand=$(pg_others "$p" | cut -d' ' -f$(((r % 2) + 1)))
+		# S13 refuses a target whose latest report is not a replica on the
+		# record's timeline: wait until the record shows one.
+		reported() {
+			local tl
+			tl=$(pg_cluster_field "$p" timeline)
+			[ "$(pg_cluster_field "$p" "members[name=m$cand].status.role")" = replica ] &&
+				[ "$(pg_cluster_field "$p" "members[name=m$cand].status.timeline")" = "$tl" ]
+		}
+		pg_wait_cond 20 reported || echo "  run $r: no report of m$cand in the record yet"
 		t0=$(pg_now_ms)
 		pg_switchover "$p" "$cand"
 		rc=$?
