@@ -410,8 +410,24 @@ static void leader_side(struct ha_driver *d, uint64_t now)
 	struct pgq_runtime *rt = d->rt;
 	struct pgq_ha_leader_input in = { 0 };
 	struct pgq_ha_leader_decision ld;
+	struct raft_progress prog[RAFT_MAX_MEMBERS];
+	const char *reachable[RAFT_MAX_MEMBERS + 1];
+	size_t n_prog, n_reach = 0;
 	char err[256];
 
+	/* The report wait (S9) counts only members Raft heard from lately, and this node. */
+	n_prog = raft_progress(pgq_node_raft(rt->node), prog, RAFT_MAX_MEMBERS);
+	reachable[n_reach++] = rt->cfg->name;
+	for (size_t i = 0; i < n_prog && i < RAFT_MAX_MEMBERS; i++) {
+		const char *name = rt_peer_name(rt, prog[i].id);
+		if (prog[i].recent_active && name != NULL && prog[i].id != rt->self_id)
+			reachable[n_reach++] = name;
+	}
+	if (n_prog > 0) {
+		in.reachable = reachable;
+		in.n_reachable = n_reach;
+	}
+	in.transfer_in_progress = raft_transferee(pgq_node_raft(rt->node)) != RAFT_NONE;
 	in.now_ms = now;
 	in.wall_ms = rt_wall_ms();
 	in.became_leader_ms = d->became_leader_ms;
