@@ -227,6 +227,40 @@ out:
 
 /* ---- continuations ------------------------------------------------------- */
 
+static void notice_hook_done(const struct pgq_hook_result *r, void *arg)
+{
+	(void)arg;
+	if (r->configured && !r->ok)
+		pgq_warning("ha", "hook %s failed: %s", pgq_hook_event_name(r->event),
+			    r->exec.error[0] != '\0' ? r->exec.error : r->exec.output);
+}
+
+/* A notification hook (on_start, on_stop, post_promote, on_demote): logged, never waited for. */
+static void fire_hook(struct ha_driver *d, enum pgq_hook_event e, const char *reason)
+{
+	struct pgq_plugin_event ev = { 0 };
+	char err[200];
+
+	if (d->hooks == NULL || d->stopping || !pgq_hooks_configured(d->hooks, e))
+		return;
+	ev.abi_version = PGQ_PLUGIN_ABI_VERSION;
+	ev.event = (int)e;
+	ev.event_name = pgq_hook_event_name(e);
+	ev.cluster = d->rt->cfg->scope;
+	ev.member = d->rt->cfg->name;
+	/* The last observation predates the event: say what the event made of it. */
+	ev.role = e == PGQ_HOOK_POST_PROMOTE ? "primary"
+		  : e == PGQ_HOOK_ON_STOP || e == PGQ_HOOK_ON_DEMOTE ? "stopped"
+		  : e == PGQ_HOOK_ON_START ? (d->op_action == PGQ_HA_START_PRIMARY ? "primary" : "replica")
+		  : rt_ha_role(d->rt);
+	ev.epoch = pgq_record_epoch(d->rt->record);
+	ev.primary = pgq_record_primary(d->rt->record)->name;
+	ev.timeline = d->obs.timeline;
+	ev.reason = reason;
+	if (pgq_hooks_run(d->hooks, &ev, notice_hook_done, d, err, sizeof err) != 0)
+		pgq_warning("ha", "%s: %s", ev.event_name, err);
+}
+
 static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 {
 	struct ha_driver *d = ctx;
@@ -240,6 +274,7 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 		if (ok) {
 			d->pg_started = true;
 			d->start_failures = 0;
+			fire_hook(d, PGQ_HOOK_ON_START, pgq_ha_action_name(d->op_action));
 		} else if (d->goal == PGQ_GOAL_FOLLOW && ++d->start_failures >= 3 &&
 			   d->rewind_failed_epoch != pgq_record_epoch(d->rt->record)) {
 			/*
@@ -282,6 +317,8 @@ static void on_promoted(void *ctx, const struct pgmgr_promote_result *r)
 {
 	struct ha_driver *d = ctx;
 
+	if (r->promoted)
+		fire_hook(d, PGQ_HOOK_POST_PROMOTE, "promoted");
 	op_done(d, "promote", r->promoted, r->timed_out ? "promote_timeout passed (L5)" : r->error);
 }
 
@@ -290,6 +327,11 @@ static void on_fenced(void *ctx, const struct pgmgr_fence_result *r)
 	struct ha_driver *d = ctx;
 
 	d->pg_started = false;
+	if (r->fenced) {
+		fire_hook(d, PGQ_HOOK_ON_STOP, pgq_ha_action_name(d->op_action));
+		if (d->op_action == PGQ_HA_CLEAN_STOP)
+			fire_hook(d, PGQ_HOOK_ON_DEMOTE, "switchover");
+	}
 	op_done(d, "fence (S5)", r->fenced, r->error);
 }
 

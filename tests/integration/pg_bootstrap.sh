@@ -116,6 +116,10 @@ write_config() {
 		echo "  pg_hba:"
 		echo "    - local all all peer"
 		echo "watchdog: {mode: 'off'}"
+		echo "hooks:"
+		for ev in on_start on_stop on_role_change pre_promote post_promote fence on_demote; do
+			echo "  $ev: {exec: [$DIR/hook.sh], timeout: 10s}"
+		done
 		echo "bootstrap:"
 		echo "  dcs:"
 		echo "    ttl: 10"
@@ -146,7 +150,11 @@ psql_at() {
 
 cluster_json() { curl -s --max-time 2 "http://127.0.0.1:$(rest_port "$1")/cluster"; }
 
-echo "1..23"
+echo "1..25"
+# A recording hook: one line per event (event, member, role, epoch).
+printf '#!/bin/sh\necho "$PGQ_EVENT $PGQ_MEMBER $PGQ_ROLE $PGQ_EPOCH" >> "%s/hooks.log"\n' "$DIR" > "$DIR/hook.sh"
+chmod 755 "$DIR/hook.sh"
+[ "${#RUN[@]}" -gt 0 ] && chown postgres: "$DIR/hook.sh"
 for i in 1 2 3; do write_config "$i"; done
 for i in 1 2 3; do start_agent "$i"; done
 
@@ -323,6 +331,16 @@ for _ in $(seq 1 20); do
 	sleep 0.25
 done
 ok "$([ "$code" = 202 ] && [ -n "$resumed" ]; echo $?)" "POST /resume ($code): the record shows resumed"
+
+# Hooks fired along the way (S19 order checked by the HA tests; here: they run).
+missing=""
+for ev in on_start pre_promote post_promote on_role_change fence; do
+	grep -q "^$ev " "$DIR/hooks.log" 2>/dev/null || missing="$missing $ev"
+done
+grep -q "^post_promote n${NEW:-x} primary 2" "$DIR/hooks.log" || missing="$missing post_promote(n${NEW:-x},primary,2)"
+ok "$([ -z "$missing" ]; echo $?)" "hooks ran: on_start, pre_promote, post_promote, on_role_change, fence (missing:${missing:- none})"
+grep -q "^on_demote n${NEW:-x} " "$DIR/hooks.log" 2>/dev/null
+ok $? "on_demote ran on the switchover's old primary"
 
 # 7. A crashed postmaster on a standby is restarted by its agent.
 SB=${NEW:-1}
