@@ -211,6 +211,12 @@ start() {
 		say "Stop it with: $0 stop"
 		exit 1
 	fi
+	# The record catches up with the standbys' next reports (loop_wait).
+	local n=0
+	while [ "$(ctl list 2>/dev/null | grep -c Replica)" -lt $((N - 1)) ] && [ $n -lt 15 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
 	say ""
 	ctl list || true
 	say ""
