@@ -22,6 +22,14 @@ if [ "${PGQ_SKIP_INSTALL:-0}" != 1 ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES >/dev/null
 fi
 
+# As root, the PostgreSQL tests run the agent as the `postgres` user, which
+# must be able to reach the binaries: a checkout under /root (mode 700) is
+# out of its reach, so build in /var/tmp then.
+if [ -z "${PGQ_BUILD_DIR:-}" ] && [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 &&
+	! setpriv --reuid=postgres --regid=postgres --init-groups -- test -x "$SRC" 2>/dev/null; then
+	BUILD=/var/tmp/pgquorum-build-check
+	mkdir -p "$BUILD" && chmod 755 "$BUILD"
+fi
 echo "== building with sanitizers in $BUILD"
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p "$BUILD"
