@@ -51,6 +51,21 @@ static uint64_t old_primary_lsn(const struct pgq_record *r)
 	return p->status.flush_lsn > lsn ? p->status.flush_lsn : lsn;
 }
 
+/*
+ * R4, S8: the old primary's agent reported again after the loss, but not yet
+ * a valid report (S9). Its new status replaced the last position it reported
+ * as primary, so the lag reference is gone until it is measured: it has
+ * everything it wrote and becomes a candidate once it runs read-only.
+ */
+static bool old_primary_unmeasured(const struct pgq_record *r)
+{
+	const struct pgq_member *p = pgq_record_primary_member(r);
+
+	return p != NULL && p->status.reported &&
+	       p->status.report_index > pgq_record_primary(r)->lost_index &&
+	       !pgq_record_report_valid_for_loss(r, p);
+}
+
 /* Why `m` cannot be promoted ("" when it can), lag aside. */
 static const char *ineligible(const struct pgq_record *r, const struct pgq_member *m,
 			      uint64_t wall_ms)
@@ -121,6 +136,13 @@ void pgq_ha_choose(const struct pgq_record *r, bool final, uint64_t wall_ms,
 		out->kind = final ? PGQ_CHOICE_BLOCKED : PGQ_CHOICE_WAIT;
 		snprintf(out->why, sizeof(out->why), n == 0 ? "no valid report after the loss (S9)"
 							     : "waiting for reports (S9)");
+		return;
+	}
+	if (old_primary_unmeasured(r)) {
+		out->kind = PGQ_CHOICE_BLOCKED;
+		snprintf(out->why, sizeof(out->why),
+			 "old primary '%s' is back: waiting for its report after the loss (R4, S9)",
+			 pgq_record_primary(r)->name);
 		return;
 	}
 	/* Insertion sort in R4 order: at most 16 members. */

@@ -297,6 +297,33 @@ static void test_r4_maximum_lag_blocks(void **state)
 	pgq_ha_cmds_free(&d.cmds);
 }
 
+/*
+ * R4, S8 (pg_maxlag.sh): blocked by the lag, then the old primary's agent
+ * comes back. Its first report (PostgreSQL not yet up) replaces the position
+ * it last reported as primary; the lagging standby must still not be named.
+ * Once the old primary reports after the loss, it is the candidate.
+ */
+static void test_r4_lag_holds_when_old_primary_returns(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_ha_leader_clock c = { 0 };
+	struct pgq_ha_leader_decision d;
+
+	fx_cluster3(f, NULL);
+	fx_report(f, "pg1", "primary", 1, 5000000, 0, 0);
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 5000);
+	fx_report_valid(f, "pg3", 4000);
+	observe(&c, f, 1000);
+	expect_apply(f, &c, 6000, "failover_blocked", PGQ_RECORD_APPLIED);
+	fx_report(f, "pg1", "unknown", 1, 0, 0, 0); /* agent back, PostgreSQL down */
+	assert_true(lead_at(f, &c, 7000, &d, "set_primary") < 0);
+	pgq_ha_cmds_free(&d.cmds);
+	fx_report_valid(f, "pg1", 5000000); /* restarted read-only, fenced (S5) */
+	expect_apply(f, &c, 8000, "set_primary", PGQ_RECORD_APPLIED);
+	assert_string_equal(primary(f)->name, "pg1");
+}
+
 /* S9: the leader waits for every reachable member's report, or the report timeout. */
 static void test_s9_waits_for_reports(void **state)
 {
@@ -653,6 +680,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_l5_tie_smaller_replay_backlog, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s8_l4_most_advanced_nofailover_blocked_and_recorded, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_r4_maximum_lag_blocks, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_r4_lag_holds_when_old_primary_returns, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s9_waits_for_reports, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s9_stale_report_ignored, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s8_sync_needs_quorum_of_reports, fx_setup, fx_teardown),
