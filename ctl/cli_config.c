@@ -22,38 +22,7 @@
  */
 static int fetch_config(const struct ctl_ctx *c, json_t **out)
 {
-	struct ctl_reply r;
-	char err[1024];
-	int rc;
-
-	*out = NULL;
-	if (ctl_request(c, "GET", "/config", NULL, &r, err, sizeof err) != 0) {
-		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	if (r.code == 200 && json_is_object(r.json)) {
-		*out = json_incref(r.json);
-		ctl_reply_free(&r);
-		return CTL_EXIT_OK;
-	}
-	if (!ctl_endpoint_missing(&r)) {
-		rc = ctl_fail("GET", "/config", &r);
-		ctl_reply_free(&r);
-		return rc;
-	}
-	ctl_reply_free(&r);
-	if (ctl_request(c, "GET", "/cluster", NULL, &r, err, sizeof err) != 0) {
-		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	if (r.code != 200 || !json_is_object(json_object_get(r.json, "config"))) {
-		rc = ctl_fail("GET", "/cluster", &r);
-		ctl_reply_free(&r);
-		return rc;
-	}
-	*out = json_incref(json_object_get(r.json, "config"));
-	ctl_reply_free(&r);
-	return CTL_EXIT_OK;
+	return ctl_fetch_or_cluster_field(c, "/config", "config", 0, out, NULL);
 }
 
 static const char show_help[] =

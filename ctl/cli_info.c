@@ -49,38 +49,19 @@ static int parse_read_opts(int argc, char **argv, enum ctl_format *fmt, const ch
  */
 static int fetch_history(const struct ctl_ctx *c, json_t **out)
 {
-	struct ctl_reply r;
-	char err[1024];
 	json_t *hist, *e, *rows;
 	size_t i;
-	int rc;
+	int rc, from_cluster;
 
 	*out = NULL;
-	if (ctl_request(c, "GET", "/history", NULL, &r, err, sizeof err) != 0) {
-		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	if (r.code == 200 && json_is_array(r.json)) {
-		*out = json_incref(r.json);
-		ctl_reply_free(&r);
+	rc = ctl_fetch_or_cluster_field(c, "/history", "history", 1, &hist, &from_cluster);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (!from_cluster) { /* GET /history answers in Patroni's row form already */
+		*out = hist;
 		return CTL_EXIT_OK;
 	}
-	if (!ctl_endpoint_missing(&r)) {
-		rc = ctl_fail("GET", "/history", &r);
-		ctl_reply_free(&r);
-		return rc;
-	}
-	ctl_reply_free(&r);
-	if (ctl_request(c, "GET", "/cluster", NULL, &r, err, sizeof err) != 0) {
-		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	hist = json_object_get(r.json, "history");
-	if (r.code != 200 || !json_is_array(hist)) {
-		rc = ctl_fail("GET", "/cluster", &r);
-		ctl_reply_free(&r);
-		return rc;
-	}
+	/* The record's history entries become Patroni's rows. */
 	rows = json_array();
 	json_array_foreach(hist, i, e) {
 		char when[64];
@@ -95,7 +76,7 @@ static int fetch_history(const struct ctl_ctx *c, json_t **out)
 			json_object_get(e, "new_primary") ? json_object_get(e, "new_primary")
 							   : json_null()));
 	}
-	ctl_reply_free(&r);
+	json_decref(hist);
 	*out = rows;
 	return CTL_EXIT_OK;
 }

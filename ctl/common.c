@@ -90,3 +90,52 @@ int ctl_usage_error(const char *cmd, const char *msg)
 	fprintf(stderr, "Try \"pgquorumctl %s --help\" for more information.\n", cmd);
 	return CTL_EXIT_USAGE;
 }
+
+static int json_kind_ok(const json_t *v, int want_array)
+{
+	return want_array ? json_is_array(v) : json_is_object(v);
+}
+
+int ctl_fetch_or_cluster_field(const struct ctl_ctx *c, const char *path,
+			       const char *field, int want_array, json_t **out,
+			       int *from_cluster)
+{
+	struct ctl_reply r;
+	char err[1024];
+	json_t *v;
+	int rc;
+
+	*out = NULL;
+	if (from_cluster != NULL)
+		*from_cluster = 0;
+	if (ctl_request(c, "GET", path, NULL, &r, err, sizeof err) != 0) {
+		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
+		return CTL_EXIT_UNREACHABLE;
+	}
+	if (r.code == 200 && json_kind_ok(r.json, want_array)) {
+		*out = json_incref(r.json);
+		ctl_reply_free(&r);
+		return CTL_EXIT_OK;
+	}
+	if (!ctl_endpoint_missing(&r)) {
+		rc = ctl_fail("GET", path, &r);
+		ctl_reply_free(&r);
+		return rc;
+	}
+	ctl_reply_free(&r);
+	if (ctl_request(c, "GET", "/cluster", NULL, &r, err, sizeof err) != 0) {
+		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
+		return CTL_EXIT_UNREACHABLE;
+	}
+	v = json_object_get(r.json, field);
+	if (r.code != 200 || !json_kind_ok(v, want_array)) {
+		rc = ctl_fail("GET", "/cluster", &r);
+		ctl_reply_free(&r);
+		return rc;
+	}
+	*out = json_incref(v);
+	if (from_cluster != NULL)
+		*from_cluster = 1;
+	ctl_reply_free(&r);
+	return CTL_EXIT_OK;
+}

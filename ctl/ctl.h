@@ -74,6 +74,18 @@ int ctl_fail(const char *method, const char *path, const struct ctl_reply *r);
 /* The same for one member's answer ("pgquorumctl: n1: …"). */
 int ctl_fail_at(const char *who, const char *method, const char *path, const struct ctl_reply *r);
 
+/*
+ * GET PATH (e.g. /config, /history); an agent without that endpoint is asked
+ * for GET /cluster instead and the record's member FIELD is used. The result
+ * must be a JSON object (want_array 0) or array (want_array 1). On
+ * CTL_EXIT_OK *out is a new reference owned by the caller and *from_cluster
+ * (when not NULL) says whether it came from GET /cluster; otherwise the exit
+ * status after printing why (3 unreachable, 1 bad answer).
+ */
+int ctl_fetch_or_cluster_field(const struct ctl_ctx *c, const char *path,
+			       const char *field, int want_array, json_t **out,
+			       int *from_cluster);
+
 /* GET /cluster into a view. Returns CTL_EXIT_OK, or the exit status after
  * printing why (3 unreachable, 1 bad answer). */
 int ctl_fetch_cluster(const struct ctl_ctx *c, struct ctl_cluster *out);
