@@ -30,6 +30,7 @@
 #include "pgmgr/marker.h"
 #include "pgmgr/procscan.h"
 #include "pgmgr/pgmgr.h"
+#include "ha/member_tags.h"
 #include "record/record_cmd.h"
 
 #include <dirent.h>
@@ -356,6 +357,48 @@ static void maybe_publish_address(struct ha_driver *d)
 	free(data);
 }
 
+/*
+ * R4: the record carries this member's configured tags (nofailover,
+ * failover_priority, ...): every decision reads them there. Neither the
+ * bootstrap nor a join knows other members' tags, so each member publishes
+ * its own, again whenever a reload changed them.
+ */
+static void maybe_publish_tags(struct ha_driver *d)
+{
+	const struct pgq_member *m = pgq_record_member_by_name(d->rt->record, d->rt->cfg->name);
+	uint64_t now = pgq_now_boottime_ms();
+	struct pgq_cmd_member cm = { 0 };
+	struct pgq_cmd_tags tags;
+	json_t *custom = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char err[256];
+
+	if (m == NULL || now - d->tags_sent_ms < 2000)
+		return;
+	if (pgq_ha_tags_from_config(&d->rt->cfg->tags, &tags, &custom, err, sizeof err) != 0) {
+		if (!d->tags_warned)
+			pgq_warning("ha", "tags not published to the cluster record: %s", err);
+		d->tags_warned = true;
+		d->tags_sent_ms = now;
+		return;
+	}
+	d->tags_warned = false;
+	if (!pgq_ha_tags_equal(&m->tags, &tags)) {
+		d->tags_sent_ms = now;
+		cm.name = d->rt->cfg->name;
+		cm.tags = &tags;
+		if (pgq_cmd_member_update(&cm, &data, &len) == 0) {
+			pgq_info("ha", "recording this member's tags (nofailover=%s, failover_priority=%d, %zu custom)",
+				 tags.nofailover ? "true" : "false", (int)tags.failover_priority,
+				 json_object_size(custom));
+			ha_propose(d, data, len, "member_update");
+		}
+		free(data);
+	}
+	json_decref(custom);
+}
+
 /* S15: the bootstrap member records the database system identifier once. */
 static void maybe_record_system_id(struct ha_driver *d)
 {
@@ -460,6 +503,7 @@ void ha_decide(struct ha_driver *d)
 	if (!pgq_record_bootstrapped(rt->record))
 		return;
 	maybe_publish_address(d);
+	maybe_publish_tags(d);
 	if (is_leader(rt))
 		leader_side(d, now);
 	if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)

@@ -67,6 +67,8 @@ struct ha_driver {
 	bool roles_done;
 	uint64_t roles_sent_ms, slots_sent_ms;
 	uint64_t address_sent_ms, system_id_sent_ms;
+	uint64_t tags_sent_ms;          /* last member_update with our tags (R4) */
+	bool tags_warned;               /* the configured tags cannot be recorded: said once */
 
 	/* The one operation in flight. */
 	enum ha_op op;

@@ -7,7 +7,8 @@
  * uv_async_t) and forwarded member reports (thread pool, status.c).
  *
  * SIGHUP re-reads the configuration file. What changes without restart:
- * log.level, log.file (and the file is reopened for logrotate). Everything
+ * log.level, log.file (and the file is reopened for logrotate), tags (the
+ * HA driver publishes them to the record, ha_driver.c). Everything
  * else (addresses, data_dir, peers, timings) needs a restart; a reload that
  * changes those logs which keys it ignored. An invalid file is refused and
  * the running configuration kept.
@@ -115,6 +116,12 @@ static void reload_config(struct pgq_runtime *rt)
 		char *tmp = rt->cfg->log.file;
 		rt->cfg->log.file = fresh->log.file;
 		fresh->log.file = tmp;
+	}
+	{
+		/* R4: the HA driver sees the new tags and records them (member_update). */
+		struct pgq_config_tags tmp = rt->cfg->tags;
+		rt->cfg->tags = fresh->tags;
+		fresh->tags = tmp;
 	}
 	pgq_config_free(fresh);
 	pgq_info("agent", "configuration reloaded from \"%s\"", rt->config_path);

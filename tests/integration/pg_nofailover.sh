@@ -50,8 +50,7 @@ q=$((3 - p)) # the other untagged member (p, q are 1 and 2)
 tag=$(pg_cluster_field "$p" 'members[name=m3].tags.nofailover')
 prio=$(pg_cluster_field "$p" 'members[name=m3].tags.failover_priority')
 [ "$tag" = true ] && [ "$prio" = 10 ]
-pg_ok $? "the record carries m3's tags from its configuration (nofailover=$tag, failover_priority=$prio)" \
-	"${PG_TODO_TAGS-agent: tags of the configuration do not reach the record}"
+pg_ok $? "the record carries m3's tags from its configuration (nofailover=$tag, failover_priority=$prio)"
 
 pg_sampler_start
 pg_sql "$p" "create table t(id int); insert into t values (1)" >/dev/null
