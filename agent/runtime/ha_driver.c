@@ -488,6 +488,33 @@ static void leader_side(struct ha_driver *d, uint64_t now)
 	pgq_ha_cmds_free(&ld.cmds);
 }
 
+/*
+ * S14: at start, before anything else acts and whatever the record says
+ * (it may not even be loaded yet): a PostgreSQL that may be writable
+ * without a persisted lease covering now is fenced. Returns true while
+ * that fence runs or is still due.
+ */
+static bool startup_fence(struct ha_driver *d)
+{
+	struct pgq_ha_member_decision md;
+
+	if (!pgq_ha_startup_must_fence(&d->obs, &d->member.lease, pgq_now_boottime_ms())) {
+		d->startup_checked = true;
+		return false;
+	}
+	if (d->op != HA_OP_NONE)
+		return true;
+	pgq_warning("ha", "S14: PostgreSQL in \"%s\" may be writable and no persisted lease covers now: fencing it before anything else",
+		    d->data_dir);
+	memset(&md, 0, sizeof md);
+	md.action = PGQ_HA_FAST_STOP;
+	md.local = PGQ_LOCAL_WRITABLE;
+	md.standby_signal = true;
+	md.row = "S14-startup-fence";
+	ha_act(d, &md);
+	return true;
+}
+
 /* Step 2-4: decide on the fresh observation and act. */
 void ha_decide(struct ha_driver *d)
 {
@@ -497,7 +524,11 @@ void ha_decide(struct ha_driver *d)
 	uint64_t now = pgq_now_boottime_ms(), nonce = 0;
 	char err[256];
 
-	if (d->stopping || rt->node == NULL || rt->phase != PHASE_RUNNING)
+	if (d->stopping)
+		return;
+	if (!d->startup_checked && startup_fence(d))
+		return;
+	if (rt->node == NULL || rt->phase != PHASE_RUNNING)
 		return;
 	d->last_decide_ms = now;
 	if (!pgq_record_bootstrapped(rt->record))
@@ -543,6 +574,7 @@ void ha_decide(struct ha_driver *d)
 	}
 	propose_list(d, &md.cmds, "member");
 	pgq_ha_cmds_free(&md.cmds);
+	ha_lease_persist(d); /* S14 */
 	if (in.caught_up)
 		maybe_record_system_id(d);
 	ha_watchdog_after_decide(d, now);
@@ -579,7 +611,8 @@ static void on_ha_timer(uv_timer_t *t)
 	struct ha_driver *d = t->data;
 	uint64_t now = pgq_now_boottime_ms();
 
-	if (d->rt->phase != PHASE_RUNNING)
+	/* S14: the start-up check runs even before the agent joined its peers. */
+	if (d->rt->phase != PHASE_RUNNING && (d->startup_checked || d->rt->phase == PHASE_STOPPING))
 		return;
 	/* Every period, sooner after a batch, and by the decision's next check. */
 	if (now - d->last_cycle_ms >= HA_PERIOD_MS || d->cycle_pending ||
@@ -655,6 +688,7 @@ int rt_ha_start(struct pgq_runtime *rt, char *err, size_t errlen)
 		return -1;
 	}
 	d->last_action = PGQ_HA_ACTION__COUNT;
+	ha_lease_restore(d); /* S14: before the first look at PostgreSQL */
 	uv_timer_init(&rt->loop, &d->timer);
 	d->timer.data = d;
 	uv_timer_start(&d->timer, on_ha_timer, 100, 100);

@@ -7,6 +7,7 @@
 #define PGQ_RUNTIME_HA_DRIVER_INTERNAL_H
 
 #include "ha/leader.h"
+#include "ha/lease_store.h"
 #include "ha/member.h"
 #include "hooks/hooks.h"
 #include "pgmgr/health.h"
@@ -79,6 +80,13 @@ struct ha_driver {
 	bool pg_started;               /* we started PostgreSQL in this run */
 	bool stop_at_exit_inflight;
 
+	/* S14: the persisted lease (ha_lease_file.c) and the start-up fence. */
+	char boot_id[PGQ_BOOT_ID_MAX];
+	struct pgq_lease_persisted lease_written; /* what the file holds */
+	bool lease_write_inflight;
+	bool lease_write_warned;
+	bool startup_checked;           /* the start-up check passed (or fenced) */
+
 	/* Hooks, watchdog. */
 	struct pgq_hooks *hooks;
 	struct pgq_watchdog *watchdog;
@@ -90,6 +98,10 @@ struct pgq_ha_timing ha_timing(const struct pgq_runtime *rt);
 void ha_decide(struct ha_driver *d);
 void ha_cycle_soon(struct ha_driver *d);
 void ha_propose(struct ha_driver *d, const uint8_t *data, size_t len, const char *name);
+
+/* ha_lease_file.c: S14's persisted lease. */
+void ha_lease_restore(struct ha_driver *d);
+void ha_lease_persist(struct ha_driver *d);
 
 /* ha_actions.c */
 void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md);
