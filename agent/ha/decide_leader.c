@@ -303,6 +303,14 @@ static int decide_switchover_after(const struct pgq_record *r,
 	return 1;
 }
 
+/* How long after its time a scheduled switchover that could not start is dropped. */
+static uint64_t stale_after_ms(const struct pgq_record *r)
+{
+	uint64_t twice = 2 * (uint64_t)pgq_record_config(r)->loop_wait_ms;
+
+	return twice > 10000 ? twice : 10000;
+}
+
 /* A scheduled switchover whose time came: the same precheck the record applies. */
 static int decide_scheduled(const struct pgq_record *r, const struct pgq_ha_leader_input *in,
 			    struct pgq_ha_leader_decision *d)
@@ -314,13 +322,32 @@ static int decide_scheduled(const struct pgq_record *r, const struct pgq_ha_lead
 	size_t len = 0;
 	int rc;
 
-	if (!s->set || p->state != PGQ_PRIMARY_ACTIVE || !p->promoted ||
-	    strcmp(s->from, p->name) != 0)
+	if (!s->set || p->state != PGQ_PRIMARY_ACTIVE || !p->promoted)
 		return 0;
+	/*
+	 * Patroni's rules for a scheduled switchover that can no longer run as
+	 * asked: its primary is gone (a failover came first), or its time is
+	 * long past (the leader was away, or no candidate qualified within
+	 * max(2 x loop_wait, 10 s)). Cancel it rather than run it by surprise
+	 * later, and say why.
+	 */
+	if (strcmp(s->from, p->name) != 0 ||
+	    in->wall_ms > pgq_ha_add_sat(s->at_ms, stale_after_ms(r))) {
+		rc = pgq_cmd_switchover_cancel(in->wall_ms, &buf, &len);
+		return pgq_ha_cmds_add(&d->cmds, rc, buf, len, "switchover_cancel",
+				       strcmp(s->from, p->name) != 0
+					       ? "scheduled switchover from '%s': '%s' is the primary now"
+					       : "scheduled switchover from '%s' is stale (its time passed; "
+						 "no switchover to '%s' was possible)",
+				       s->from, strcmp(s->from, p->name) != 0 ? p->name
+					       : s->to[0] != '\0' ? s->to : "any standby");
+	}
 	if (in->wall_ms < s->at_ms) {
 		check_by(d, pgq_ha_add_sat(in->now_ms, s->at_ms - in->wall_ms));
 		return 0;
 	}
+	/* Until it is stale, look again (a candidate may catch up). */
+	check_by(d, pgq_ha_add_sat(in->now_ms, 1000));
 	if (s->to[0] != '\0') {
 		to = pgq_record_member_by_name(r, s->to);
 	} else if (!pgq_record_paused(r)) {

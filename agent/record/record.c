@@ -255,6 +255,10 @@ json_t *pgq_record_config_effective(const struct pgq_record *r)
 {
 	return pgq_dyn_config_effective(r->config);
 }
+const json_t *pgq_record_config_stored(const struct pgq_record *r)
+{
+	return r->config;
+}
 bool pgq_record_paused(const struct pgq_record *r) { return r->paused; }
 
 const struct pgq_scheduled_switchover *pgq_record_scheduled_switchover(const struct pgq_record *r)

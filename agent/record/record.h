@@ -245,6 +245,18 @@ int pgq_record_snapshot(const struct pgq_record *r, uint8_t **out, size_t *out_l
 /* Restore from snapshot bytes (untrusted: every field validated). */
 int pgq_record_restore(const uint8_t *data, size_t len, struct pgq_record **out,
 		       char *err, size_t errlen);
+/*
+ * The dynamic configuration (docs/record.md "Dynamic configuration"), also
+ * used by the REST API to check a PATCH/PUT /config before proposing it:
+ * validate a stored configuration object and compute its effective values
+ * (0, PGQ_RECORD_REJECTED with why filled, or PGQ_RECORD_ERR_NOMEM).
+ */
+int pgq_dyn_config_validate(const json_t *config, struct pgq_dyn_config *out, char *why, size_t wl);
+/* Defaults overlaid with `config`: a new reference, NULL when out of memory. */
+json_t *pgq_dyn_config_effective(const json_t *config);
+/* RFC 7386 merge patch: a new object, NULL when out of memory. */
+json_t *pgq_json_merge_patch(const json_t *target, const json_t *patch);
+
 /* The record as a JSON view for GET /cluster (effective config). New reference or NULL. */
 json_t *pgq_record_to_json(const struct pgq_record *r);
 
@@ -271,6 +283,8 @@ size_t pgq_record_history_count(const struct pgq_record *r);
 const struct pgq_history_entry *pgq_record_history_at(const struct pgq_record *r, size_t i);
 const struct pgq_dyn_config *pgq_record_config(const struct pgq_record *r);
 json_t *pgq_record_config_effective(const struct pgq_record *r);
+/* The configuration as stored (sparse: what operators set); borrowed, never NULL once bootstrapped. */
+const json_t *pgq_record_config_stored(const struct pgq_record *r);
 bool pgq_record_paused(const struct pgq_record *r);
 const struct pgq_scheduled_switchover *pgq_record_scheduled_switchover(const struct pgq_record *r);
 const struct pgq_switchover *pgq_record_switchover(const struct pgq_record *r);

@@ -83,16 +83,7 @@ bool valid_member_name(const char *s);
 int fld_tags(const json_t *o, struct pgq_member_tags *t, char *why, size_t wl);
 json_t *tags_to_json(const struct pgq_member_tags *t);
 
-/* --- record_config.c: the dynamic configuration --------------------------- */
-/*
- * Validate a stored configuration object and compute its effective values.
- * Returns 0, PGQ_RECORD_REJECTED (why filled) or PGQ_RECORD_ERR_NOMEM.
- */
-int pgq_dyn_config_validate(const json_t *config, struct pgq_dyn_config *out, char *why, size_t wl);
-/* Defaults overlaid with `config`: a new reference, NULL when out of memory. */
-json_t *pgq_dyn_config_effective(const json_t *config);
-/* RFC 7386 merge patch: a new object, NULL when out of memory. */
-json_t *pgq_json_merge_patch(const json_t *target, const json_t *patch);
+/* --- record_config.c: the dynamic configuration (prototypes in record.h) --- */
 
 /* --- command handlers (record_cmd_*.c) ------------------------------------ */
 typedef int (*rec_handler)(struct pgq_record *r, const json_t *cmd, uint64_t index,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "record/record_internal.h"
 
@@ -148,9 +149,31 @@ int pgq_record_snapshot(const struct pgq_record *r, uint8_t **out, size_t *out_l
 	return 0;
 }
 
+/*
+ * The view adds, for readers, `scheduled_switchover.at` as ISO 8601 UTC
+ * (Patroni's GET /cluster field) next to the stored `at_ms`. Formatting a
+ * stored value reads no clock, so the view stays a function of the record.
+ */
 json_t *pgq_record_to_json(const struct pgq_record *r)
 {
-	return r ? record_json(r, pgq_dyn_config_effective(r->config)) : NULL;
+	json_t *o = r ? record_json(r, pgq_dyn_config_effective(r->config)) : NULL;
+	json_t *sched = o != NULL ? json_object_get(o, "scheduled_switchover") : NULL;
+
+	if (json_is_object(sched)) {
+		time_t t = (time_t)(r->scheduled.at_ms / 1000);
+		struct tm tm;
+		char at[64] = "";
+
+		if (gmtime_r(&t, &tm) != NULL &&
+		    strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%S", &tm) > 0) {
+			size_t n = strlen(at);
+
+			snprintf(at + n, sizeof(at) - n, ".%03u+00:00",
+				 (unsigned)(r->scheduled.at_ms % 1000));
+			json_object_set_new(sched, "at", json_string(at));
+		}
+	}
+	return o;
 }
 
 /* --- restore --------------------------------------------------------------- */

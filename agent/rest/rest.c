@@ -324,7 +324,8 @@ static bool write_path_allowed(const struct pgq_rest *rest, const char *url)
 	if (strcmp(url, "/members") == 0 || strncmp(url, "/members/", 9) == 0 ||
 	    strcmp(url, "/report") == 0 || strcmp(url, "/propose") == 0 ||
 	    strcmp(url, "/switchover") == 0 || strcmp(url, "/failover") == 0 ||
-	    strcmp(url, "/pause") == 0 || strcmp(url, "/resume") == 0)
+	    strcmp(url, "/pause") == 0 || strcmp(url, "/resume") == 0 ||
+	    strcmp(url, "/config") == 0 || strcmp(url, "/history") == 0)
 		return true;
 	return rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0;
 }
@@ -526,6 +527,12 @@ static enum MHD_Result handle_write(struct pgq_rest *rest, struct MHD_Connection
 	return respond_error(conn, 504, "the agent did not answer in time");
 }
 
+/* GETs answered by the loop from the live record (rare, operator reads). */
+static bool read_on_loop(const char *url)
+{
+	return strcmp(url, "/config") == 0 || strcmp(url, "/history") == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -565,11 +572,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 
 	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
-	    !(rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0))
+	    !(rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0) && !read_on_loop(url))
 		return handle_get(rest, conn, url);
-	if (strcmp(method, "GET") == 0)
-		return handle_write(rest, conn, method, url, up); /* test views live on the loop */
-	if (strcmp(method, "POST") == 0 || strcmp(method, "DELETE") == 0)
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		/* test views, /config and /history are read from the record on the loop */
+		return handle_write(rest, conn, "GET", url, up);
+	if (strcmp(method, "POST") == 0 || strcmp(method, "DELETE") == 0 ||
+	    strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0)
 		return handle_write(rest, conn, method, url, up);
 	return respond_error(conn, 405, "method not allowed");
 }

@@ -14,7 +14,9 @@
  *
  * Endpoints: POST /members {name, raft_address, api_url}; DELETE
  * /members/NAME; POST /report {member, state} (reports forwarded by
- * followers). With PGQUORUM_TEST_HOOKS=1 only: POST /test/propose {seq},
+ * followers); GET/PATCH/PUT /config, GET /history, DELETE /switchover and
+ * POST /switchover {scheduled_at} live in api_config.c. With
+ * PGQUORUM_TEST_HOOKS=1 only: POST /test/propose {seq},
  * GET /test/entries, POST /test/block {peer, blocked}.
  */
 #include "log.h"
@@ -27,13 +29,18 @@
 
 #define PENDING_TIMEOUT_MS 8000
 
-static bool is_leader(const struct pgq_runtime *rt)
+bool rt_is_leader(const struct pgq_runtime *rt)
 {
 	return rt->node != NULL && raft_role(pgq_node_raft(rt->node)) == RAFT_LEADER;
 }
 
+static bool is_leader(const struct pgq_runtime *rt)
+{
+	return rt_is_leader(rt);
+}
+
 /* Not the leader: 307 to the leader's URL, or 503 when there is none. */
-static void redirect_to_leader(struct pgq_runtime *rt, struct pgq_rest_call *call)
+void rt_redirect_to_leader(struct pgq_runtime *rt, struct pgq_rest_call *call)
 {
 	char *url = rt_leader_api_url(rt);
 	char location[PGQ_RECORD_ADDR_MAX + 256];
@@ -48,8 +55,19 @@ static void redirect_to_leader(struct pgq_runtime *rt, struct pgq_rest_call *cal
 	free(url);
 }
 
-static int pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
-		       uint64_t seq, const char *name)
+static void redirect_to_leader(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	rt_redirect_to_leader(rt, call);
+}
+
+static bool keyed_by_seq(enum pending_kind kind)
+{
+	return kind == PENDING_TEST_ENTRY || kind == PENDING_CONFIG || kind == PENDING_SCHEDULE ||
+	       kind == PENDING_CANCEL;
+}
+
+int rt_pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
+		   uint64_t seq, const char *name)
 {
 	struct pending *p;
 
@@ -64,7 +82,14 @@ static int pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum 
 	p->seq = seq;
 	snprintf(p->name, sizeof p->name, "%s", name != NULL ? name : "");
 	p->deadline_ms = rt_now_ms() + PENDING_TIMEOUT_MS;
+	p->then_pause = p->want_pause = -1;
 	return 0;
+}
+
+static int pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
+		       uint64_t seq, const char *name)
+{
+	return rt_pending_add(rt, call, kind, seq, name);
 }
 
 static void pending_remove_at(struct pgq_runtime *rt, size_t i)
@@ -78,8 +103,8 @@ void rt_pending_resolve(struct pgq_runtime *rt, enum pending_kind kind, uint64_t
 	for (size_t i = 0; i < rt->n_pending; i++) {
 		struct pending *p = &rt->pending[i];
 
-		if (p->kind != kind || (kind == PENDING_TEST_ENTRY && p->seq != seq) ||
-		    (kind != PENDING_TEST_ENTRY && strcmp(p->name, name != NULL ? name : "") != 0))
+		if (p->kind != kind || (keyed_by_seq(kind) && p->seq != seq) ||
+		    (!keyed_by_seq(kind) && strcmp(p->name, name != NULL ? name : "") != 0))
 			continue;
 		pgq_rest_call_finish(p->call, status, reply, NULL);
 		pending_remove_at(rt, i);
@@ -252,6 +277,14 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 	struct cmd c = { 0 };
 	int rc;
 
+	const json_t *scheduled = call->body != NULL ? json_object_get(call->body, "scheduled_at") : NULL;
+
+	if (scheduled != NULL && json_is_null(scheduled))
+		scheduled = NULL;
+	if (failover && scheduled != NULL) {
+		pgq_rest_call_fail(call, 400, "Failover can't be scheduled");
+		return;
+	}
 	if ((from != NULL && !valid_text(from, PGQ_RECORD_NAME_MAX)) ||
 	    (to != NULL && !valid_text(to, PGQ_RECORD_NAME_MAX)) || (failover && to == NULL) ||
 	    (!failover && from == NULL && to == NULL)) {
@@ -278,6 +311,10 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 	}
 	if (to != NULL && strcmp(to, p->name) == 0) {
 		pgq_rest_call_fail(call, 409, "the candidate is already the primary");
+		return;
+	}
+	if (scheduled != NULL) {
+		rt_api_switchover_schedule(rt, call, to);
 		return;
 	}
 	if (p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING)
@@ -388,6 +425,8 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call)
 	struct pgq_runtime *rt = ctx;
 	bool post = strcmp(call->method, "POST") == 0;
 	bool del = strcmp(call->method, "DELETE") == 0;
+	bool patch = strcmp(call->method, "PATCH") == 0;
+	bool put = strcmp(call->method, "PUT") == 0;
 	bool get = strcmp(call->method, "GET") == 0 || strcmp(call->method, "HEAD") == 0;
 
 	if (rt->phase == PHASE_STOPPING) {
@@ -408,6 +447,17 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call)
 		forwarded_command(rt, call);
 	else if (post && strcmp(call->path, "/switchover") == 0)
 		primary_change(rt, call, false);
+	else if (del && strcmp(call->path, "/switchover") == 0)
+		rt_api_switchover_cancel(rt, call);
+	else if (get && strcmp(call->path, "/config") == 0)
+		rt_api_config_get(rt, call);
+	else if ((patch || put) && strcmp(call->path, "/config") == 0)
+		rt_api_config_write(rt, call, put);
+	else if (get && strcmp(call->path, "/history") == 0)
+		rt_api_history(rt, call);
+	else if (strcmp(call->path, "/config") == 0 || strcmp(call->path, "/history") == 0 ||
+		 strcmp(call->path, "/switchover") == 0)
+		pgq_rest_call_fail(call, 405, "method not allowed");
 	else if (post && strcmp(call->path, "/failover") == 0)
 		primary_change(rt, call, true);
 	else if (post && strcmp(call->path, "/pause") == 0)

@@ -14,6 +14,7 @@
  * docs/safety-changes.md C11).
  */
 #include "runtime/ha_driver_internal.h"
+#include "runtime/ha_params.h"
 
 #include "log.h"
 #include "pgmgr/conf.h"
@@ -47,6 +48,7 @@ struct conf_job {
 	enum pgmgr_fence_step fence_step;
 	char upstream[PGQ_RECORD_NAME_MAX];
 	bool read_only;
+	uint64_t params_key;   /* ha_params_key() of the parameters written */
 };
 
 static void op_done(struct ha_driver *d, const char *what, bool ok, const char *detail)
@@ -126,6 +128,7 @@ static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_sign
 	struct conf_job *job = calloc(1, sizeof *job);
 	char *conf = NULL, *hba = NULL;
 	size_t n_hosts = 0, n_local = 0;
+	struct ha_params dyn = { 0 };
 	bool read_only = !d->accept_writes;
 	int rc = -1;
 
@@ -154,8 +157,20 @@ static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_sign
 	in.listen_addresses = pg->listen.host;
 	in.port = pg->listen.port;
 	in.cluster_name = cfg->scope;
-	in.dynamic_params = cfg->bootstrap.dcs.parameters;
-	in.n_dynamic = cfg->bootstrap.dcs.n_parameters;
+	/* The cluster-wide parameters are the record's (PATCH /config changes them); before
+	 * the record exists, the bootstrap section it will be made from. */
+	if (pgq_record_bootstrapped(d->rt->record)) {
+		if (ha_params_from_record(d->rt->record, &dyn) != 0) {
+			pgq_error("ha", "out of memory reading postgresql.parameters from the record");
+			goto out;
+		}
+		in.dynamic_params = dyn.kv;
+		in.n_dynamic = dyn.n;
+		job->params_key = ha_params_key(d->rt->record);
+	} else {
+		in.dynamic_params = cfg->bootstrap.dcs.parameters;
+		in.n_dynamic = cfg->bootstrap.dcs.n_parameters;
+	}
 	in.local_params = local;
 	in.n_local = n_local;
 	in.primary_conninfo = conninfo;
@@ -218,6 +233,7 @@ static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_sign
 	else
 		job = NULL;
 out:
+	ha_params_free(&dyn);
 	free(local);
 	free(conf);
 	free(hba);
@@ -372,6 +388,7 @@ static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
 	if (r->status == 0) {
 		snprintf(d->conf_upstream, sizeof d->conf_upstream, "%s", job->upstream);
 		d->conf_read_only = job->read_only;
+		d->conf_params_key = job->params_key;
 		d->conf_written = true;
 	}
 	free(job);
@@ -591,6 +608,18 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 		d->op_action = PGQ_HA_NONE;
 		if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_KEEP, false, AFTER_RELOAD, 0, false) != 0)
 			op_done(d, "read-only switch", false, "configuration");
+		return;
+	}
+	/* The record's postgresql.parameters changed (PATCH/PUT /config): rewrite and reload. */
+	if (a == PGQ_HA_NONE && d->conf_written && d->obs.run == PGQ_PGRUN_RUNNING &&
+	    pgq_record_bootstrapped(d->rt->record) &&
+	    ha_params_key(d->rt->record) != d->conf_params_key) {
+		begin(d, PGQ_HA_FOLLOW);
+		d->op_action = PGQ_HA_NONE;
+		pgq_info("ha", "the cluster's postgresql.parameters changed: rewriting pgquorum.conf "
+			 "and reloading PostgreSQL");
+		if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_KEEP, false, AFTER_RELOAD, 0, false) != 0)
+			op_done(d, "parameters reload", false, "configuration");
 		return;
 	}
 	/* After an agent restart, pgquorum.conf is unknown: rewrite it once a standby runs. */

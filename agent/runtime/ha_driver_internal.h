@@ -62,6 +62,7 @@ struct ha_driver {
 	char conf_upstream[PGQ_RECORD_NAME_MAX];
 	bool conf_written;
 	bool conf_read_only;
+	uint64_t conf_params_key;      /* ha_params_key() of the parameters in pgquorum.conf */
 	bool start_failed;
 	unsigned start_failures;        /* consecutive failed starts */
 	uint64_t rewind_failed_epoch;

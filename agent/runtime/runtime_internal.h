@@ -49,6 +49,10 @@ enum pending_kind {
 	PENDING_TEST_ENTRY = 1,   /* key: test sequence number */
 	PENDING_MEMBER_ADD,       /* key: member name */
 	PENDING_MEMBER_REMOVE,    /* key: member name */
+	/* key (seq): rt_entry_key() of the proposed record command (api_config.c) */
+	PENDING_CONFIG,           /* PATCH/PUT /config, its pause/resume */
+	PENDING_SCHEDULE,         /* POST /switchover with scheduled_at */
+	PENDING_CANCEL,           /* DELETE /switchover */
 };
 
 struct pending {
@@ -57,6 +61,8 @@ struct pending {
 	uint64_t seq;
 	char name[PGQ_RECORD_NAME_MAX];
 	uint64_t deadline_ms;
+	int then_pause;           /* PENDING_CONFIG: pause (1) / resume (0) next, -1 none */
+	int want_pause;           /* PENDING_CONFIG: this entry is pause (1) / resume (0), -1 not */
 };
 
 struct ha_driver;
@@ -152,6 +158,25 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call);
 void rt_pending_resolve(struct pgq_runtime *rt, enum pending_kind kind, uint64_t seq,
 			const char *name, unsigned status, json_t *reply);
 void rt_pending_expire(struct pgq_runtime *rt, bool all);
+/* Wait for a proposed record command: 0, or -1 after answering the call (503). */
+int rt_pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
+		   uint64_t seq, const char *name);
+bool rt_is_leader(const struct pgq_runtime *rt);
+/* Not the leader: answer 307 to the leader's REST URL, or 503 when none is known. */
+void rt_redirect_to_leader(struct pgq_runtime *rt, struct pgq_rest_call *call);
+
+/* api_config.c: GET/PATCH/PUT /config, GET /history, scheduled switchovers. */
+void rt_api_config_get(struct pgq_runtime *rt, struct pgq_rest_call *call);
+void rt_api_config_write(struct pgq_runtime *rt, struct pgq_rest_call *call, bool replace);
+void rt_api_history(struct pgq_runtime *rt, struct pgq_rest_call *call);
+void rt_api_switchover_schedule(struct pgq_runtime *rt, struct pgq_rest_call *call,
+				const char *to);
+void rt_api_switchover_cancel(struct pgq_runtime *rt, struct pgq_rest_call *call);
+/* The key a waiting call knows its entry by (FNV-1a of the command bytes). */
+uint64_t rt_entry_key(const uint8_t *data, size_t len);
+/* Every applied record command: answer the calls that wait for it. */
+void rt_api_entry_applied(struct pgq_runtime *rt, const uint8_t *data, size_t len,
+			  bool accepted, const char *reason);
 
 /* status.c: published views and member reports. */
 void rt_publish(struct pgq_runtime *rt);

@@ -1,0 +1,302 @@
+/*
+ * api_config.c — REST writes on the dynamic configuration and the
+ * scheduled switchover, answered on the loop thread: GET/PATCH/PUT
+ * /config, GET /history, POST /switchover {scheduled_at}, DELETE
+ * /switchover (Patroni's contract, docs/rest-api.md).
+ *
+ * A write is checked here first (agent/rest/config_api.c: a bad patch is
+ * 400 with the reason and nothing is proposed), then proposed on the Raft
+ * leader (a follower answers 307 to it, like every write in api.c) and
+ * answered only once the entry applied: the record decides (S17: a merge
+ * patch is applied onto the configuration the log holds at that point, so
+ * two concurrent patches both land and neither is lost). A call waits for
+ * its entry by the command's bytes (rt_entry_key), so it needs neither the
+ * Raft index nor a new record command version (S17).
+ */
+#include "log.h"
+#include "record/record_cmd.h"
+#include "rest/config_api.h"
+#include "runtime/runtime_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t rt_entry_key(const uint8_t *data, size_t len)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a, 64 bits */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= data[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (uint64_t)len;
+}
+
+static bool ready(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	if (!pgq_record_bootstrapped(rt->record)) {
+		pgq_rest_call_fail(call, 503, "the cluster is not bootstrapped yet");
+		return false;
+	}
+	return true;
+}
+
+/* Propose a built command and wait for it to apply; answers the call on failure. */
+static void propose_and_wait(struct pgq_runtime *rt, struct pgq_rest_call *call,
+			     enum pending_kind kind, int build_rc, struct cmd *c, int want_pause,
+			     int then_pause)
+{
+	uint64_t key;
+
+	if (build_rc != 0 || c->data == NULL) {
+		free(c->data);
+		pgq_rest_call_fail(call, 500, "could not build the record command");
+		return;
+	}
+	key = rt_entry_key(c->data, c->len);
+	if (rt_pending_add(rt, call, kind, key, NULL) != 0) {
+		free(c->data);
+		return;
+	}
+	rt->pending[rt->n_pending - 1].want_pause = want_pause;
+	rt->pending[rt->n_pending - 1].then_pause = then_pause;
+	if (rt_propose_cmd(rt, 0, c) != RAFT_OK)
+		rt_pending_resolve(rt, kind, key, NULL, 503,
+				   json_pack("{s:s}", "error", "proposal refused (no Raft quorum or "
+					     "leadership lost); nothing changed, retry"));
+}
+
+static void propose_pause(struct pgq_runtime *rt, struct pgq_rest_call *call, bool pause)
+{
+	struct cmd c = { 0 };
+	int rc = pause ? pgq_cmd_pause(rt_wall_ms(), &c.data, &c.len)
+		       : pgq_cmd_resume(rt_wall_ms(), &c.data, &c.len);
+
+	propose_and_wait(rt, call, PENDING_CONFIG, rc, &c, pause ? 1 : 0, -1);
+}
+
+static json_t *config_view(const struct pgq_runtime *rt)
+{
+	return pgq_config_view(pgq_record_config_stored(rt->record), pgq_record_paused(rt->record));
+}
+
+void rt_api_config_get(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	json_t *v;
+
+	if (!ready(rt, call))
+		return;
+	v = config_view(rt);
+	if (v == NULL)
+		pgq_rest_call_fail(call, 503, "out of memory");
+	else
+		pgq_rest_call_finish(call, 200, v, NULL);
+}
+
+void rt_api_history(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	json_t *rows;
+
+	if (!ready(rt, call))
+		return;
+	rows = pgq_history_rows(rt->record);
+	if (rows == NULL)
+		pgq_rest_call_fail(call, 503, "out of memory");
+	else
+		pgq_rest_call_finish(call, 200, rows, NULL);
+}
+
+/*
+ * PATCH /config (merge patch) and PUT /config (whole configuration). The
+ * configuration entry goes first; a requested pause/resume (S18) follows
+ * only once it was accepted, so a refused change leaves the flag alone too.
+ */
+void rt_api_config_write(struct pgq_runtime *rt, struct pgq_rest_call *call, bool replace)
+{
+	struct pgq_config_change ch;
+	struct cmd c = { 0 };
+	char err[400];
+	int rc;
+
+	if (!ready(rt, call))
+		return;
+	if (pgq_config_change_parse(call->body, replace, pgq_record_config_stored(rt->record), &ch,
+				    err, sizeof err) != 0) {
+		pgq_rest_call_fail(call, 400, err);
+		return;
+	}
+	if (!rt_is_leader(rt)) {
+		pgq_config_change_free(&ch);
+		rt_redirect_to_leader(rt, call);
+		return;
+	}
+	if (ch.config == NULL) {
+		if (ch.pause == -1 || (ch.pause == 1) == pgq_record_paused(rt->record)) {
+			json_t *v = config_view(rt);
+			/* Nothing to change: Patroni answers 200 with the configuration too. */
+			if (v == NULL)
+				pgq_rest_call_fail(call, 503, "out of memory");
+			else
+				pgq_rest_call_finish(call, 200, v, NULL);
+		} else {
+			propose_pause(rt, call, ch.pause == 1);
+		}
+		return;
+	}
+	rc = replace ? pgq_cmd_config_replace(ch.config, rt_wall_ms(), &c.data, &c.len)
+		     : pgq_cmd_config_patch(ch.config, rt_wall_ms(), &c.data, &c.len);
+	pgq_info("rest", "%s /config: proposing a configuration %s", replace ? "PUT" : "PATCH",
+		 replace ? "replacement" : "merge patch");
+	propose_and_wait(rt, call, PENDING_CONFIG, rc, &c, -1, ch.pause);
+	pgq_config_change_free(&ch);
+}
+
+/* POST /switchover {leader, candidate, scheduled_at}: checked by api.c, which owns the rest. */
+void rt_api_switchover_schedule(struct pgq_runtime *rt, struct pgq_rest_call *call, const char *to)
+{
+	const json_t *at_json = json_object_get(call->body, "scheduled_at");
+	const struct pgq_scheduled_switchover *s = pgq_record_scheduled_switchover(rt->record);
+	const struct pgq_primary *p = pgq_record_primary(rt->record);
+	struct cmd c = { 0 };
+	int64_t at_ms = 0;
+	char err[300], when[64];
+
+	if (!json_is_string(at_json) ||
+	    pgq_iso8601_parse_zoned(json_string_value(at_json), &at_ms, err, sizeof err) != 0) {
+		pgq_rest_call_fail(call, 400, json_is_string(at_json) ? err
+				   : "scheduled_at must be an ISO 8601 time with a zone");
+		return;
+	}
+	if (at_ms <= (int64_t)rt_wall_ms()) {
+		pgq_rest_call_fail(call, 400, "Cannot schedule switchover in the past");
+		return;
+	}
+	/* Patroni's rule: a paused cluster takes no scheduled switchover (S18). */
+	if (pgq_record_paused(rt->record)) {
+		pgq_rest_call_fail(call, 400, "Can't schedule switchover in the paused state");
+		return;
+	}
+	if (s->set) {
+		pgq_iso8601_format_ms((int64_t)s->at_ms, when, sizeof when);
+		snprintf(err, sizeof err, "a switchover is already scheduled at %s; cancel it first "
+			 "(DELETE /switchover, pgquorumctl flush switchover)", when);
+		pgq_rest_call_fail(call, 409, err);
+		return;
+	}
+	if (p->state != PGQ_PRIMARY_ACTIVE || !p->promoted) {
+		pgq_rest_call_fail(call, 412, "switchover is not possible: the primary is not active "
+				   "(a change of primary is under way)");
+		return;
+	}
+	pgq_iso8601_format_ms(at_ms, when, sizeof when);
+	pgq_info("rest", "scheduling a switchover from %s to %s at %s", p->name,
+		 to != NULL ? to : "the best standby", when);
+	propose_and_wait(rt, call, PENDING_SCHEDULE,
+			 pgq_cmd_switchover_schedule(p->name, to, (uint64_t)at_ms, rt_wall_ms(),
+						     &c.data, &c.len),
+			 &c, -1, -1);
+}
+
+/* DELETE /switchover: Patroni's 200 "scheduled switchover deleted", 404 when none. */
+void rt_api_switchover_cancel(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	struct cmd c = { 0 };
+
+	if (!ready(rt, call))
+		return;
+	if (!rt_is_leader(rt)) {
+		rt_redirect_to_leader(rt, call);
+		return;
+	}
+	if (!pgq_record_scheduled_switchover(rt->record)->set) {
+		pgq_rest_call_fail(call, 404, "no switchover is scheduled");
+		return;
+	}
+	pgq_info("rest", "cancelling the scheduled switchover");
+	propose_and_wait(rt, call, PENDING_CANCEL,
+			 pgq_cmd_switchover_cancel(rt_wall_ms(), &c.data, &c.len), &c, -1, -1);
+}
+
+static void answer_schedule(struct pgq_runtime *rt, struct pgq_rest_call *call, bool accepted,
+			    const char *reason)
+{
+	const struct pgq_scheduled_switchover *s = pgq_record_scheduled_switchover(rt->record);
+	char when[64];
+
+	if (!accepted) {
+		/* The record refused it at apply: one scheduled meanwhile (409), else not possible. */
+		pgq_rest_call_fail(call, strstr(reason, "already scheduled") != NULL ? 409 : 412,
+				   reason);
+		return;
+	}
+	pgq_iso8601_format_ms((int64_t)s->at_ms, when, sizeof when);
+	pgq_rest_call_finish(call, 202,
+			     json_pack("{s:s,s:s,s:s,s:s?}", "message", "Switchover scheduled",
+				       "scheduled_at", when, "from", s->from, "to",
+				       s->to[0] != '\0' ? s->to : NULL),
+			     NULL);
+}
+
+static void answer_config(struct pgq_runtime *rt, const struct pending *p, bool accepted,
+			  const char *reason)
+{
+	json_t *v;
+
+	if (p->want_pause != -1)
+		/* pause/resume: "already paused" is the state asked for, not a failure. */
+		accepted = pgq_record_paused(rt->record) == (p->want_pause == 1);
+	if (!accepted) {
+		/* Checked before proposing, so the configuration changed meanwhile. */
+		char msg[PGQ_RECORD_REASON_MAX + 64];
+		snprintf(msg, sizeof msg, "nothing changed: %s", reason);
+		pgq_rest_call_fail(p->call, 409, msg);
+		return;
+	}
+	if (p->then_pause != -1 && pgq_record_paused(rt->record) != (p->then_pause == 1)) {
+		if (!rt_is_leader(rt)) {
+			pgq_rest_call_fail(p->call, 503, "the configuration changed, but leadership was "
+					   "lost before the pause flag: retry the pause");
+			return;
+		}
+		propose_pause(rt, p->call, p->then_pause == 1);
+		return;
+	}
+	v = config_view(rt);
+	if (v == NULL)
+		pgq_rest_call_fail(p->call, 503, "out of memory");
+	else
+		pgq_rest_call_finish(p->call, 200, v, NULL);
+}
+
+void rt_api_entry_applied(struct pgq_runtime *rt, const uint8_t *data, size_t len,
+			  bool accepted, const char *reason)
+{
+	uint64_t key;
+
+	if (rt->n_pending == 0)
+		return;
+	key = rt_entry_key(data, len);
+	for (size_t i = 0; i < rt->n_pending; i++) {
+		struct pending p = rt->pending[i];
+
+		if (p.seq != key ||
+		    (p.kind != PENDING_CONFIG && p.kind != PENDING_SCHEDULE && p.kind != PENDING_CANCEL))
+			continue;
+		rt->pending[i] = rt->pending[--rt->n_pending];
+		reason = reason != NULL ? reason : "rejected";
+		if (!accepted)
+			pgq_warning("rest", "a REST change was refused by the record: %s", reason);
+		if (p.kind == PENDING_CONFIG)
+			answer_config(rt, &p, accepted, reason);
+		else if (p.kind == PENDING_SCHEDULE)
+			answer_schedule(rt, p.call, accepted, reason);
+		else if (accepted)
+			pgq_rest_call_finish(p.call, 200, json_pack("{s:s}", "message",
+								    "scheduled switchover deleted"),
+					     NULL);
+		else
+			pgq_rest_call_fail(p.call, 404, "no switchover is scheduled");
+		return;
+	}
+}
