@@ -578,6 +578,57 @@ static void test_scheduled_switchover(void **state)
 	pgq_ha_cmds_free(&d.cmds);
 }
 
+/*
+ * Patroni's rules: a scheduled switchover whose candidate never qualified
+ * is dropped once max(2 x loop_wait, 10 s) past its time; one whose
+ * primary is no longer the primary is dropped at once. Neither runs later
+ * by surprise.
+ */
+static void test_scheduled_switchover_stale_cancelled(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_ha_leader_clock c = { 0 };
+	struct pgq_ha_leader_input in;
+	struct pgq_ha_leader_decision d;
+
+	fx_cluster3(f, NULL);
+	fx_report(f, "pg2", "replica", 1, 7000, 50u << 20, 0); /* lags: not a candidate */
+	OK(f, pgq_cmd_switchover_schedule, "pg1", "pg2", WALL0 + 5000, WALL0);
+	fx_renew(f);
+	observe(&c, f, 1000);
+	hx_leader_input(&in, 2000);
+	in.wall_ms = WALL0 + 5000 + 19999; /* 2 x loop_wait (10 s default) */
+	hx_lead(f, &c, &in, &d);
+	assert_int_equal(pgq_ha_cmds_find(&d.cmds, "switchover_cancel"), -1);
+	assert_true(pgq_record_scheduled_switchover(f->r)->set);
+	pgq_ha_cmds_free(&d.cmds);
+	in.wall_ms = WALL0 + 5000 + 20001;
+	hx_lead(f, &c, &in, &d);
+	assert_int_equal(hx_apply(f, &d.cmds, "switchover_cancel"), PGQ_RECORD_APPLIED);
+	assert_false(pgq_record_scheduled_switchover(f->r)->set);
+	pgq_ha_cmds_free(&d.cmds);
+
+	/* Scheduled from pg1, but pg3 is the primary now (a failover came first). */
+	OK(f, pgq_cmd_switchover_schedule, "pg1", "pg2", WALL0 + 90000, WALL0 + 30000);
+	{
+		const struct pgq_primary *p = pgq_record_primary(f->r);
+		fx_lose_primary(f);
+		fx_report_valid(f, "pg3", 0x100);
+		OK(f, pgq_cmd_set_primary, "pg3", p->epoch, p->lease_seq, PGQ_CHANGE_FAILOVER, false,
+		   0x100, WALL0 + 31000);
+		fx_renew(f);
+		OK(f, pgq_cmd_promoted, "pg3", pgq_record_epoch(f->r), 2, 0x100, WALL0 + 31000);
+	}
+	memset(&c, 0, sizeof c);
+	observe(&c, f, 1000);
+	hx_leader_input(&in, 2000);
+	in.wall_ms = WALL0 + 32000;
+	hx_lead(f, &c, &in, &d);
+	assert_int_equal(hx_apply(f, &d.cmds, "switchover_cancel"), PGQ_RECORD_APPLIED);
+	assert_false(pgq_record_scheduled_switchover(f->r)->set);
+	pgq_ha_cmds_free(&d.cmds);
+}
+
 /* S19, S8: a vetoed candidate is not named again; being the most advanced, the others catch up first. */
 static void test_s19_veto_then_next_candidate(void **state)
 {
@@ -694,6 +745,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_s13_abort_old_primary_when_alone, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s13_lost_while_demoting, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_scheduled_switchover, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_scheduled_switchover_stale_cancelled, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s19_veto_then_next_candidate, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s5_release_fails_over_at_once, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s19_vetoed_retried_after_backoff, fx_setup, fx_teardown),
