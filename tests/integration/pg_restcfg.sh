@@ -47,9 +47,10 @@ ok=0
 for i in 1 2 3; do
 	c=$(pg_get "$i" /config)
 	[ "$(echo "$c" | pg_json ttl | sed 's/\.0*$//')" = 4 ] &&
-		[ "$(echo "$c" | pg_json switchover_max_lag)" = 1048576 ] || ok=1
+		[ "$(echo "$c" | pg_json postgresql.use_pg_rewind)" = true ] || ok=1
 done
-pg_ok $ok "GET /config on every member: the stored ttl (4) and the effective default switchover_max_lag"
+[ $ok = 0 ] || pg_log "GET /config: $c"
+pg_ok $ok "GET /config on every member: the stored ttl (4) and the effective default postgresql.use_pg_rewind"
 
 # ---------------------------------------------------------------- PATCH
 code=$(req "$s1" PATCH /config '{"postgresql":{"parameters":{"work_mem":"7MB"}}}')
