@@ -578,7 +578,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* test views, /config and /history are read from the record on the loop */
 		return handle_write(rest, conn, "GET", url, up);
 	if (strcmp(method, "POST") == 0 || strcmp(method, "DELETE") == 0 ||
-	    strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0)
+	    ((strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0) &&
+	     strcmp(url, "/config") == 0))
 		return handle_write(rest, conn, method, url, up);
 	return respond_error(conn, 405, "method not allowed");
 }

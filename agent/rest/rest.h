@@ -31,7 +31,7 @@ struct pgq_rest;
  * exactly once (pgq_rest_stop() finishes the ones still queued).
  */
 struct pgq_rest_call {
-	const char *method;      /* "POST", "DELETE" (or "GET" for /test/ views) */
+	const char *method;      /* "POST", "PUT", "PATCH", "DELETE" (or "GET": /test/, /config, /history) */
 	const char *path;        /* e.g. "/members/node4" */
 	const json_t *body;      /* parsed JSON object, or NULL when empty */
 };
@@ -56,7 +56,7 @@ struct pgq_rest_options {
 	unsigned max_connections;
 	bool test_hooks;                 /* accept /test/... (PGQUORUM_TEST_HOOKS=1 only) */
 	/*
-	 * Write requests (POST, DELETE) only: HTTP basic authentication when
+	 * Write requests (POST, PUT, PATCH, DELETE) only: HTTP basic authentication when
 	 * both are set (else 401), and only from these networks when n_allow > 0
 	 * (else 403). Copied at start. Reads stay open, as health checks need.
 	 */
