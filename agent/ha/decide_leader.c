@@ -46,6 +46,11 @@ static bool holds_lease(enum pgq_primary_state s)
 	return s == PGQ_PRIMARY_ACTIVE || s == PGQ_PRIMARY_DEMOTING;
 }
 
+bool pgq_ha_bootstrap_unclaimed(const struct pgq_primary *p)
+{
+	return p->epoch == 1 && p->lease_seq == 0 && !p->promoted && holds_lease(p->state);
+}
+
 uint64_t pgq_ha_leader_loss_deadline_ms(const struct pgq_record *r,
 					const struct pgq_ha_leader_clock *c,
 					const struct pgq_ha_leader_input *in)
@@ -54,6 +59,14 @@ uint64_t pgq_ha_leader_loss_deadline_ms(const struct pgq_record *r,
 	uint64_t timer, s3;
 
 	if (!holds_lease(p->state))
+		return UINT64_MAX;
+	/*
+	 * S1/S15 (docs/safety-changes.md C14): the bootstrap member claims its
+	 * first lease only once initdb finished, which may take longer than a
+	 * ttl; until that first renewal nobody can be writable and nobody else
+	 * has data to take over, so its naming entry is not timed.
+	 */
+	if (pgq_ha_bootstrap_unclaimed(p))
 		return UINT64_MAX;
 	/* Not observed yet: we do not know our own apply time, so no deadline yet. */
 	if (c->timer_index != p->lease_timer_index || p->lease_timer_index == 0)

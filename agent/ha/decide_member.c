@@ -212,10 +212,15 @@ static enum pgq_ha_goal classify_goal(const struct mctx *c)
 	case PGQ_PRIMARY_ACTIVE:
 		if (c->st->fenced_epoch == p->epoch)
 			return PGQ_GOAL_RELEASE;
+		/*
+		 * S15/S1 (C14): the bootstrap member with no data runs initdb first,
+		 * whatever its lease says (a lease claimed before a failed initdb
+		 * must not turn into a veto of the only member that can initialise).
+		 */
+		if (p->epoch == 1 && !p->promoted && c->in->pg.data == PGQ_PGDATA_MISSING)
+			return PGQ_GOAL_BOOTSTRAP;
 		if (!pgq_lease_valid(&c->st->lease, p->epoch, now))
-			return p->epoch == 1 && !p->promoted && c->in->pg.data == PGQ_PGDATA_MISSING
-				       ? PGQ_GOAL_BOOTSTRAP
-				       : PGQ_GOAL_CLAIM;
+			return PGQ_GOAL_CLAIM;
 		return p->promoted ? PGQ_GOAL_PRIMARY : PGQ_GOAL_PROMOTE;
 	case PGQ_PRIMARY_DEMOTING:
 		return PGQ_GOAL_DEMOTE;

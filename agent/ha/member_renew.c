@@ -29,6 +29,14 @@ void m_maybe_renew(struct mctx *c)
 
 	if (!m_named(c) || !m_holds_lease(c->p->state))
 		return;
+	/*
+	 * S1/S15 (C14): no lease before initdb finished. Renewing meanwhile
+	 * would start the leader's loss timer, and initdb (no decision runs
+	 * while it does) may outlast a ttl: the first primary would be declared
+	 * lost and named again under epoch 2.
+	 */
+	if (c->d->goal == PGQ_GOAL_BOOTSTRAP)
+		return;
 	if (st->fenced_epoch == c->p->epoch && c->p->state != PGQ_PRIMARY_DEMOTING)
 		return; /* fenced: the lease is given up, not renewed */
 	if (l->epoch == c->p->epoch && l->n_pending > 0 &&

@@ -20,7 +20,7 @@ static const struct pgq_ha_row rows[] = {
 	{ "idle", ANY_L, PGQ_GOAL_IDLE, PGQ_HA_NONE,
 	  "not bootstrapped, not a member, or no managed primary" },
 	{ "bootstrap-initdb", PGQ_LOCAL_NO_DATA, PGQ_GOAL_BOOTSTRAP, PGQ_HA_INITDB,
-	  "S15: named for epoch 1 with an empty data directory: initdb (renewing meanwhile)" },
+	  "S15: named for epoch 1 with an empty data directory: initdb, then claim the lease (S1)" },
 	{ "claim-stopped", PGQ_LOCAL_STOPPED, PGQ_GOAL_CLAIM, PGQ_HA_START_STANDBY,
 	  "S1: named, no lease yet: start read-only with no upstream while the renewal commits" },
 	{ "claim-standby", PGQ_LOCAL_STANDBY, PGQ_GOAL_CLAIM, PGQ_HA_NONE,

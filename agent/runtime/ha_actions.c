@@ -90,9 +90,19 @@ static bool split_hostport(const char *text, char *host, size_t hostlen, uint16_
 	return true;
 }
 
+/*
+ * Application name of the pg_basebackup and pg_rewind connections. Never the
+ * member name: S10 reserves that for the standby's WAL receiver, and a
+ * clone's WAL stream under it would pass for the standby — in
+ * pg_stat_replication (it was seen as "streaming" before the standby even
+ * started, with its slot unused, L6) and for synchronous_standby_names (R2).
+ */
+#define CLONE_APPLICATION_NAME "pgquorum_clone"
+
 /* A conninfo to `member`'s PostgreSQL (password NULL: none in the string). */
 static int member_conninfo(const struct ha_driver *d, const char *member, const char *user,
-			   const char *password, char *buf, size_t buflen)
+			   const char *password, const char *application_name, char *buf,
+			   size_t buflen)
 {
 	const struct pgq_member *m = pgq_record_member_by_name(d->rt->record, member);
 	struct pgmgr_conninfo_parts p = { 0 };
@@ -104,7 +114,7 @@ static int member_conninfo(const struct ha_driver *d, const char *member, const 
 	p.user = user;
 	p.password = password;
 	p.dbname = "postgres";
-	p.application_name = d->rt->cfg->name; /* S10 */
+	p.application_name = application_name;
 	p.connect_timeout_s = 5;
 	return pgmgr_conninfo_build(buf, buflen, &p);
 }
@@ -141,6 +151,7 @@ static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_sign
 	local[n_local++].value = read_only ? "on" : "off";
 	if (upstream != NULL && upstream[0] != '\0') {
 		if (member_conninfo(d, upstream, pg->replication.username, pg->replication.password,
+				    cfg->name /* S10 */,
 				    conninfo, sizeof conninfo) != 0) {
 			pgq_warning("ha", "no PostgreSQL address recorded for %s yet", upstream);
 			goto out;
@@ -684,7 +695,8 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 		};
 		if (rc != 0)
 			break;
-		if (member_conninfo(d, md->upstream, pg->replication.username, NULL, conninfo,
+		if (member_conninfo(d, md->upstream, pg->replication.username, NULL,
+				    CLONE_APPLICATION_NAME, conninfo,
 				    sizeof conninfo) != 0) {
 			snprintf(err, sizeof err, "no PostgreSQL address recorded for %s", md->upstream);
 			rc = -1;
@@ -699,7 +711,8 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 			.bin_dir = pg->bin_dir, .data_dir = d->data_dir, .conninfo = conninfo,
 			.password = pg->superuser.password, .timeout_ms = 600000,
 		};
-		if (member_conninfo(d, md->upstream, pg->superuser.username, NULL, conninfo,
+		if (member_conninfo(d, md->upstream, pg->superuser.username, NULL,
+				    CLONE_APPLICATION_NAME, conninfo,
 				    sizeof conninfo) != 0) {
 			snprintf(err, sizeof err, "no PostgreSQL address recorded for %s", md->upstream);
 			rc = -1;

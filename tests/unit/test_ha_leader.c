@@ -107,6 +107,28 @@ static void test_s2_unobserved_timer_never_fires(void **state)
 	expect_none(f, &c, 10000000);
 }
 
+/*
+ * S1/S15 (C14): the bootstrap primary claims its first lease only after
+ * initdb, which may outlast a ttl: its naming entry is not timed; from its
+ * first accepted renewal on, the ordinary S2 timer runs.
+ */
+static void test_c14_bootstrap_naming_not_timed(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_ha_leader_clock c = { 0 };
+
+	fx_bootstrap3(f, NULL);
+	assert_true(pgq_ha_bootstrap_unclaimed(pgq_record_primary(f->r)));
+	observe(&c, f, 1000);
+	expect_none(f, &c, 1000 + 30030 + 500);
+	expect_none(f, &c, 10000000);
+	fx_renew(f);
+	assert_false(pgq_ha_bootstrap_unclaimed(pgq_record_primary(f->r)));
+	observe(&c, f, 10000000);
+	expect_none(f, &c, 10000000 + 30530 - 1);
+	expect_apply(f, &c, 10000000 + 30530, "primary_lost", PGQ_RECORD_APPLIED);
+}
+
 /* S3: a new leader waits a whole lease from its election. */
 static void test_s3_new_leader_waits_whole_lease(void **state)
 {
@@ -752,6 +774,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_s19_vetoed_retried_after_backoff, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_r4_former_primary_read_only_is_candidate, fx_setup, fx_teardown),
 		cmocka_unit_test(test_s15_bootstrap_choice),
+		cmocka_unit_test_setup_teardown(test_c14_bootstrap_naming_not_timed, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_leader_idle_without_primary, fx_setup, fx_teardown),
 	};
 

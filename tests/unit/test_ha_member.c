@@ -242,6 +242,13 @@ static void c_renews(struct mt *t)
 	assert_int_equal(apply(t, "lease_renew"), PGQ_RECORD_APPLIED);
 }
 
+/* S1/S15 (C14): no renewal while the bootstrap member has no data yet. */
+static void c_no_renewal(struct mt *t)
+{
+	assert_true(pgq_ha_cmds_find(&t->d.cmds, "lease_renew") < 0);
+	assert_true(pgq_ha_cmds_find(&t->d.cmds, "vetoed") < 0);
+}
+
 static void c_standby_no_upstream(struct mt *t)
 {
 	assert_true(t->d.standby_signal);
@@ -327,7 +334,7 @@ static void c_restart_read_only(struct mt *t)
 
 static const struct mcase cases[] = {
 	{ "row_idle", SC_EMPTY, "pg1", O_STANDBY, "idle", PGQ_HA_NONE, NULL, NULL },
-	{ "row_bootstrap_initdb_S15", SC_BOOT, "pg1", O_NO_DATA, "bootstrap-initdb", PGQ_HA_INITDB, NULL, c_renews },
+	{ "row_bootstrap_initdb_S15", SC_BOOT, "pg1", O_NO_DATA, "bootstrap-initdb", PGQ_HA_INITDB, NULL, c_no_renewal },
 	{ "row_claim_stopped_S1", SC_CLAIM, "pg2", O_STOPPED, "claim-stopped", PGQ_HA_START_STANDBY, NULL, c_standby_no_upstream },
 	{ "row_claim_stopped_bootstrap_waits_S1", SC_BOOT, "pg1", O_STOPPED, "claim-stopped", PGQ_HA_NONE, NULL, c_renews },
 	{ "row_claim_standby_S1", SC_CLAIM, "pg2", O_STANDBY, "claim-standby", PGQ_HA_STOP_RECEIVER, NULL, c_renews },
@@ -473,6 +480,29 @@ static void test_every_row_has_a_case(void **state)
 }
 
 /* ---- rules --------------------------------------------------------------- */
+
+/*
+ * C14 (S1/S15): the bootstrap member whose data directory is empty runs
+ * initdb (again) even when it holds a lease — never the "promote-unusable"
+ * veto that named the first primary under epoch 2 — and sends no renewal
+ * until initdb finished.
+ */
+static void test_c14_bootstrap_initdb_even_with_lease(void **state)
+{
+	struct mt *t = *state;
+
+	build(t, SC_BOOT_LEASE, "pg1");
+	assert_true(pgq_record_primary(t->f->r)->lease_seq > 0);
+	hx_input(&t->in, "pg1");
+	t->in.now_ms += 1;
+	observe(&t->in, O_NO_DATA);
+	t->in.now_ms += 5000; /* past loop_wait: a renewal would be due */
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_true(t->st.lease.held);
+	assert_string_equal(t->d.row, "bootstrap-initdb");
+	assert_int_equal(t->d.action, PGQ_HA_INITDB);
+	c_no_renewal(t);
+}
 
 /* S1: named, renewal sent but not committed: never promote, whatever the hooks say. */
 static void test_s1_no_promote_before_renewal_commits(void **state)
@@ -995,6 +1025,7 @@ static const struct {
 	void (*fn)(void **);
 } rules[] = {
 	{ "test_every_row_has_a_case", test_every_row_has_a_case },
+	{ "test_c14_bootstrap_initdb_even_with_lease", test_c14_bootstrap_initdb_even_with_lease },
 	{ "test_s1_no_promote_before_renewal_commits", test_s1_no_promote_before_renewal_commits },
 	{ "test_s1_asked_promotion_obeys_lease", test_s1_asked_promotion_obeys_lease },
 	{ "test_s2_resend_same_nonce", test_s2_resend_same_nonce },
