@@ -231,6 +231,9 @@ static void forwarded_command(struct pgq_runtime *rt, struct pgq_rest_call *call
 	static const char *const allowed[] = {
 		"member_report", "lease_renew", "lease_release", "promoted", "demoted",
 		"vetoed", "system_id", "member_update", "sync_set_update",
+		/* REST writes a follower accepted and forwards (api_config.c) */
+		"config_patch", "config_replace", "pause", "resume", "switchover_schedule",
+		"switchover_cancel",
 	};
 	const char *cmd = body_string(call, "cmd");
 	bool ok = false;
@@ -292,6 +295,11 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 						       : "expected {\"leader\": NAME, \"candidate\": NAME}");
 		return;
 	}
+	if (scheduled != NULL) {
+		/* Any member takes it (api_config.c): checked on its record, proposed through Raft. */
+		rt_api_switchover_schedule(rt, call, from, to);
+		return;
+	}
 	if (!is_leader(rt)) {
 		redirect_to_leader(rt, call);
 		return;
@@ -311,10 +319,6 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 	}
 	if (to != NULL && strcmp(to, p->name) == 0) {
 		pgq_rest_call_fail(call, 409, "the candidate is already the primary");
-		return;
-	}
-	if (scheduled != NULL) {
-		rt_api_switchover_schedule(rt, call, to);
 		return;
 	}
 	if (p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING)

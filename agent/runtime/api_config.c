@@ -5,9 +5,12 @@
  * /switchover (Patroni's contract, docs/rest-api.md).
  *
  * A write is checked here first (agent/rest/config_api.c: a bad patch is
- * 400 with the reason and nothing is proposed), then proposed on the Raft
- * leader (a follower answers 307 to it, like every write in api.c) and
- * answered only once the entry applied: the record decides (S17: a merge
+ * 400 with the reason and nothing is proposed), then proposed through Raft
+ * by any member: the leader proposes it, a follower forwards the command to
+ * the leader's POST /propose (status.c; Patroni clients do not follow
+ * redirects) and falls back to a 307 to the leader when it cannot. Either
+ * way the member that took the request answers it only once the entry
+ * applied in its own record: the record decides (S17: a merge
  * patch is applied onto the configuration the log holds at that point, so
  * two concurrent patches both land and neither is lost). A call waits for
  * its entry by the command's bytes (rt_entry_key), so it needs neither the
@@ -31,6 +34,38 @@ uint64_t rt_entry_key(const uint8_t *data, size_t len)
 		h *= 1099511628211ull;
 	}
 	return h ^ (uint64_t)len;
+}
+
+/* Remove the call waiting under key (without answering it); NULL when none. */
+static struct pgq_rest_call *pending_take(struct pgq_runtime *rt, uint64_t key)
+{
+	for (size_t i = 0; i < rt->n_pending; i++) {
+		struct pending *p = &rt->pending[i];
+		struct pgq_rest_call *call = p->call;
+
+		if (p->seq != key ||
+		    (p->kind != PENDING_CONFIG && p->kind != PENDING_SCHEDULE && p->kind != PENDING_CANCEL))
+			continue;
+		rt->pending[i] = rt->pending[--rt->n_pending];
+		return call;
+	}
+	return NULL;
+}
+
+void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status)
+{
+	struct pgq_rest_call *call = pending_take(rt, key);
+	char msg[200];
+
+	if (call == NULL)
+		return; /* already answered (applied, or timed out) */
+	if (http_status < 0)
+		snprintf(msg, sizeof msg, "the Raft leader did not answer the forwarded change: "
+			 "outcome unknown, check and retry");
+	else
+		snprintf(msg, sizeof msg, "the Raft leader did not take the forwarded change (HTTP %d): "
+			 "nothing changed, retry", http_status);
+	pgq_rest_call_fail(call, 503, msg);
 }
 
 static bool ready(struct pgq_runtime *rt, struct pgq_rest_call *call)
@@ -61,6 +96,16 @@ static void propose_and_wait(struct pgq_runtime *rt, struct pgq_rest_call *call,
 	}
 	rt->pending[rt->n_pending - 1].want_pause = want_pause;
 	rt->pending[rt->n_pending - 1].then_pause = then_pause;
+	if (!rt_is_leader(rt)) {
+		/* Any member accepts the write: forward it, else send the client to the leader. */
+		int rc = rt_forward_rest_command(rt, c->data, c->len, key);
+
+		free(c->data);
+		c->data = NULL;
+		if (rc != 0 && (call = pending_take(rt, key)) != NULL)
+			rt_redirect_to_leader(rt, call);
+		return;
+	}
 	if (rt_propose_cmd(rt, 0, c) != RAFT_OK)
 		rt_pending_resolve(rt, kind, key, NULL, 503,
 				   json_pack("{s:s}", "error", "proposal refused (no Raft quorum or "
@@ -126,11 +171,6 @@ void rt_api_config_write(struct pgq_runtime *rt, struct pgq_rest_call *call, boo
 		pgq_rest_call_fail(call, 400, err);
 		return;
 	}
-	if (!rt_is_leader(rt)) {
-		pgq_config_change_free(&ch);
-		rt_redirect_to_leader(rt, call);
-		return;
-	}
 	if (ch.config == NULL) {
 		if (ch.pause == -1 || (ch.pause == 1) == pgq_record_paused(rt->record)) {
 			json_t *v = config_view(rt);
@@ -152,8 +192,9 @@ void rt_api_config_write(struct pgq_runtime *rt, struct pgq_rest_call *call, boo
 	pgq_config_change_free(&ch);
 }
 
-/* POST /switchover {leader, candidate, scheduled_at}: checked by api.c, which owns the rest. */
-void rt_api_switchover_schedule(struct pgq_runtime *rt, struct pgq_rest_call *call, const char *to)
+/* POST /switchover {leader, candidate, scheduled_at}: the body's shape was checked by api.c. */
+void rt_api_switchover_schedule(struct pgq_runtime *rt, struct pgq_rest_call *call, const char *from,
+				const char *to)
 {
 	const json_t *at_json = json_object_get(call->body, "scheduled_at");
 	const struct pgq_scheduled_switchover *s = pgq_record_scheduled_switchover(rt->record);
@@ -162,6 +203,24 @@ void rt_api_switchover_schedule(struct pgq_runtime *rt, struct pgq_rest_call *ca
 	int64_t at_ms = 0;
 	char err[300], when[64];
 
+	if (!ready(rt, call))
+		return;
+	if (p->state == PGQ_PRIMARY_NONE) {
+		pgq_rest_call_fail(call, 409, "no primary recorded");
+		return;
+	}
+	if (from != NULL && strcmp(from, p->name) != 0) {
+		pgq_rest_call_fail(call, 409, "that member is not the primary");
+		return;
+	}
+	if (to != NULL && pgq_record_member_by_name(rt->record, to) == NULL) {
+		pgq_rest_call_fail(call, 404, "no such candidate");
+		return;
+	}
+	if (to != NULL && strcmp(to, p->name) == 0) {
+		pgq_rest_call_fail(call, 409, "the candidate is already the primary");
+		return;
+	}
 	if (!json_is_string(at_json) ||
 	    pgq_iso8601_parse_zoned(json_string_value(at_json), &at_ms, err, sizeof err) != 0) {
 		pgq_rest_call_fail(call, 400, json_is_string(at_json) ? err
@@ -198,21 +257,18 @@ void rt_api_switchover_schedule(struct pgq_runtime *rt, struct pgq_rest_call *ca
 			 &c, -1, -1);
 }
 
-/* DELETE /switchover: Patroni's 200 "scheduled switchover deleted", 404 when none. */
+/*
+ * DELETE /switchover: Patroni's 200 "scheduled switchover deleted", 404
+ * when none. Always proposed, and the record's verdict at apply decides
+ * the 404: this member's copy may not have applied a schedule that another
+ * member just answered 202 for.
+ */
 void rt_api_switchover_cancel(struct pgq_runtime *rt, struct pgq_rest_call *call)
 {
 	struct cmd c = { 0 };
 
 	if (!ready(rt, call))
 		return;
-	if (!rt_is_leader(rt)) {
-		rt_redirect_to_leader(rt, call);
-		return;
-	}
-	if (!pgq_record_scheduled_switchover(rt->record)->set) {
-		pgq_rest_call_fail(call, 404, "no switchover is scheduled");
-		return;
-	}
 	pgq_info("rest", "cancelling the scheduled switchover");
 	propose_and_wait(rt, call, PENDING_CANCEL,
 			 pgq_cmd_switchover_cancel(rt_wall_ms(), &c.data, &c.len), &c, -1, -1);
@@ -254,11 +310,6 @@ static void answer_config(struct pgq_runtime *rt, const struct pending *p, bool 
 		return;
 	}
 	if (p->then_pause != -1 && pgq_record_paused(rt->record) != (p->then_pause == 1)) {
-		if (!rt_is_leader(rt)) {
-			pgq_rest_call_fail(p->call, 503, "the configuration changed, but leadership was "
-					   "lost before the pause flag: retry the pause");
-			return;
-		}
 		propose_pause(rt, p->call, p->then_pause == 1);
 		return;
 	}

@@ -121,6 +121,7 @@ struct pgq_runtime {
 	bool view_dirty;              /* status changed since the last publish */
 	struct ha_driver *ha;         /* postgresql.manage: the HA driver (ha_driver.c), else NULL */
 	unsigned forwards_inflight;   /* HA commands on their way to the leader (status.c) */
+	unsigned rest_forwards_inflight; /* REST writes on their way to the leader (status.c) */
 	bool record_dirty;            /* the record changed since the last publish */
 };
 
@@ -170,10 +171,12 @@ void rt_api_config_get(struct pgq_runtime *rt, struct pgq_rest_call *call);
 void rt_api_config_write(struct pgq_runtime *rt, struct pgq_rest_call *call, bool replace);
 void rt_api_history(struct pgq_runtime *rt, struct pgq_rest_call *call);
 void rt_api_switchover_schedule(struct pgq_runtime *rt, struct pgq_rest_call *call,
-				const char *to);
+				const char *from, const char *to);
 void rt_api_switchover_cancel(struct pgq_runtime *rt, struct pgq_rest_call *call);
 /* The key a waiting call knows its entry by (FNV-1a of the command bytes). */
 uint64_t rt_entry_key(const uint8_t *data, size_t len);
+/* The leader did not take a forwarded REST write (HTTP status, -1 no answer): 503. */
+void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status);
 /* Every applied record command: answer the calls that wait for it. */
 void rt_api_entry_applied(struct pgq_runtime *rt, const uint8_t *data, size_t len,
 			  bool accepted, const char *reason);
@@ -184,6 +187,8 @@ void rt_report(struct pgq_runtime *rt);
 char *rt_leader_api_url(const struct pgq_runtime *rt); /* malloc'd or NULL */
 /* Send a record command (canonical JSON) to the leader's POST /propose (thread pool). */
 void rt_forward_command(struct pgq_runtime *rt, const uint8_t *data, size_t len);
+/* Same for a REST write waiting under `key` (api_config.c); -1: not sent, redirect instead. */
+int rt_forward_rest_command(struct pgq_runtime *rt, const uint8_t *data, size_t len, uint64_t key);
 
 /* commands.c: record commands, built by the record module (record_cmd.h). */
 struct cmd {

@@ -135,6 +135,8 @@ struct report_job {
 	char *auth;          /* "Basic ..." header value, or NULL */
 	const char *path;    /* "/report" or "/propose" */
 	bool forward;        /* an HA command (counted in forwards_inflight) */
+	bool rest;           /* a REST write (counted in rest_forwards_inflight) */
+	uint64_t rest_key;   /* rt_entry_key() of it: the waiting call */
 	int status;          /* HTTP status, or -1 */
 };
 
@@ -228,12 +230,16 @@ static void report_done(uv_work_t *w, int status)
 {
 	struct report_job *j = w->data;
 
-	if (j->forward)
+	if (j->rest)
+		j->rt->rest_forwards_inflight--;
+	else if (j->forward)
 		j->rt->forwards_inflight--;
 	else
 		j->rt->report_inflight = 0;
 	if (status == 0 && j->status != 202)
 		pgq_debug("agent", "POST %s to the leader not accepted (HTTP %d)", j->path, j->status);
+	if (j->rest && (status != 0 || j->status != 202))
+		rt_api_forward_failed(j->rt, j->rest_key, status != 0 ? -1 : j->status);
 	free(j->host);
 	free(j->port);
 	free(j->body);
@@ -326,4 +332,54 @@ void rt_forward_command(struct pgq_runtime *rt, const uint8_t *data, size_t len)
 	j->work.data = j;
 	if (uv_queue_work(&rt->loop, &j->work, report_run, report_done) != 0)
 		report_done(&j->work, -1);
+}
+
+/*
+ * A REST write a follower accepted (api_config.c): its record command goes
+ * to the leader's POST /propose like an HA command, but counted apart so
+ * operator traffic never delays a lease renewal (S1, S2); the caller waits
+ * for the entry to apply on this member. 0 when queued (a failure then
+ * comes back through rt_api_forward_failed), -1 when it cannot be sent (no
+ * leader known, too many in flight, too large): the caller redirects.
+ */
+int rt_forward_rest_command(struct pgq_runtime *rt, const uint8_t *data, size_t len, uint64_t key)
+{
+	struct report_job *j;
+	char *url;
+
+	if (rt->rest_forwards_inflight >= 4 || len > 6000 || (url = rt_leader_api_url(rt)) == NULL)
+		return -1;
+	j = calloc(1, sizeof *j);
+	if (j == NULL) {
+		free(url);
+		return -1;
+	}
+	j->rt = rt;
+	j->path = "/propose";
+	if (!split_url(url, &j->host, &j->port) || (j->body = strndup((const char *)data, len)) == NULL) {
+		free(url);
+		free(j->host);
+		free(j->port);
+		free(j);
+		return -1;
+	}
+	free(url);
+	if (rt->cfg->restapi.authentication.username != NULL &&
+	    rt->cfg->restapi.authentication.password != NULL)
+		j->auth = basic_auth(rt->cfg->restapi.authentication.username,
+				     rt->cfg->restapi.authentication.password);
+	j->work.data = j;
+	if (uv_queue_work(&rt->loop, &j->work, report_run, report_done) != 0) {
+		free(j->host);
+		free(j->port);
+		free(j->body);
+		free(j->auth);
+		free(j);
+		return -1;
+	}
+	/* Counted only once queued: report_done then fails the call (by key) if needed. */
+	j->rest = true;
+	j->rest_key = key;
+	rt->rest_forwards_inflight++;
+	return 0;
 }

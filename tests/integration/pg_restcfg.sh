@@ -25,9 +25,10 @@ s1=$1
 s2=$2
 
 # req I METHOD PATH [BODY]: the status code; the body in $PG_DIR/reply.json.
-# Writes sent to a follower are redirected (307) to the Raft leader.
+# No -L: a follower must take the write itself (it forwards it to the Raft
+# leader and answers once applied), as a Patroni client expects.
 req() {
-	curl -s --max-time 15 -L -o "$PG_DIR/reply.json" -w '%{http_code}' -X "$2" \
+	curl -s --max-time 15 -o "$PG_DIR/reply.json" -w '%{http_code}' -X "$2" \
 		-H 'Content-Type: application/json' ${4:+-d "$4"} "$(pg_url "$1")$3"
 }
 reply() { pg_json "$1" < "$PG_DIR/reply.json"; }
@@ -41,6 +42,9 @@ iso_in() { date -u -d "@$(($(date +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ; }
 current_primary() { pg_cluster_any primary.name | sed 's/^m//'; }
 sched_field() { pg_cluster_any "scheduled_switchover.$1"; }
 no_schedule() { ! pg_cluster_any scheduled_switchover.at >/dev/null; }
+# The member that answered has applied the entry; the others follow within moments.
+sched_gone() { pg_wait_cond 5 no_schedule; }
+sched_to() { [ "$(sched_field to)" = "$1" ]; }
 
 # ---------------------------------------------------------------- GET /config
 ok=0
@@ -55,7 +59,7 @@ pg_ok $ok "GET /config on every member: the stored ttl (4) and the effective def
 # ---------------------------------------------------------------- PATCH
 code=$(req "$s1" PATCH /config '{"postgresql":{"parameters":{"work_mem":"7MB"}}}')
 [ "$code" = 200 ] && [ "$(reply postgresql.parameters.work_mem)" = 7MB ]
-pg_ok $? "PATCH /config through a follower (m$s1): 200 with the new configuration (HTTP $code)"
+pg_ok $? "PATCH /config sent to a follower (m$s1), no redirect followed: 200 with the new configuration (HTTP $code)"
 pg_wait_cond 30 show_all work_mem 7MB
 pg_ok $? "the patched work_mem is what SHOW prints on every member"
 
@@ -78,10 +82,10 @@ pg_wait_cond 30 show_all work_mem 4MB
 pg_ok $? "work_mem is back to PostgreSQL's default (4MB) on every member"
 
 # S17: both patches are merged at apply, neither overwrites the other.
-curl -s --max-time 15 -L -o /dev/null -X PATCH -d '{"maximum_lag_on_failover":2097152}' \
+curl -s --max-time 15 -o /dev/null -X PATCH -d '{"maximum_lag_on_failover":2097152}' \
 	"$(pg_url "$s1")/config" &
 c1=$!
-curl -s --max-time 15 -L -o /dev/null -X PATCH -d '{"switchover_max_lag":3145728}' \
+curl -s --max-time 15 -o /dev/null -X PATCH -d '{"switchover_max_lag":3145728}' \
 	"$(pg_url "$s2")/config" &
 c2=$!
 wait $c1 $c2
@@ -135,7 +139,7 @@ pg_ok $? "scheduled_at in the past: 400 ($(reply error))"
 at=$(iso_in 10)
 code=$(req "$s2" POST /switchover "{\"leader\":\"m$p\",\"candidate\":\"m$s1\",\"scheduled_at\":\"$at\"}")
 t_at=$(date -d "$at" +%s)
-[ "$code" = 202 ] && [ "$(sched_field from)" = "m$p" ] && [ "$(sched_field to)" = "m$s1" ] &&
+[ "$code" = 202 ] && pg_wait_cond 5 sched_to "m$s1" && [ "$(sched_field from)" = "m$p" ] &&
 	[ "$(date -d "$(sched_field at)" +%s)" = "$t_at" ]
 pg_ok $? "POST /switchover with scheduled_at: 202, GET /cluster shows scheduled_switchover {at, from, to} (HTTP $code)"
 code=$(req "$p" POST /switchover "{\"leader\":\"m$p\",\"candidate\":\"m$s2\",\"scheduled_at\":\"$(iso_in 30)\"}")
@@ -173,7 +177,7 @@ at=$(iso_in 6)
 t_at=$(date -d "$at" +%s)
 code=$(req "$s2" POST /switchover "{\"leader\":\"m$p\",\"candidate\":\"m$s2\",\"scheduled_at\":\"$at\"}")
 code2=$(req "$s1" DELETE /switchover)
-[ "$code" = 202 ] && [ "$code2" = 200 ] && no_schedule
+[ "$code" = 202 ] && [ "$code2" = 200 ] && sched_gone
 pg_ok $? "scheduled (HTTP $code), then DELETE /switchover: 200 and the record has none (HTTP $code2)"
 moved=0
 while [ "$(date +%s)" -lt $((t_at + 4)) ]; do
@@ -204,10 +208,10 @@ echo "$out" | grep -q "switchover" && echo "$out" | grep -q "m$p"
 pg_ok $? "pgquorumctl history names the switchover to m$p"
 
 pg_ctl_cmd switchover --candidate "m$s2" --scheduled "$(iso_in 30)" --force > "$PG_DIR/ctl.out" 2>&1 &&
-	[ "$(sched_field to)" = "m$s2" ]
+	pg_wait_cond 5 sched_to "m$s2"
 pg_ok $? "pgquorumctl switchover --scheduled --force: scheduled ($(tail -n 1 "$PG_DIR/ctl.out"))"
-pg_ctl_cmd flush switchover > "$PG_DIR/ctl.out" 2>&1 && no_schedule
-pg_ok $? "pgquorumctl flush switchover cancels it"
+pg_ctl_cmd flush switchover > "$PG_DIR/ctl.out" 2>&1 && sched_gone
+pg_ok $? "pgquorumctl flush switchover cancels it ($(tail -n 1 "$PG_DIR/ctl.out"))"
 at=$(iso_in 7)
 t_at=$(date -d "$at" +%s)
 pg_ctl_cmd switchover --candidate "m$s2" --scheduled "$at" --force > "$PG_DIR/ctl.out" 2>&1
