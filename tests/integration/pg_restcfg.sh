@@ -16,10 +16,10 @@ PG_SLOT=8
 pg_setup 3
 pg_cluster_up 120
 up=$?
-pg_plan 38
+pg_plan 40
 p=$PG_PRIMARY
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 37 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 39 "cluster did not come up"; exit 1; }
 set -- $(pg_others "$p")
 s1=$1
 s2=$2
@@ -108,6 +108,24 @@ before=$(config_of "$p")
 code=$(req "$s1" PUT /config '{"ttl":4,"promote_timeout":0}')
 [ "$code" = 400 ] && [ "$(config_of "$p")" = "$before" ]
 pg_ok $? "PUT with a bad value: 400 ($(reply error)), unchanged"
+
+# A setting that needs a restart: every member reports pending_restart, and
+# it clears once the value is back (PostgreSQL re-reads it on the reload).
+pending_all() {
+	local i
+	for i in 1 2 3; do [ "$(pg_get "$i" /patroni | pg_json pending_restart)" = "$1" ] || return 1; done
+}
+pending_none() {
+	local i
+	for i in 1 2 3; do ! pg_get "$i" /patroni | pg_json pending_restart >/dev/null || return 1; done
+}
+mc=$(pg_sql "$p" "show max_connections")
+code=$(req "$s2" PATCH /config "{\"postgresql\":{\"parameters\":{\"max_connections\":$((mc + 7))}}}")
+[ "$code" = 200 ] && pg_wait_cond 30 pending_all true && [ "$(pg_sql "$s1" "show max_connections")" = "$mc" ]
+pg_ok $? "PATCH max_connections (needs a restart): every member reports pending_restart (HTTP $code)"
+code=$(req "$s2" PATCH /config '{"postgresql":{"parameters":{"max_connections":null}}}')
+[ "$code" = 200 ] && pg_wait_cond 30 pending_none
+pg_ok $? "max_connections removed again: pending_restart clears on every member"
 
 # ---------------------------------------------------------------- pause
 code=$(req "$s2" PATCH /config '{"pause":true}')
