@@ -44,7 +44,7 @@ bool m_named(const struct mctx *c)
 /* S18: pause stops automatic actions on PostgreSQL (not safety, not the primary's lease). */
 bool m_paused_skip(struct mctx *c)
 {
-	if (!pgq_record_paused(c->r))
+	if (!pgq_record_paused(c->r) || c->in->operator_start)
 		return false;
 	m_act(c, PGQ_HA_NONE, "paused: no automatic action (S18)");
 	return true;

@@ -70,6 +70,7 @@ struct pgq_ha_pg_obs {
 	size_t n_history;
 	struct pgq_ha_tli_end history[PGQ_HA_HISTORY_MAX];
 	bool rewind_failed;        /* pg_rewind failed for the current epoch */
+	bool pending_restart;      /* pg_settings: a setting waits for a restart (reported) */
 	uint64_t not_answering_since_ms; /* CLOCK_BOOTTIME, for NOT_ANSWERING */
 };
 
@@ -89,6 +90,13 @@ struct pgq_ha_member_input {
 	bool caught_up;            /* S4: applied up to a ReadIndex from the current leader */
 	bool fencing_required;     /* S19: a failed fence blocks promotion */
 	bool reclone_allowed;      /* rejoin: re-clone when rewind fails */
+	/*
+	 * An operator asked to restart or rebuild this member's PostgreSQL
+	 * (POST /restart, /reinitialize): its start or clone goes ahead while
+	 * the cluster is paused. S18: pause holds back automatic actions only;
+	 * every safety rule still decides how it starts (S14).
+	 */
+	bool operator_start;
 	struct pgq_ha_timing timing;
 	struct pgq_ha_pg_obs pg;
 	struct pgq_ha_hook_obs hooks;

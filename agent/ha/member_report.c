@@ -120,6 +120,7 @@ void m_maybe_report(struct mctx *c, const char *catchup_from)
 	lsn = rep.receive_lsn > rep.replay_lsn ? rep.receive_lsn : rep.replay_lsn;
 	if (c->d->local == PGQ_LOCAL_STANDBY && prim != NULL && !m_named(c))
 		rep.lag_bytes = pgq_ha_sub_sat(prim->status.flush_lsn, lsn);
+	rep.pending_restart = pg->pending_restart && c->d->local != PGQ_LOCAL_STOPPED;
 	rep.report_for_loss = for_loss ? c->p->lost_index : 0;
 	rep.time_ms = c->in->wall_ms;
 	rc = pgq_cmd_member_report(&rep, &buf, &len);

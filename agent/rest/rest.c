@@ -325,7 +325,9 @@ static bool write_path_allowed(const struct pgq_rest *rest, const char *url)
 	    strcmp(url, "/report") == 0 || strcmp(url, "/propose") == 0 ||
 	    strcmp(url, "/switchover") == 0 || strcmp(url, "/failover") == 0 ||
 	    strcmp(url, "/pause") == 0 || strcmp(url, "/resume") == 0 ||
-	    strcmp(url, "/config") == 0 || strcmp(url, "/history") == 0)
+	    strcmp(url, "/config") == 0 || strcmp(url, "/history") == 0 ||
+	    strcmp(url, "/restart") == 0 || strcmp(url, "/reload") == 0 ||
+	    strcmp(url, "/reinitialize") == 0)
 		return true;
 	return rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0;
 }
@@ -443,6 +445,7 @@ static enum MHD_Result handle_write(struct pgq_rest *rest, struct MHD_Connection
 	struct timespec deadline;
 	json_t *body = NULL;
 	enum MHD_Result ret;
+	unsigned wait_ms;
 
 	if (!write_path_allowed(rest, url))
 		return respond_error(conn, 404, "no such endpoint");
@@ -501,7 +504,19 @@ static enum MHD_Result handle_write(struct pgq_rest *rest, struct MHD_Connection
 	rest->tail = c;
 	uv_async_send(&rest->wake);
 
-	deadline_after(rest->opts.call_timeout_ms, &deadline);
+	/*
+	 * POST /restart answers once PostgreSQL runs again (Patroni's is
+	 * synchronous too): wait longer, and keep libmicrohttpd from closing
+	 * the connection as idle meanwhile. Other threads keep serving.
+	 */
+	wait_ms = rest->opts.call_timeout_ms;
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/restart") == 0 &&
+	    rest->opts.restart_timeout_ms > wait_ms) {
+		wait_ms = rest->opts.restart_timeout_ms;
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)(wait_ms / 1000u + 10u));
+	}
+	deadline_after(wait_ms, &deadline);
 	while (!c->done) {
 		int rc = pthread_cond_timedwait(&c->cond, &rest->lock, &deadline);
 		if (rc == ETIMEDOUT)

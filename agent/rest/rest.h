@@ -51,6 +51,7 @@ struct pgq_rest_options {
 	uint16_t port;
 	size_t max_body_bytes;           /* larger bodies get 413 */
 	unsigned call_timeout_ms;        /* the HTTP thread gives up (504) after this */
+	unsigned restart_timeout_ms;     /* POST /restart waits this long instead (0: call_timeout_ms) */
 	unsigned connection_timeout_s;   /* idle/slow client is cut after this; 0: 10 */
 	unsigned liveness_max_age_ms;    /* /liveness is 503 when the loop was silent longer */
 	unsigned max_connections;

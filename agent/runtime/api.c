@@ -15,12 +15,15 @@
  * Endpoints: POST /members {name, raft_address, api_url}; DELETE
  * /members/NAME; POST /report {member, state} (reports forwarded by
  * followers); GET/PATCH/PUT /config, GET /history, DELETE /switchover and
- * POST /switchover {scheduled_at} live in api_config.c. With
+ * POST /switchover {scheduled_at} live in api_config.c.
+ * POST|DELETE /restart, POST /reload, POST /reinitialize act on this
+ * member's PostgreSQL (ha_member_ops.c: answered here, no leader). With
  * PGQUORUM_TEST_HOOKS=1 only: POST /test/propose {seq},
  * GET /test/entries, POST /test/block {peer, blocked}.
  */
 #include "log.h"
 #include "record/record_cmd.h"
+#include "runtime/ha_driver.h"
 #include "runtime/runtime_internal.h"
 
 #include <stdio.h>
@@ -363,6 +366,23 @@ static void pause_change(struct pgq_runtime *rt, struct pgq_rest_call *call, boo
 			     NULL);
 }
 
+/*
+ * POST /reload: as SIGHUP — the agent re-reads its configuration file and
+ * PostgreSQL reloads pgquorum.conf (rewritten), then on_reload fires.
+ * Patroni's 202 "reload scheduled": the PostgreSQL part runs on the loop
+ * after the answer. Member endpoints (restart, reload, reinitialize) act on
+ * this member, never through the Raft leader.
+ */
+static void member_reload(struct pgq_runtime *rt, struct pgq_rest_call *call)
+{
+	if (call->body != NULL && json_object_size(call->body) > 0) {
+		pgq_rest_call_fail(call, 400, "POST /reload takes no body");
+		return;
+	}
+	rt_reload(rt, "rest");
+	pgq_rest_call_finish(call, 202, json_pack("{s:s}", "status", "reload scheduled"), NULL);
+}
+
 /* ---- test hooks ---------------------------------------------------------- */
 
 static void test_propose(struct pgq_runtime *rt, struct pgq_rest_call *call)
@@ -464,6 +484,14 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call)
 		pgq_rest_call_fail(call, 405, "method not allowed");
 	else if (post && strcmp(call->path, "/failover") == 0)
 		primary_change(rt, call, true);
+	else if (post && strcmp(call->path, "/restart") == 0)
+		rt_ha_restart_post(rt, call);
+	else if (del && strcmp(call->path, "/restart") == 0)
+		rt_ha_restart_delete(rt, call);
+	else if (post && strcmp(call->path, "/reload") == 0)
+		member_reload(rt, call);
+	else if (post && strcmp(call->path, "/reinitialize") == 0)
+		rt_ha_reinit_post(rt, call);
 	else if (post && strcmp(call->path, "/pause") == 0)
 		pause_change(rt, call, true);
 	else if (post && strcmp(call->path, "/resume") == 0)

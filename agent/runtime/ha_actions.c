@@ -4,7 +4,7 @@
  * One operation at a time (d->op): each action is a short chain of
  * asynchronous pgmgr steps (configuration write on the thread pool, then a
  * child program through uv_spawn, or a libpq round trip); the chain ends
- * in op_done(), which asks for a new cycle. Nothing here blocks the loop.
+ * in ha_op_done(), which asks for a new cycle. Nothing here blocks the loop.
  *
  * The managed configuration (pgquorum.conf) is rendered from the local
  * configuration, the record (the upstream's PostgreSQL address) and the
@@ -40,6 +40,7 @@ enum after_conf {
 	AFTER_PROMOTE,
 	AFTER_FENCE,
 	AFTER_CLEAN_STOP,
+	AFTER_OPERATOR_STOP,   /* POST /restart, /reinitialize: ha_ops_stopped() */
 };
 
 struct conf_job {
@@ -51,7 +52,7 @@ struct conf_job {
 	uint64_t params_key;   /* ha_params_key() of the parameters written */
 };
 
-static void op_done(struct ha_driver *d, const char *what, bool ok, const char *detail)
+void ha_op_done(struct ha_driver *d, const char *what, bool ok, const char *detail)
 {
 	if (ok)
 		pgq_info("ha", "%s done", what);
@@ -263,7 +264,7 @@ static void notice_hook_done(const struct pgq_hook_result *r, void *arg)
 }
 
 /* A notification hook (on_start, on_stop, post_promote, on_demote): logged, never waited for. */
-static void fire_hook(struct ha_driver *d, enum pgq_hook_event e, const char *reason)
+void ha_fire_hook(struct ha_driver *d, enum pgq_hook_event e, const char *reason)
 {
 	struct pgq_plugin_event ev = { 0 };
 	char err[200];
@@ -278,7 +279,8 @@ static void fire_hook(struct ha_driver *d, enum pgq_hook_event e, const char *re
 	/* The last observation predates the event: say what the event made of it. */
 	ev.role = e == PGQ_HOOK_POST_PROMOTE ? "primary"
 		  : e == PGQ_HOOK_ON_STOP || e == PGQ_HOOK_ON_DEMOTE ? "stopped"
-		  : e == PGQ_HOOK_ON_START ? (d->op_action == PGQ_HA_START_PRIMARY ? "primary" : "replica")
+		  : e == PGQ_HOOK_ON_START || e == PGQ_HOOK_ON_RESTART
+			? (d->starting_writable ? "primary" : "replica")
 		  : rt_ha_role(d->rt);
 	ev.epoch = pgq_record_epoch(d->rt->record);
 	ev.primary = pgq_record_primary(d->rt->record)->name;
@@ -297,11 +299,18 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 	snprintf(what, sizeof what, "%s", pgq_ha_action_name(d->op_action));
 	if (d->op_action == PGQ_HA_START_STANDBY || d->op_action == PGQ_HA_START_PRIMARY ||
 	    d->op_action == PGQ_HA_RESTART) {
+		bool operator_restart = ha_ops_started(d, ok, r->stderr_tail);
+
 		d->start_failed = !ok;
 		if (ok) {
 			d->pg_started = true;
 			d->start_failures = 0;
-			fire_hook(d, PGQ_HOOK_ON_START, pgq_ha_action_name(d->op_action));
+			/* A restart (the operator's, or after a crash) is on_restart, as Patroni's. */
+			if (operator_restart || d->op_action == PGQ_HA_RESTART)
+				ha_fire_hook(d, PGQ_HOOK_ON_RESTART,
+					     operator_restart ? "restart" : "crash");
+			else
+				ha_fire_hook(d, PGQ_HOOK_ON_START, pgq_ha_action_name(d->op_action));
 		} else if (d->goal == PGQ_GOAL_FOLLOW && ++d->start_failures >= 3 &&
 			   d->rewind_failed_epoch != pgq_record_epoch(d->rt->record)) {
 			/*
@@ -314,6 +323,12 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 			pgq_warning("ha", "PostgreSQL does not start as a standby of the new primary: "
 				    "treating it as a failed rewind (re-clone if allowed)");
 		}
+	}
+	if (d->opr.reload_hook) {
+		d->opr.reload_hook = false;
+		if (ok)
+			ha_fire_hook(d, PGQ_HOOK_ON_RELOAD,
+				     d->opr.reload_reason != NULL ? d->opr.reload_reason : "reload");
 	}
 	if (d->op_action == PGQ_HA_REWIND && !ok)
 		d->rewind_failed_epoch = pgq_record_epoch(d->rt->record);
@@ -336,7 +351,7 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 		if (write_conf(d, "", PGMGR_SIGNAL_CREATE, false, AFTER_NOTHING, 0, false) == 0)
 			return;
 	}
-	op_done(d, what, ok, ok ? NULL : (r->stderr_tail[0] != '\0' ? r->stderr_tail
+	ha_op_done(d, what, ok, ok ? NULL : (r->stderr_tail[0] != '\0' ? r->stderr_tail
 								    : pgmgr_cmd_describe(r, desc, sizeof desc)));
 }
 
@@ -345,8 +360,8 @@ static void on_promoted(void *ctx, const struct pgmgr_promote_result *r)
 	struct ha_driver *d = ctx;
 
 	if (r->promoted)
-		fire_hook(d, PGQ_HOOK_POST_PROMOTE, "promoted");
-	op_done(d, "promote", r->promoted, r->timed_out ? "promote_timeout passed (L5)" : r->error);
+		ha_fire_hook(d, PGQ_HOOK_POST_PROMOTE, "promoted");
+	ha_op_done(d, "promote", r->promoted, r->timed_out ? "promote_timeout passed (L5)" : r->error);
 }
 
 static void on_fenced(void *ctx, const struct pgmgr_fence_result *r)
@@ -355,11 +370,11 @@ static void on_fenced(void *ctx, const struct pgmgr_fence_result *r)
 
 	d->pg_started = false;
 	if (r->fenced) {
-		fire_hook(d, PGQ_HOOK_ON_STOP, pgq_ha_action_name(d->op_action));
+		ha_fire_hook(d, PGQ_HOOK_ON_STOP, pgq_ha_action_name(d->op_action));
 		if (d->op_action == PGQ_HA_CLEAN_STOP)
-			fire_hook(d, PGQ_HOOK_ON_DEMOTE, "switchover");
+			ha_fire_hook(d, PGQ_HOOK_ON_DEMOTE, "switchover");
 	}
-	op_done(d, "fence (S5)", r->fenced, r->error);
+	ha_op_done(d, "fence (S5)", r->fenced, r->error);
 }
 
 /*
@@ -385,7 +400,22 @@ static void start_pg(struct ha_driver *d)
 		o.wait_s = writable_op_bound_ms(d) / 1000;
 
 	if (pgmgr_start(&d->rt->loop, &o, on_cmd_done, d, &d->op_cmd, err, sizeof err) != 0)
-		op_done(d, "pg_ctl start", false, err);
+		ha_op_done(d, "pg_ctl start", false, err);
+}
+
+static void on_operator_stopped(void *ctx, const struct pgmgr_fence_result *r)
+{
+	struct ha_driver *d = ctx;
+
+	d->pg_started = false;
+	d->op_cmd = NULL;
+	ha_ops_stopped(d, r->fenced, r->error);
+}
+
+static void on_operator_stop_failed(struct ha_driver *d, const char *err)
+{
+	d->op_cmd = NULL;
+	ha_ops_stopped(d, false, err);
 }
 
 static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
@@ -403,12 +433,16 @@ static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
 		d->conf_written = true;
 	}
 	free(job);
-	if (d->stopping && next != AFTER_FENCE) {
-		op_done(d, "configuration", r->status == 0, r->error);
+	if (d->stopping && next != AFTER_FENCE && next != AFTER_OPERATOR_STOP) {
+		ha_op_done(d, "configuration", r->status == 0, r->error);
+		return;
+	}
+	if (r->status != 0 && next == AFTER_OPERATOR_STOP) {
+		on_operator_stop_failed(d, r->error);
 		return;
 	}
 	if (r->status != 0) {
-		op_done(d, "configuration write", false, r->error);
+		ha_op_done(d, "configuration write", false, r->error);
 		return;
 	}
 	switch (next) {
@@ -420,7 +454,7 @@ static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
 	case AFTER_RELOAD: {
 		struct pgmgr_ctl_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir };
 		if (pgmgr_reload(&d->rt->loop, &o, on_cmd_done, d, &d->op_cmd, err, sizeof err) != 0)
-			op_done(d, "reload", false, err);
+			ha_op_done(d, "reload", false, err);
 		return;
 	}
 	case AFTER_PROMOTE: {
@@ -430,7 +464,7 @@ static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
 			timeout = writable_op_bound_ms(d);
 		if (pgmgr_promote_start(&d->rt->loop, d->local_conninfo, timeout, 100, on_promoted, d,
 					NULL, err, sizeof err) != 0)
-			op_done(d, "promote", false, err);
+			ha_op_done(d, "promote", false, err);
 		return;
 	}
 	case AFTER_FENCE:
@@ -438,14 +472,46 @@ static void on_conf_written(void *ctx, const struct pgmgr_conf_result *r)
 		struct pgmgr_fence_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir,
 					      .first_step = step };
 		if (pgmgr_fence_start(&d->rt->loop, &o, on_fenced, d, NULL, err, sizeof err) != 0)
-			op_done(d, "fence", false, err);
+			ha_op_done(d, "fence", false, err);
+		return;
+	}
+	case AFTER_OPERATOR_STOP: {
+		/* Bounded by a third of the ttl like every step that may leave it writable. */
+		struct pgmgr_fence_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir,
+					      .first_step = PGMGR_FENCE_FAST,
+					      .fast_timeout_ms = writable_op_bound_ms(d) };
+		if (pgmgr_fence_start(&d->rt->loop, &o, on_operator_stopped, d, NULL, err,
+				      sizeof err) != 0)
+			on_operator_stop_failed(d, err);
 		return;
 	}
 	case AFTER_NOTHING:
 	default:
-		op_done(d, "configuration", true, NULL);
+		ha_op_done(d, "configuration", true, NULL);
 		return;
 	}
+}
+
+int ha_operator_stop(struct ha_driver *d, char *err, size_t errlen)
+{
+	/* S14: standby.signal before the stop, so nothing but the agent's decision makes it writable again. */
+	if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false, AFTER_OPERATOR_STOP,
+		       PGMGR_FENCE_FAST, false) != 0) {
+		snprintf(err, errlen, "could not write the PostgreSQL configuration");
+		return -1;
+	}
+	return 0;
+}
+
+int ha_reload_pg(struct ha_driver *d, bool hook, char *err, size_t errlen)
+{
+	d->opr.reload_hook = hook;
+	if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_KEEP, false, AFTER_RELOAD, 0, false) != 0) {
+		d->opr.reload_hook = false;
+		snprintf(err, errlen, "could not write the PostgreSQL configuration");
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- hooks before a promotion (S19) -------------------------------------- */
@@ -462,7 +528,7 @@ static void on_fence_hook(const struct pgq_hook_result *r, void *arg)
 	} else {
 		d->hooks_obs.fence_failed = true;
 	}
-	op_done(d, "fence hook", r->ok, r->exec.output);
+	ha_op_done(d, "fence hook", r->ok, r->exec.output);
 }
 
 static void on_pre_promote(const struct pgq_hook_result *r, void *arg)
@@ -476,7 +542,7 @@ static void on_pre_promote(const struct pgq_hook_result *r, void *arg)
 		d->hooks_obs.pre_promote_vetoed_epoch = epoch;
 	else
 		d->hooks_obs.pre_promote_done_epoch = epoch;
-	op_done(d, "pre_promote", !pgq_hooks_vetoed(r), r->exec.output);
+	ha_op_done(d, "pre_promote", !pgq_hooks_vetoed(r), r->exec.output);
 }
 
 static void run_hook(struct ha_driver *d, enum pgq_hook_event e, const char *old_primary,
@@ -507,7 +573,7 @@ static void run_hook(struct ha_driver *d, enum pgq_hook_event e, const char *old
 	ev.timeline = d->obs.timeline;
 	ev.reason = "failover";
 	if (pgq_hooks_run(d->hooks, &ev, cb, d, err, sizeof err) != 0)
-		op_done(d, ev.event_name, false, err);
+		ha_op_done(d, ev.event_name, false, err);
 }
 
 /* ---- side tasks: roles and slots on the primary --------------------------- */
@@ -594,7 +660,7 @@ static enum pgmgr_fence_step fence_step_of(enum pgq_ha_action a)
 	       : a == PGQ_HA_IMMEDIATE_STOP ? PGMGR_FENCE_IMMEDIATE : PGMGR_FENCE_KILL;
 }
 
-static void begin(struct ha_driver *d, enum pgq_ha_action a)
+void ha_begin(struct ha_driver *d, enum pgq_ha_action a)
 {
 	d->op = HA_OP_BUSY;
 	d->op_action = a;
@@ -615,10 +681,10 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 	/* Client writes follow promoted{} (S12a): flip default_transaction_read_only by reload. */
 	if (a == PGQ_HA_NONE && d->conf_written && d->obs.run == PGQ_PGRUN_RUNNING &&
 	    !d->obs.in_recovery && d->conf_read_only == d->accept_writes) {
-		begin(d, PGQ_HA_FOLLOW);
+		ha_begin(d, PGQ_HA_FOLLOW);
 		d->op_action = PGQ_HA_NONE;
 		if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_KEEP, false, AFTER_RELOAD, 0, false) != 0)
-			op_done(d, "read-only switch", false, "configuration");
+			ha_op_done(d, "read-only switch", false, "configuration");
 		return;
 	}
 	/* The record's postgresql.parameters changed (PATCH/PUT /config): rewrite and reload. */
@@ -645,7 +711,7 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 	default:
 		break;
 	}
-	begin(d, a);
+	ha_begin(d, a);
 	switch (a) {
 	case PGQ_HA_INITDB: {
 		struct pgmgr_initdb_opts o = {
@@ -663,6 +729,8 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 	case PGQ_HA_RESTART: {
 		bool signal = a == PGQ_HA_START_PRIMARY ? false : md->standby_signal;
 		const char *up = signal ? md->upstream : "";
+
+		d->starting_writable = !signal;
 		if (a == PGQ_HA_START_STANDBY && !md->standby_signal)
 			up = "";
 		rc = write_conf(d, up, signal ? PGMGR_SIGNAL_CREATE : PGMGR_SIGNAL_REMOVE, false,
@@ -734,7 +802,13 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 		snprintf(err, sizeof err, "configuration");
 		break;
 	case PGQ_HA_WRITE_STANDBY_SIGNAL:
-		rc = write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false, AFTER_NOTHING, 0, false);
+		/*
+		 * Reload too: the file may now say default_transaction_read_only =
+		 * off (a restarted primary whose promoted{} is already committed,
+		 * C11), and the read-only switch below compares with the file, not
+		 * with what the running server loaded.
+		 */
+		rc = write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false, AFTER_RELOAD, 0, false);
 		snprintf(err, sizeof err, "configuration");
 		break;
 	case PGQ_HA_CLEAN_STOP:
@@ -756,11 +830,11 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 		break;
 	default:
 		rc = 0;
-		op_done(d, pgq_ha_action_name(a), true, NULL);
+		ha_op_done(d, pgq_ha_action_name(a), true, NULL);
 		return;
 	}
 	if (rc != 0)
-		op_done(d, pgq_ha_action_name(a), false, err);
+		ha_op_done(d, pgq_ha_action_name(a), false, err);
 }
 
 static void on_exit_stop(void *ctx, const struct pgmgr_cmd_result *r)

@@ -189,10 +189,12 @@ static void on_health(void *ctx, const struct pgmgr_health *h)
 		/* S9: replay stopped advancing since the last probe, and recovery not paused. */
 		o->replay_stopped = h->in_recovery && !h->replay_paused && !h->wal_receiver &&
 				    h->replay_lsn == prev_replay && d->health_valid;
+		o->pending_restart = h->pending_restart;
 		d->health_valid = true;
 		d->last_health_ok_ms = now;
 	} else {
 		d->health_valid = false;
+		o->pending_restart = false;
 		o->run = PGQ_PGRUN_NOT_ANSWERING;
 		if (o->not_answering_since_ms == 0)
 			o->not_answering_since_ms = now;
@@ -285,6 +287,7 @@ static void observe(struct ha_driver *d)
 		break;
 	}
 	o->replay_stopped = true; /* nothing replays while stopped */
+	o->pending_restart = false; /* a start reads every setting */
 	d->stream_tli = 0;        /* pg_controldata says where it stands now */
 	o->not_answering_since_ms = 0;
 	o->fenced = pgmgr_fence_check(d->data_dir, &count, err, sizeof err) == 0 && count == 0;
@@ -515,6 +518,64 @@ static bool startup_fence(struct ha_driver *d)
 	return true;
 }
 
+static void member_input(struct ha_driver *d, uint64_t now, uint64_t nonce,
+			 struct pgq_ha_member_input *in)
+{
+	struct pgq_runtime *rt = d->rt;
+
+	in->me = rt->cfg->name;
+	in->now_ms = now;
+	in->wall_ms = rt_wall_ms();
+	in->nonce = nonce;
+	in->caught_up = caught_up(d);
+	in->fencing_required = rt->cfg->fencing.required;
+	in->reclone_allowed = d->cfg_pg->reclone_on_rewind_failure;
+	in->operator_start = ha_ops_operator_start(d);
+	in->timing = ha_timing(rt);
+	in->pg = d->obs;
+	in->hooks = d->hooks_obs;
+}
+
+static uint64_t fresh_nonce(const struct ha_driver *d, uint64_t now)
+{
+	uint64_t nonce = 0;
+
+	if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
+		nonce = now ^ (uint64_t)d->rt->self_id;
+	nonce &= (UINT64_C(1) << 63) - 1;
+	return nonce != 0 ? nonce : 1;
+}
+
+/*
+ * The primary's restart asked by an operator stops PostgreSQL as one
+ * operation; unlike other operations it keeps renewing the lease meanwhile
+ * (decided on the observation from before the stop, proposing renewals
+ * only), so the lease outlives the stop and S14 lets the table start it
+ * writable again. The stop itself is bounded (ha_operator_stop).
+ */
+static void renew_during_operator_stop(struct ha_driver *d)
+{
+	struct pgq_runtime *rt = d->rt;
+	struct pgq_ha_member_input in = { 0 };
+	struct pgq_ha_member_decision md;
+	uint64_t now = pgq_now_boottime_ms();
+	char err[256];
+
+	if (d->opr.state != HA_OPR_RESTART_STOPPING || rt->node == NULL ||
+	    rt->phase != PHASE_RUNNING || !pgq_record_bootstrapped(rt->record) ||
+	    strcmp(pgq_record_primary(rt->record)->name, rt->cfg->name) != 0)
+		return;
+	member_input(d, now, fresh_nonce(d, now), &in);
+	if (pgq_ha_decide_member(rt->record, &d->member, &in, &md, err, sizeof err) != 0) {
+		pgq_ha_cmds_free(&md.cmds);
+		return;
+	}
+	for (size_t i = 0; i < md.cmds.n; i++)
+		if (strcmp(md.cmds.cmd[i].name, "lease_renew") == 0)
+			ha_propose(d, md.cmds.cmd[i].data, md.cmds.cmd[i].len, "lease_renew");
+	pgq_ha_cmds_free(&md.cmds);
+}
+
 /* Step 2-4: decide on the fresh observation and act. */
 void ha_decide(struct ha_driver *d)
 {
@@ -537,21 +598,8 @@ void ha_decide(struct ha_driver *d)
 	maybe_publish_tags(d);
 	if (is_leader(rt))
 		leader_side(d, now);
-	if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
-		nonce = now ^ (uint64_t)rt->self_id;
-	nonce &= (UINT64_C(1) << 63) - 1;
-	if (nonce == 0)
-		nonce = 1;
-	in.me = rt->cfg->name;
-	in.now_ms = now;
-	in.wall_ms = rt_wall_ms();
-	in.nonce = nonce;
-	in.caught_up = caught_up(d);
-	in.fencing_required = rt->cfg->fencing.required;
-	in.reclone_allowed = d->cfg_pg->reclone_on_rewind_failure;
-	in.timing = ha_timing(rt);
-	in.pg = d->obs;
-	in.hooks = d->hooks_obs;
+	nonce = fresh_nonce(d, now);
+	member_input(d, now, nonce, &in);
 	/* While an operation runs, the observation may be mid-change: decide, but only to renew/report. */
 	if (pgq_ha_decide_member(rt->record, &d->member, &in, &md, err, sizeof err) != 0) {
 		pgq_warning("ha", "member decision: %s", err);
@@ -579,8 +627,9 @@ void ha_decide(struct ha_driver *d)
 		maybe_record_system_id(d);
 	ha_watchdog_after_decide(d, now);
 	d->next_check_ms = md.next_check_ms;
-	if (d->op == HA_OP_NONE)
+	if (d->op == HA_OP_NONE && !ha_ops_act(d, &md))
 		ha_act(d, &md);
+	ha_ops_after_decide(d);
 	rt->view_dirty = true;
 }
 
@@ -601,6 +650,7 @@ static void ha_cycle(struct ha_driver *d)
 		if (d->rt->node != NULL && d->rt->phase == PHASE_RUNNING && is_leader(d->rt) &&
 		    pgq_record_bootstrapped(d->rt->record))
 			leader_side(d, d->last_cycle_ms);
+		renew_during_operator_stop(d);
 		return;
 	}
 	observe(d);
@@ -710,6 +760,7 @@ void rt_ha_stop(struct pgq_runtime *rt)
 		pgmgr_health_probe_cancel(d->probe);
 		d->probe = NULL;
 	}
+	ha_ops_shutdown(d);
 	ha_actions_shutdown(d);
 	ha_watchdog_close(d);
 	if (d->hooks != NULL) {

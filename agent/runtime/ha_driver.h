@@ -32,4 +32,17 @@ bool rt_ha_primary_ok(const struct pgq_runtime *rt);
 /* Publish the member view for the REST health endpoints (ha_view.c). */
 void rt_ha_publish_view(struct pgq_runtime *rt);
 
+/*
+ * Operator actions on this member's PostgreSQL (ha_member_ops.c), Patroni's
+ * POST/DELETE /restart, POST /reload, POST /reinitialize. Each answers the
+ * call (now, or for a restart once it ended). Without PostgreSQL management
+ * they answer 503.
+ */
+struct pgq_rest_call;
+void rt_ha_restart_post(struct pgq_runtime *rt, struct pgq_rest_call *call);
+void rt_ha_restart_delete(struct pgq_runtime *rt, struct pgq_rest_call *call);
+void rt_ha_reinit_post(struct pgq_runtime *rt, struct pgq_rest_call *call);
+/* Reload PostgreSQL's configuration (rewritten from the record) and fire on_reload. */
+void rt_ha_reload(struct pgq_runtime *rt, const char *reason);
+
 #endif /* PGQ_RUNTIME_HA_DRIVER_H */

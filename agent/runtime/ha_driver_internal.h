@@ -11,6 +11,7 @@
 #include "ha/member.h"
 #include "hooks/hooks.h"
 #include "pgmgr/health.h"
+#include "rest/restart_req.h"
 #include "runtime/ha_driver.h"
 #include "runtime/runtime_internal.h"
 #include "watchdog/watchdog.h"
@@ -18,6 +19,36 @@
 enum ha_op {
 	HA_OP_NONE = 0,
 	HA_OP_BUSY,          /* an operation of the current action runs */
+};
+
+/*
+ * An operator's action on this member (ha_member_ops.c): POST /restart and
+ * POST /reinitialize. Each is a stop (one operation) followed by the
+ * convergence table doing what it does for a stopped or empty member —
+ * start it (S14 decides how), or clone it — with pause lifted for that
+ * step only (S18: the operator asked; safety rules still apply).
+ */
+enum ha_opr {
+	HA_OPR_NONE = 0,
+	HA_OPR_RESTART_WANTED,    /* accepted; begins when no operation runs */
+	HA_OPR_RESTART_STOPPING,  /* standby.signal, fast stop (one operation) */
+	HA_OPR_RESTART_STARTING,  /* stopped: the table starts it again */
+	HA_OPR_RESTART_VERIFY,    /* started: done once a probe answers */
+	HA_OPR_REINIT_WANTED,
+	HA_OPR_REINIT_STOPPING,   /* fence, then move the data directory aside */
+	HA_OPR_REINIT_CLONING,    /* no data: the table clones from the primary */
+};
+
+struct ha_operator {
+	enum ha_opr state;
+	struct pgq_rest_call *call;     /* POST /restart waiting for the outcome, or NULL */
+	uint64_t deadline_ms;           /* CLOCK_BOOTTIME: answer "still starting" then */
+	int64_t old_start_us;           /* postmaster start time before the restart */
+	bool scheduled;                 /* a restart is scheduled (`at` below) */
+	struct pgq_restart_req at;
+	bool reload_wanted;             /* POST /reload, SIGHUP: rewrite, reload PG, on_reload */
+	const char *reload_reason;      /* static text for PGQ_REASON */
+	bool reload_hook;               /* the reload in flight fires on_reload when done */
 };
 
 struct ha_driver {
@@ -79,6 +110,7 @@ struct ha_driver {
 	struct pgmgr_cmd *op_cmd;      /* cancellable child, or NULL */
 	bool sql_inflight;             /* roles / slots (not exclusive with op) */
 	bool pg_started;               /* we started PostgreSQL in this run */
+	bool starting_writable;        /* the start in flight has no standby.signal */
 	bool stop_at_exit_inflight;
 
 	/* S14: the persisted lease (ha_lease_file.c) and the start-up fence. */
@@ -87,6 +119,7 @@ struct ha_driver {
 	bool lease_write_inflight;
 	bool lease_write_warned;
 	bool startup_checked;           /* the start-up check passed (or fenced) */
+	struct ha_operator opr;
 
 	/* Hooks, watchdog. */
 	struct pgq_hooks *hooks;
@@ -107,6 +140,33 @@ void ha_lease_persist(struct ha_driver *d);
 /* ha_actions.c */
 void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md);
 void ha_actions_shutdown(struct ha_driver *d);
+/* Operator stop: standby.signal, then a fast stop bounded by a third of the ttl; ends in ha_ops_stopped(). */
+int ha_operator_stop(struct ha_driver *d, char *err, size_t errlen);
+/* Rewrite pgquorum.conf and reload PostgreSQL (one operation); on_reload fires when hook is set. */
+int ha_reload_pg(struct ha_driver *d, bool hook, char *err, size_t errlen);
+/* Fire a notification hook (logged, never waited for). */
+void ha_fire_hook(struct ha_driver *d, enum pgq_hook_event e, const char *reason);
+void ha_op_done(struct ha_driver *d, const char *what, bool ok, const char *detail);
+/* Mark the one operation as begun (d->op), for the log and the view. */
+void ha_begin(struct ha_driver *d, enum pgq_ha_action a);
+
+/* ha_member_ops.c: operator actions (see struct ha_operator). */
+/* Before ha_act: start the operator's step when one is due. true: an operation began. */
+bool ha_ops_act(struct ha_driver *d, const struct pgq_ha_member_decision *md);
+/* After each decision: answers, deadlines, scheduled restarts. */
+void ha_ops_after_decide(struct ha_driver *d);
+/* The operator asked for a start or a clone now: pause does not hold it back (S18). */
+bool ha_ops_operator_start(const struct ha_driver *d);
+/* A stop for an operator action ended (ha_operator_stop). */
+void ha_ops_stopped(struct ha_driver *d, bool fenced, const char *error);
+/* A start ended; true when it belonged to an operator restart (on_restart fires, not on_start). */
+bool ha_ops_started(struct ha_driver *d, bool ok, const char *detail);
+/* Answer what still waits (agent stopping). */
+void ha_ops_shutdown(struct ha_driver *d);
+/* View: state text override ("restarting", "creating replica") or NULL, scheduled restart. */
+const char *ha_ops_state_name(const struct ha_driver *d);
+struct pgq_member_view;
+void ha_ops_fill_view(const struct ha_driver *d, struct pgq_member_view *v);
 /* ha_watchdog.c: the lease watchdog (S5) and role-change hooks. */
 int ha_watchdog_open(struct ha_driver *d, char *err, size_t errlen);
 void ha_watchdog_after_decide(struct ha_driver *d, uint64_t now_ms);

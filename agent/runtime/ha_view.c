@@ -16,6 +16,10 @@
 
 static const char *pg_state_name(const struct ha_driver *d)
 {
+	const char *operator_state = ha_ops_state_name(d);
+
+	if (operator_state != NULL)
+		return operator_state;
 	if (d->op != HA_OP_NONE) {
 		switch (d->op_action) {
 		case PGQ_HA_INITDB: return "initializing new cluster";
@@ -112,6 +116,7 @@ void rt_ha_publish_view(struct pgq_runtime *rt)
 	v.tags.nosync = rt->cfg->tags.nosync;
 	v.tags.has_failover_priority = true;
 	v.tags.failover_priority = rt->cfg->tags.failover_priority;
+	ha_ops_fill_view(d, &v);
 	v.raft.term = raft_term(n);
 	if (raft_leader(n) != RAFT_NONE && rt_peer_name(rt, raft_leader(n)) != NULL)
 		snprintf(v.raft.leader, sizeof v.raft.leader, "%s", rt_peer_name(rt, raft_leader(n)));

@@ -6,9 +6,10 @@
  * server's HTTP threads (rest.c, which talk to the loop through a
  * uv_async_t) and forwarded member reports (thread pool, status.c).
  *
- * SIGHUP re-reads the configuration file. What changes without restart:
- * log.level, log.file (and the file is reopened for logrotate), tags (the
- * HA driver publishes them to the record, ha_driver.c). Everything
+ * SIGHUP (and POST /reload) re-reads the configuration file. What changes
+ * without restart: log.level, log.file (and the file is reopened for
+ * logrotate), tags (the HA driver publishes them to the record,
+ * ha_driver.c), postgresql.parameters (PostgreSQL is reloaded). Everything
  * else (addresses, data_dir, peers, timings) needs a restart; a reload that
  * changes those logs which keys it ignored. An invalid file is refused and
  * the running configuration kept.
@@ -112,6 +113,16 @@ static void reload_config(struct pgq_runtime *rt)
 		pgq_warning("agent", "reload: name, scope, raft.* and restapi.listen changes need a restart; they were ignored");
 	/* Keep what the running modules were built from; take the reloadable parts only. */
 	rt->cfg->log.level = fresh->log.level;
+	/* This member's postgresql.parameters: rendered into pgquorum.conf at the next write. */
+	{
+		struct pgq_config_kv *kv = rt->cfg->postgresql.parameters;
+		size_t n = rt->cfg->postgresql.n_parameters;
+
+		rt->cfg->postgresql.parameters = fresh->postgresql.parameters;
+		rt->cfg->postgresql.n_parameters = fresh->postgresql.n_parameters;
+		fresh->postgresql.parameters = kv;
+		fresh->postgresql.n_parameters = n;
+	}
 	{
 		char *tmp = rt->cfg->log.file;
 		rt->cfg->log.file = fresh->log.file;
@@ -127,19 +138,25 @@ static void reload_config(struct pgq_runtime *rt)
 	pgq_info("agent", "configuration reloaded from \"%s\"", rt->config_path);
 }
 
-static void on_hup(uv_signal_t *h, int signum)
+void rt_reload(struct pgq_runtime *rt, const char *reason)
 {
-	struct pgq_runtime *rt = h->data;
 	char err[256];
 
-	(void)signum;
 	if (pgq_notify_reloading(&rt->notify, err, sizeof err) < 0)
 		pgq_warning("agent", "%s", err);
 	reload_config(rt);
 	if (pgq_log_reopen(err, sizeof err) != 0)
 		pgq_error("agent", "%s", err);
+	/* PostgreSQL too: pgquorum.conf rewritten and reloaded, then on_reload. */
+	rt_ha_reload(rt, reason);
 	rt->notified_ready = false; /* READY=1 again ends the reload */
 	rt_notify_status(rt);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	rt_reload(h->data, "sighup");
 }
 
 void rt_notify_status(struct pgq_runtime *rt)
@@ -281,6 +298,7 @@ static int start_rest(struct pgq_runtime *rt, char *err, size_t errlen)
 		.max_body_bytes = api->max_body_bytes != 0 ? (size_t)api->max_body_bytes : 65536,
 		/* The loop answers waiting writes within 8 s (api.c); 10 s is a backstop. */
 		.call_timeout_ms = 10000,
+		.restart_timeout_ms = 120000, /* ha_member_ops.c answers within 110 s */
 		/* restapi.request_timeout: the time a client has to send its request. */
 		.connection_timeout_s = api->request_timeout_ms >= 1000 ? api->request_timeout_ms / 1000 : 1,
 		.liveness_max_age_ms = 5u * rt->tick_ms + 2000u,

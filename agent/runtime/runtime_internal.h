@@ -127,6 +127,8 @@ struct pgq_runtime {
 
 /* Tell systemd the current role (STATUS=...), READY=1 the first time. */
 void rt_notify_status(struct pgq_runtime *rt);
+/* SIGHUP and POST /reload: re-read the configuration file, reload PostgreSQL (reason: for on_reload). */
+void rt_reload(struct pgq_runtime *rt, const char *reason);
 
 /* Stop the agent with exit status 1 after a fatal error (logged here). */
 void pgq_runtime_fatal(struct pgq_runtime *rt, const char *message);

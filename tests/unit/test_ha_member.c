@@ -684,6 +684,63 @@ static void test_s18_pause_keeps_renewing(void **state)
 	assert_int_equal(apply(t, "lease_renew"), PGQ_RECORD_APPLIED);
 }
 
+/*
+ * C15/S18: an operator's restart goes ahead while paused, and S14 still
+ * decides how: the primary starts writable only under its lease; a standby
+ * starts behind its upstream.
+ */
+static void test_c15_operator_start_while_paused(void **state)
+{
+	struct mt *t = *state;
+
+	build(t, SC_PRIMARY, "pg2");
+	OK(t->f, pgq_cmd_pause, WALL0);
+	hx_input(&t->in, "pg2");
+	t->in.now_ms += 1;
+	observe(&t->in, O_STOPPED);
+	t_tli2(t);
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(t->d.action, PGQ_HA_NONE); /* paused: no automatic start */
+	pgq_ha_cmds_free(&t->d.cmds);
+	t->in.operator_start = true;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_string_equal(t->d.row, "primary-stopped");
+	assert_int_equal(t->d.action, PGQ_HA_START_PRIMARY);
+	assert_false(t->d.standby_signal);
+	pgq_ha_cmds_free(&t->d.cmds);
+	/* Past the fast-stop margin of its lease: not writable, operator or not (S14, C12). */
+	t->in.now_ms += 60000;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_not_equal(t->d.action, PGQ_HA_START_PRIMARY);
+	pgq_ha_cmds_free(&t->d.cmds);
+	/* A standby. */
+	hx_input(&t->in, "pg3");
+	t->in.now_ms += 1;
+	observe(&t->in, O_STOPPED);
+	t->in.operator_start = true;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(t->d.action, PGQ_HA_START_STANDBY);
+	assert_true(t->d.standby_signal);
+	assert_string_equal(t->d.upstream, "pg2");
+}
+
+/* Issue 5: pending_restart travels in the member's report (GET /cluster). */
+static void test_report_carries_pending_restart(void **state)
+{
+	struct mt *t = *state;
+	const struct pgq_member *m;
+
+	build(t, SC_PRIMARY, "pg3");
+	hx_input(&t->in, "pg3");
+	t_streaming_pg2(t);
+	t->in.pg.pending_restart = true;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(apply(t, "member_report"), PGQ_RECORD_APPLIED);
+	m = pgq_record_member_by_name(t->f->r, "pg3");
+	assert_non_null(m);
+	assert_true(m->status.pending_restart);
+}
+
 /* S9: no report names the loss while the WAL receiver runs or replay still advances. */
 static void test_s9_report_only_after_receiver_stopped(void **state)
 {
@@ -1050,6 +1107,8 @@ static const struct {
 	  test_c11_unrecorded_descendant_reports_ancestor_end },
 	{ "test_not_a_member_idle", test_not_a_member_idle },
 	{ "test_periodic_report", test_periodic_report },
+	{ "test_c15_operator_start_while_paused", test_c15_operator_start_while_paused },
+	{ "test_report_carries_pending_restart", test_report_carries_pending_restart },
 };
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
 

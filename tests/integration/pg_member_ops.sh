@@ -1,0 +1,242 @@
+#!/bin/bash
+# pg_member_ops.sh — issue 7's member actions on real agents and real
+# PostgreSQL 15 (Patroni's member endpoints, served on each member's own
+# API), with issue 5's dynamic configuration and issue 6's on_restart /
+# on_reload hooks:
+#   * POST /restart of a standby and of the primary, pgquorumctl restart
+#     MEMBER --force: the postmaster PID changes; the primary stays the
+#     primary (same epoch, no failover), accepts writes after, and the
+#     sampler never sees two writable members (S14: it starts without
+#     standby.signal only under its own lease);
+#   * conditions (role) refused with 503; a scheduled restart answers 202,
+#     a second one 409, it happens at its time; another is cancelled by
+#     pgquorumctl flush restart MEMBER, then DELETE /restart is 404;
+#   * POST /reload re-reads the agent's file: a changed parameter is live;
+#     a postmaster-context one shows pending_restart (GET /patroni and
+#     GET /cluster), and pgquorumctl restart --pending clears it;
+#   * the record's postgresql.parameters (PATCH /config) reach every member;
+#   * POST /reinitialize refused on the primary; pgquorumctl reinit MEMBER
+#     --force rebuilds a standby (a file dropped into its PGDATA is gone) and
+#     it streams again;
+#   * a recording hook saw on_restart (role, reason) and on_reload.
+PG_SLOT=6
+# A longer lease than the suite's 4 s: a basebackup on a loaded 2-core CI
+# machine can stall Raft long enough for a 4 s lease to lapse, which has
+# nothing to do with what this script checks.
+PG_TTL=${PG_TTL:-8s}
+. "$(dirname "$0")/pg_lib.sh"
+
+pg_setup 3
+
+# A recording hook for on_restart, on_reload and on_start.
+cat > "$PG_DIR/hook.sh" <<EOF
+#!/bin/sh
+echo "\$PGQ_EVENT member=\$PGQ_MEMBER role=\$PGQ_ROLE reason=\$PGQ_REASON epoch=\$PGQ_EPOCH cluster=\$PGQ_CLUSTER" >> "$PG_DIR/hooks.log"
+EOF
+chmod 755 "$PG_DIR/hook.sh"
+: > "$PG_DIR/hooks.log"
+chmod 666 "$PG_DIR/hooks.log"
+[ "${#PG_AS[@]}" -gt 0 ] && chown postgres: "$PG_DIR/hook.sh" "$PG_DIR/hooks.log"
+
+for i in 1 2 3; do
+	pg_write_config "$i"
+	{
+		echo "hooks:"
+		for ev in on_start on_restart on_reload; do
+			echo "  $ev: {exec: [$PG_DIR/hook.sh], timeout: 10s}"
+		done
+	} >> "$PG_DIR/m$i.yml"
+done
+for i in 1 2 3; do pg_start "$i"; done
+sleep 1
+pg_management_missing && pg_skip "the agent does not manage PostgreSQL yet"
+up=1
+# Streaming and "running" by the agent's own view: pg_basebackup's WAL
+# stream carries the member's application_name too, so pg_stat_replication
+# alone can show a standby that is still being cloned.
+replica_running() {
+	[ "$(pg_get "$1" /patroni | pg_json state)" = running ] && [ "$(pg_in_recovery "$1")" = t ]
+}
+replicas_running() {
+	local i
+	for i in $(pg_others "$p"); do replica_running "$i" || return 1; done
+}
+if p=$(pg_wait_primary 120); then
+	# shellcheck disable=SC2046
+	pg_wait_streaming 120 "$p" $(pg_others "$p") && pg_wait_cond 120 replicas_running &&
+		pg_wait_streaming 60 "$p" $(pg_others "$p") && up=0
+fi
+pg_plan 28
+pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
+[ $up = 0 ] || { pg_fail_rest 27 "cluster did not come up"; exit 1; }
+read -r s s2 <<< "$(pg_others "$p")"
+epoch0=$(pg_cluster_field "$p" primary.epoch)
+pg_sampler_start
+
+# rest_restart I BODY: POST /restart on mI itself (no redirect: a member
+# endpoint); prints the code, the body lands in $PG_DIR/last_post.json.
+rest_restart() {
+	curl -s --max-time 130 -o "$PG_DIR/last_post.json" -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' -d "$2" "$(pg_url "$1")/restart"
+}
+body() { cat "$PG_DIR/last_post.json" 2>/dev/null; }
+pid_changed() { local pid; pid=$(pg_postmaster_pid "$1") && [ "$pid" != "$2" ]; }
+
+# ---- 1. a standby through REST
+old=$(pg_postmaster_pid "$s")
+code=$(rest_restart "$s" '{}')
+[ "$code" = 200 ] && pid_changed "$s" "$old" && [ "$(pg_sql_wait 20 "$s" "select pg_is_in_recovery()")" = t ]
+pg_ok $? "POST /restart on standby m$s: HTTP $code $(body), postmaster $old -> $(pg_postmaster_pid "$s"), in recovery"
+pg_wait_streaming 60 "$p" "$s"
+pg_ok $? "m$s streams from m$p again"
+
+# ---- 2. the primary through pgquorumctl
+old=$(pg_postmaster_pid "$p")
+pg_ctl_cmd restart "m$p" --force > "$PG_DIR/ctl_restart.out" 2>&1
+rc=$?
+[ $rc = 0 ] && pid_changed "$p" "$old"
+pg_ok $? "pgquorumctl restart m$p --force: rc $rc ($(tr '\n' ' ' < "$PG_DIR/ctl_restart.out")), postmaster $old -> $(pg_postmaster_pid "$p")"
+pg_wait_primary 30 > "$PG_DIR/primary_after" && [ "$(cat "$PG_DIR/primary_after")" = "$p" ] &&
+	[ "$(pg_cluster_field "$p" primary.name)" = "m$p" ] && [ "$(pg_cluster_field "$p" primary.epoch)" = "$epoch0" ]
+pg_ok $? "m$p is still the primary (epoch $epoch0 -> $(pg_cluster_field "$p" primary.epoch)), no failover, writes work"
+
+# ---- 3. the primary through REST
+old=$(pg_postmaster_pid "$p")
+code=$(rest_restart "$p" '{"role": "primary"}')
+[ "$code" = 200 ] && pid_changed "$p" "$old"
+pg_ok $? "POST /restart {role: primary} on m$p: HTTP $code $(body)"
+primary_200() { [ "$(pg_http_code "$p" /primary)" = 200 ]; }
+pg_wait_cond 30 pg_sql "$p" "create table if not exists t_after(x int); insert into t_after values (1)" &&
+	[ "$(pg_cluster_field "$p" primary.epoch)" = "$epoch0" ] && [ "$(pg_writable_members)" = "$p" ] &&
+	pg_wait_cond 10 primary_200
+pg_ok $? "after it m$p takes writes under the same epoch, the only writable member, GET /primary 200 (S20)"
+pg_wait_streaming 60 "$p" "$s" "$s2"
+pg_ok $? "both standbys stream from m$p"
+
+# ---- 4. conditions
+code=$(rest_restart "$s" '{"role": "primary"}')
+[ "$code" = 503 ] && grep -q "restart conditions are not satisfied" "$PG_DIR/last_post.json"
+pg_ok $? "POST /restart {role: primary} on standby m$s: HTTP $code $(body)"
+code=$(rest_restart "$s" '{"bogus": 1}')
+[ "$code" = 400 ]
+pg_ok $? "unknown field: HTTP $code $(body)"
+
+# ---- 5. scheduled restart, 409, it happens
+old=$(pg_postmaster_pid "$s2")
+at=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%S+00:00)
+code=$(rest_restart "$s2" "{\"schedule\": \"$at\"}")
+code2=$(rest_restart "$s2" "{\"schedule\": \"$at\"}")
+shown=$(pg_get "$s2" /patroni | pg_json scheduled_restart.schedule)
+[ "$code" = 202 ] && [ "$code2" = 409 ] && [ "$shown" = "$at" ]
+pg_ok $? "scheduled restart at $at: HTTP $code, again HTTP $code2 ($(body)), GET /patroni scheduled_restart.schedule = $shown"
+pg_wait_cond 40 pid_changed "$s2" "$old" &&
+	pg_wait_cond 10 sh -c "! curl -s --max-time 2 $(pg_url "$s2")/patroni | grep -q scheduled_restart"
+pg_ok $? "m$s2 restarted at its time (postmaster $old -> $(pg_postmaster_pid "$s2")) and scheduled_restart is gone"
+
+# ---- 6. flush restart cancels
+at=$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%S+00:00)
+code=$(rest_restart "$s2" "{\"schedule\": \"$at\"}")
+pg_ctl_cmd flush restart "m$s2" > "$PG_DIR/ctl_flush.out" 2>&1
+rc=$?
+code2=$(pg_http_code "$s2" /restart DELETE)
+[ "$code" = 202 ] && [ $rc = 0 ] && grep -q "scheduled restart cancelled" "$PG_DIR/ctl_flush.out" && [ "$code2" = 404 ] &&
+	! pg_get "$s2" /patroni | grep -q scheduled_restart
+pg_ok $? "pgquorumctl flush restart m$s2 cancels it (rc $rc: $(tr '\n' ' ' < "$PG_DIR/ctl_flush.out")); DELETE /restart then HTTP $code2"
+
+# ---- 7. reload: the agent's file re-read, PostgreSQL reloaded
+sed -i 's/^    wal_keep_size: 64MB$/    wal_keep_size: 64MB\n    work_mem: 7MB\n    max_connections: 110/' "$PG_DIR/m$s.yml"
+code=$(pg_http_code "$s" /reload POST)
+[ "$code" = 202 ] && pg_wait_sql 20 "$s" "show work_mem" 7MB
+pg_ok $? "POST /reload on m$s: HTTP $code, work_mem from its file is live ($(pg_sql "$s" "show work_mem"))"
+pending() { [ "$(pg_get "$1" /patroni | pg_json pending_restart)" = true ]; }
+pending_in_cluster() { [ "$(pg_cluster_field "$p" "members[name=m$1].status.pending_restart")" = true ]; }
+pg_wait_cond 20 pending "$s" && pg_wait_cond 20 pending_in_cluster "$s"
+pg_ok $? "max_connections (postmaster context) shows pending_restart on m$s: GET /patroni and GET /cluster"
+code=$(rest_restart "$s2" '{"restart_pending": true}')
+[ "$code" = 503 ]
+pg_ok $? "POST /restart {restart_pending} on m$s2 (nothing pending): HTTP $code"
+old=$(pg_postmaster_pid "$s")
+pg_ctl_cmd restart "m$s" --pending --force > "$PG_DIR/ctl_pending.out" 2>&1
+rc=$?
+[ $rc = 0 ] && pid_changed "$s" "$old" && [ "$(pg_sql_wait 20 "$s" "show max_connections")" = 110 ] &&
+	pg_wait_cond 20 sh -c "! curl -s --max-time 2 $(pg_url "$s")/patroni | grep -q pending_restart"
+pg_ok $? "pgquorumctl restart m$s --pending: rc $rc, max_connections now $(pg_sql "$s" "show max_connections"), pending_restart cleared"
+
+# ---- 8. dynamic configuration in the record (issue 5)
+code=$(curl -s --max-time 15 -L -o "$PG_DIR/last_post.json" -w '%{http_code}' -X PATCH \
+	-H 'Content-Type: application/json' \
+	-d '{"postgresql": {"parameters": {"log_min_duration_statement": 1234}}}' "$(pg_url "$p")/config")
+all_live() {
+	local i
+	for i in 1 2 3; do [ "$(pg_sql "$i" "show log_min_duration_statement")" = 1234ms ] || return 1; done
+}
+todo=""
+case "$code" in 404 | 405) todo="PATCH /config not served yet (HTTP $code)" ;; esac
+[ "$code" = 200 ] || [ "$code" = 202 ]
+rc=$?
+[ $rc = 0 ] && pg_wait_cond 30 all_live
+pg_ok $? "PATCH /config postgresql.parameters (HTTP $code): log_min_duration_statement = 1234ms on every member" "$todo"
+code=$(curl -s --max-time 15 -L -o "$PG_DIR/last_post.json" -w '%{http_code}' -X PATCH \
+	-H 'Content-Type: application/json' \
+	-d '{"postgresql": {"parameters": {"max_prepared_transactions": 3}}}' "$(pg_url "$p")/config")
+all_pending() {
+	local i
+	for i in 1 2 3; do pending "$i" || return 1; done
+}
+[ "$code" = 200 ] || [ "$code" = 202 ]
+rc=$?
+[ $rc = 0 ] && pg_wait_cond 30 all_pending
+pg_ok $? "PATCH /config max_prepared_transactions (postmaster): pending_restart on every member" "$todo"
+none_pending() {
+	local i
+	for i in 1 2 3; do ! pending "$i" || return 1; done
+}
+if [ $rc = 0 ]; then
+	pg_ctl_cmd restart --all --pending --force > "$PG_DIR/ctl_all.out" 2>&1
+	rc=$?
+	[ $rc = 0 ] && pg_wait_cond 30 none_pending && [ "$(pg_sql_wait 20 "$p" "show max_prepared_transactions")" = 3 ]
+	rc=$?
+fi
+[ $rc = 0 ]
+pg_ok $? "pgquorumctl restart --all --pending: applied everywhere, nothing pending" "$todo"
+
+# ---- 9. reinitialize
+code=$(curl -s --max-time 15 -o "$PG_DIR/last_post.json" -w '%{http_code}' -X POST \
+	-H 'Content-Type: application/json' -d '{"force": true}' "$(pg_url "$p")/reinitialize")
+[ "$code" = 503 ] && grep -q "I am the leader, can not reinitialize" "$PG_DIR/last_post.json" &&
+	[ "$(pg_writable_members)" = "$p" ]
+pg_ok $? "POST /reinitialize on the primary m$p: HTTP $code $(body); it stays writable"
+r=$s2
+marker="$(pg_datadir "$r")/reinit_marker"
+"${PG_AS[@]}" touch "$marker"
+pg_sql "$p" "create table if not exists t_reinit(x int); insert into t_reinit values (7)" >/dev/null
+pg_ctl_cmd reinit "m$r" --force > "$PG_DIR/ctl_reinit.out" 2>&1
+rc=$?
+saw=""
+for _ in $(seq 1 50); do
+	st=$(pg_get "$r" /patroni | pg_json state)
+	[ "$st" = "creating replica" ] && { saw=yes; break; }
+	[ -e "$marker" ] || break
+	sleep 0.1
+done
+pg_log "state seen during the reinit: ${st:-none}"
+[ $rc = 0 ] && pg_wait_cond 60 sh -c "[ ! -e '$marker' ]"
+pg_ok $? "pgquorumctl reinit m$r --force: rc $rc ($(tr '\n' ' ' < "$PG_DIR/ctl_reinit.out")), the file dropped in its PGDATA is gone${saw:+ (state creating replica seen)}"
+pg_wait_streaming 90 "$p" "$r" && pg_wait_sql 30 "$r" "select x from t_reinit" 7
+pg_ok $? "m$r streams from m$p again and has the rows"
+
+# ---- 10. hooks, safety
+hooks_has() { grep -q "$1" "$PG_DIR/hooks.log"; }
+pg_wait_cond 10 hooks_has "^on_restart member=m$p role=primary reason=restart "
+pg_ok $? "on_restart fired on m$p with role=primary, reason=restart"
+hooks_has "^on_restart member=m$s role=replica reason=restart epoch=$epoch0 cluster=pgit"
+pg_ok $? "on_restart fired on m$s with role=replica, epoch $epoch0, cluster pgit"
+hooks_has "^on_reload member=m$s role=replica reason=rest "
+pg_ok $? "on_reload fired on m$s (reason rest)"
+pg_log "hooks: $(grep -c . "$PG_DIR/hooks.log") lines; $(grep -v '^on_start' "$PG_DIR/hooks.log" | sort | uniq -c | tr '\n' ';')"
+
+read -r samples violations <<< "$(pg_sampler_stop)"
+[ "${samples:-0}" -gt 10 ] && [ "${violations:-1}" = 0 ] && [ "$(pg_cluster_field "$p" primary.epoch)" = "$epoch0" ]
+pg_ok $? "no two writable members in $samples samples ($violations violations); epoch still $epoch0 (no failover)"
+kill -0 "${PG_PIDS[1]}" 2>/dev/null && kill -0 "${PG_PIDS[2]}" 2>/dev/null && kill -0 "${PG_PIDS[3]}" 2>/dev/null
+pg_ok $? "every agent still runs"
