@@ -691,12 +691,13 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 	if (a == PGQ_HA_NONE && d->conf_written && d->obs.run == PGQ_PGRUN_RUNNING &&
 	    pgq_record_bootstrapped(d->rt->record) &&
 	    ha_params_key(d->rt->record) != d->conf_params_key) {
-		begin(d, PGQ_HA_FOLLOW);
+		ha_begin(d, PGQ_HA_FOLLOW);
 		d->op_action = PGQ_HA_NONE;
 		pgq_info("ha", "the cluster's postgresql.parameters changed: rewriting pgquorum.conf "
 			 "and reloading PostgreSQL");
-		if (write_conf(d, d->conf_upstream, PGMGR_SIGNAL_KEEP, false, AFTER_RELOAD, 0, false) != 0)
-			op_done(d, "parameters reload", false, "configuration");
+		d->opr.reload_reason = "dynamic configuration"; /* on_reload once reloaded */
+		if (ha_reload_pg(d, true, err, sizeof err) != 0)
+			ha_op_done(d, "parameters reload", false, err);
 		return;
 	}
 	/* After an agent restart, pgquorum.conf is unknown: rewrite it once a standby runs. */
