@@ -18,7 +18,8 @@
 #   * POST /reinitialize refused on the primary; pgquorumctl reinit MEMBER
 #     --force rebuilds a standby (a file dropped into its PGDATA is gone) and
 #     it streams again;
-#   * a recording hook saw on_restart (role, reason) and on_reload.
+#   * a recording hook saw on_restart (role, reason) and on_reload (POST
+#     /reload; the record's parameters changed: on every member).
 PG_SLOT=6
 # A longer lease than the suite's 4 s: a basebackup on a loaded 2-core CI
 # machine can stall Raft long enough for a 4 s lease to lapse, which has
@@ -66,9 +67,9 @@ if p=$(pg_wait_primary 120); then
 	pg_wait_streaming 120 "$p" $(pg_others "$p") && pg_wait_cond 120 replicas_running &&
 		pg_wait_streaming 60 "$p" $(pg_others "$p") && up=0
 fi
-pg_plan 28
+pg_plan 29
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 27 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 28 "cluster did not come up"; exit 1; }
 read -r s s2 <<< "$(pg_others "$p")"
 epoch0=$(pg_cluster_field "$p" primary.epoch)
 pg_sampler_start
@@ -233,6 +234,12 @@ hooks_has "^on_restart member=m$s role=replica reason=restart epoch=$epoch0 clus
 pg_ok $? "on_restart fired on m$s with role=replica, epoch $epoch0, cluster pgit"
 hooks_has "^on_reload member=m$s role=replica reason=rest "
 pg_ok $? "on_reload fired on m$s (reason rest)"
+reload_everywhere() {
+	local i
+	for i in 1 2 3; do hooks_has "^on_reload member=m$i role=[a-z]* reason=dynamic configuration " || return 1; done
+}
+reload_everywhere
+pg_ok $? "on_reload fired on every member after the record's parameters changed (reason dynamic configuration)" "$todo"
 pg_log "hooks: $(grep -c . "$PG_DIR/hooks.log") lines; $(grep -v '^on_start' "$PG_DIR/hooks.log" | sort | uniq -c | tr '\n' ';')"
 
 read -r samples violations <<< "$(pg_sampler_stop)"
