@@ -61,7 +61,7 @@ uint64_t pgq_ha_leader_loss_deadline_ms(const struct pgq_record *r,
 	if (!holds_lease(p->state))
 		return UINT64_MAX;
 	/*
-	 * S1/S15 (docs/safety-changes.md C14): the bootstrap member claims its
+	 * S1/S15 (docs/safety-changes.md C16): the bootstrap member claims its
 	 * first lease only once initdb finished, which may take longer than a
 	 * ttl; until that first renewal nobody can be writable and nobody else
 	 * has data to take over, so its naming entry is not timed.

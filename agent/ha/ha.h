@@ -74,7 +74,7 @@ int pgq_ha_cmds_add(struct pgq_ha_cmds *l, int build_rc, uint8_t *data, size_t l
 int pgq_ha_cmds_find(const struct pgq_ha_cmds *l, const char *name);
 
 /*
- * S1/S15 (docs/safety-changes.md C14): the bootstrap primary (epoch 1) has
+ * S1/S15 (docs/safety-changes.md C16): the bootstrap primary (epoch 1) has
  * not claimed its first lease yet (no renewal accepted, not promoted). It
  * renews only once initdb finished, and the leader does not time it
  * meanwhile.

@@ -80,6 +80,7 @@ struct pgq_ha_hook_obs {
 	bool fence_failed;              /* the last fence attempt failed */
 	uint64_t pre_promote_done_epoch;/* pre_promote passed for this epoch */
 	uint64_t pre_promote_vetoed_epoch; /* pre_promote vetoed this epoch */
+	uint64_t watchdog_refused_epoch;   /* watchdog.mode required, no watchdog: veto this epoch */
 };
 
 struct pgq_ha_member_input {

@@ -196,6 +196,12 @@ static bool hooks_before_promote(struct mctx *c)
 	}
 pre_promote:
 	memset(c->d->fence_names, 0, sizeof(c->d->fence_names));
+	/* watchdog.mode required: no working watchdog, no promotion (S5); the next candidate is named. */
+	if (h->watchdog_refused_epoch == c->p->epoch) {
+		m_propose_vetoed(c, "watchdog.mode required but the watchdog device is unusable");
+		m_act(c, PGQ_HA_NONE, "S5: watchdog required but unusable: recording a veto");
+		return true;
+	}
 	if (h->pre_promote_vetoed_epoch == c->p->epoch) {
 		m_propose_vetoed(c, "pre_promote hook vetoed the promotion");
 		m_act(c, PGQ_HA_NONE, "S19: pre_promote vetoed: recording the veto");

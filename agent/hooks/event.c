@@ -126,9 +126,13 @@ char **pgq_hook_env_build(const struct pgq_plugin_event *ev)
 	env = calloc(n_inherited + N_EVENT_VARS + 1, sizeof(*env));
 	if (env == NULL)
 		return NULL;
-	/* Inherited PGQ_* variables would mislead a hook: the event's values win. */
+	/*
+	 * Inherited PGQ_* variables would mislead a hook: the event's values win.
+	 * systemd's notification variables address the agent's unit, not the hook.
+	 */
 	for (char **e = environ; e != NULL && *e != NULL; e++) {
-		if (strncmp(*e, "PGQ_", 4) == 0)
+		if (strncmp(*e, "PGQ_", 4) == 0 || strncmp(*e, "NOTIFY_SOCKET=", 14) == 0 ||
+		    strncmp(*e, "WATCHDOG_USEC=", 14) == 0 || strncmp(*e, "WATCHDOG_PID=", 13) == 0)
 			continue;
 		if ((env[n++] = strdup(*e)) == NULL)
 			goto oom;

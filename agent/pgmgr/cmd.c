@@ -116,7 +116,18 @@ static char **copy_strv(const char *const *v)
 	return r;
 }
 
-/* environ without the names that env_set replaces, then env_set. */
+/*
+ * systemd's notification variables address the agent's own unit: a
+ * PostgreSQL started with them would send READY=1/STOPPING=1 as if it were
+ * the agent (issue 6). They are never passed on.
+ */
+static bool agent_only_variable(const char *e)
+{
+	return strncmp(e, "NOTIFY_SOCKET=", 14) == 0 || strncmp(e, "WATCHDOG_USEC=", 14) == 0 ||
+	       strncmp(e, "WATCHDOG_PID=", 13) == 0;
+}
+
+/* environ without the names that env_set replaces (nor the agent's own), then env_set. */
 static char **build_env(const char *const *env_set)
 {
 	size_t n_env = 0, n_set = 0, k = 0;
@@ -137,7 +148,7 @@ static char **build_env(const char *const *env_set)
 		for (size_t j = 0; j < n_set && !replaced; j++)
 			replaced = strncmp(env_set[j], environ[i], name_len) == 0 &&
 				   env_set[j][name_len] == '=';
-		if (replaced)
+		if (replaced || agent_only_variable(environ[i]))
 			continue;
 		if ((r[k++] = strdup(environ[i])) == NULL)
 			goto fail;

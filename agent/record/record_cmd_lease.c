@@ -452,8 +452,13 @@ int cmd_failover_blocked(struct pgq_record *r, const json_t *c, uint64_t index, 
 		memset(b, 0, sizeof(*b));
 		return PGQ_RECORD_APPLIED;
 	}
-	/* L4: only a failover that is needed can be blocked. */
-	if (holds_lease_state(r->primary.state))
+	/*
+	 * L4: only a failover that is needed can be blocked — or, S19/L8, the
+	 * promotion of a named, not yet promoted primary whose required fence
+	 * of a former primary failed (docs/safety-changes.md C16).
+	 */
+	if (holds_lease_state(r->primary.state) &&
+	    !(r->primary.state == PGQ_PRIMARY_ACTIVE && !r->primary.promoted && r->n_fence > 0))
 		return rec_reject(why, wl, "no failover needed: the primary holds its lease (L4)");
 	if (b->set && strcmp(b->waiting_for, waiting_for) == 0)
 		return rec_reject(why, wl, "failover already blocked for the same reason (L4)");

@@ -255,39 +255,21 @@ out:
 
 /* ---- continuations ------------------------------------------------------- */
 
-static void notice_hook_done(const struct pgq_hook_result *r, void *arg)
-{
-	(void)arg;
-	if (r->configured && !r->ok)
-		pgq_warning("ha", "hook %s failed: %s", pgq_hook_event_name(r->event),
-			    r->exec.error[0] != '\0' ? r->exec.error : r->exec.output);
-}
-
-/* A notification hook (on_start, on_stop, post_promote, on_demote): logged, never waited for. */
+/* A notification hook (on_start, on_stop, on_demote...): queued in order, logged, never waited for. */
 void ha_fire_hook(struct ha_driver *d, enum pgq_hook_event e, const char *reason)
 {
-	struct pgq_plugin_event ev = { 0 };
-	char err[200];
+	const char *was = d->last_role_reported[0] != '\0' ? d->last_role_reported : "unknown";
+	const char *role = e == PGQ_HOOK_ON_STOP || e == PGQ_HOOK_ON_DEMOTE ? "stopped"
+			   : e == PGQ_HOOK_ON_START || e == PGQ_HOOK_ON_RESTART
+				   ? (d->starting_writable ? "primary" : "replica")
+				   : rt_ha_role(d->rt);
 
-	if (d->hooks == NULL || d->stopping || !pgq_hooks_configured(d->hooks, e))
-		return;
-	ev.abi_version = PGQ_PLUGIN_ABI_VERSION;
-	ev.event = (int)e;
-	ev.event_name = pgq_hook_event_name(e);
-	ev.cluster = d->rt->cfg->scope;
-	ev.member = d->rt->cfg->name;
-	/* The last observation predates the event: say what the event made of it. */
-	ev.role = e == PGQ_HOOK_POST_PROMOTE ? "primary"
-		  : e == PGQ_HOOK_ON_STOP || e == PGQ_HOOK_ON_DEMOTE ? "stopped"
-		  : e == PGQ_HOOK_ON_START || e == PGQ_HOOK_ON_RESTART
-			? (d->starting_writable ? "primary" : "replica")
-		  : rt_ha_role(d->rt);
-	ev.epoch = pgq_record_epoch(d->rt->record);
-	ev.primary = pgq_record_primary(d->rt->record)->name;
-	ev.timeline = d->obs.timeline;
-	ev.reason = reason;
-	if (pgq_hooks_run(d->hooks, &ev, notice_hook_done, d, err, sizeof err) != 0)
-		pgq_warning("ha", "%s: %s", ev.event_name, err);
+	/* on_start/on_restart: PostgreSQL was down; on_demote: it was the primary. */
+	if (e == PGQ_HOOK_ON_START || e == PGQ_HOOK_ON_RESTART)
+		was = "stopped";
+	else if (e == PGQ_HOOK_ON_DEMOTE)
+		was = "primary";
+	ha_hook_notify(d, ha_hook_event_new(d, e, role, was, NULL, reason));
 }
 
 static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
@@ -303,6 +285,7 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 
 		d->start_failed = !ok;
 		if (ok) {
+			const struct pgq_primary *p = pgq_record_primary(d->rt->record);
 			d->pg_started = true;
 			d->start_failures = 0;
 			/* A restart (the operator's, or after a crash) is on_restart, as Patroni's. */
@@ -311,6 +294,10 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 					     operator_restart ? "restart" : "crash");
 			else
 				ha_fire_hook(d, PGQ_HOOK_ON_START, pgq_ha_action_name(d->op_action));
+			/* Started writable to take the lease's epoch (bootstrap): a promotion too. */
+			if (d->op_action == PGQ_HA_START_PRIMARY && !p->promoted &&
+			    strcmp(p->name, d->rt->cfg->name) == 0)
+				d->post_promote_pending = true;
 		} else if (d->goal == PGQ_GOAL_FOLLOW && ++d->start_failures >= 3 &&
 			   d->rewind_failed_epoch != pgq_record_epoch(d->rt->record)) {
 			/*
@@ -359,8 +346,9 @@ static void on_promoted(void *ctx, const struct pgmgr_promote_result *r)
 {
 	struct ha_driver *d = ctx;
 
+	/* post_promote once the observation shows the new timeline (ha_hooks.c). */
 	if (r->promoted)
-		ha_fire_hook(d, PGQ_HOOK_POST_PROMOTE, "promoted");
+		d->post_promote_pending = true;
 	ha_op_done(d, "promote", r->promoted, r->timed_out ? "promote_timeout passed (L5)" : r->error);
 }
 
@@ -371,8 +359,11 @@ static void on_fenced(void *ctx, const struct pgmgr_fence_result *r)
 	d->pg_started = false;
 	if (r->fenced) {
 		ha_fire_hook(d, PGQ_HOOK_ON_STOP, pgq_ha_action_name(d->op_action));
+		/* on_demote with the final LSN once pg_controldata was read (ha_hooks.c). */
 		if (d->op_action == PGQ_HA_CLEAN_STOP)
-			ha_fire_hook(d, PGQ_HOOK_ON_DEMOTE, "switchover");
+			snprintf(d->demote_reason, sizeof d->demote_reason, "switchover");
+		else if (strcmp(d->last_role_reported, "primary") == 0)
+			snprintf(d->demote_reason, sizeof d->demote_reason, "self-fence");
 	}
 	ha_op_done(d, "fence (S5)", r->fenced, r->error);
 }
@@ -522,12 +513,7 @@ static void on_fence_hook(const struct pgq_hook_result *r, void *arg)
 
 	if (d->stopping)
 		return;
-	if (r->ok) {
-		d->hooks_obs.fence_done_epoch = pgq_record_epoch(d->rt->record);
-		d->hooks_obs.fence_failed = false;
-	} else {
-		d->hooks_obs.fence_failed = true;
-	}
+	ha_fence_result(d, r, d->fence_names, d->n_fence);
 	ha_op_done(d, "fence hook", r->ok, r->exec.output);
 }
 
@@ -545,35 +531,22 @@ static void on_pre_promote(const struct pgq_hook_result *r, void *arg)
 	ha_op_done(d, "pre_promote", !pgq_hooks_vetoed(r), r->exec.output);
 }
 
+/* fence and pre_promote gate the promotion: run at once, not behind notifications. */
 static void run_hook(struct ha_driver *d, enum pgq_hook_event e, const char *old_primary,
 		     pgq_hook_done_cb cb)
 {
-	const struct pgq_member *m = old_primary != NULL
-					     ? pgq_record_member_by_name(d->rt->record, old_primary)
-					     : NULL;
-	struct pgq_plugin_event ev = { 0 };
-	char host[256] = "", err[200];
-	uint16_t port = 0;
+	const char *reason = pgq_change_reason_name(pgq_record_primary(d->rt->record)->named_reason);
+	struct ha_hook_event *h = ha_hook_event_new(d, e, rt_ha_role(d->rt), rt_ha_role(d->rt),
+						    old_primary, reason);
+	char err[200];
 
-	if (m != NULL)
-		split_hostport(m->pg_address, host, sizeof host, &port);
-	ev.abi_version = PGQ_PLUGIN_ABI_VERSION;
-	ev.event = (int)e;
-	ev.event_name = pgq_hook_event_name(e);
-	ev.cluster = d->rt->cfg->scope;
-	ev.member = d->rt->cfg->name;
-	ev.role = rt_ha_role(d->rt);
-	ev.epoch = pgq_record_epoch(d->rt->record);
-	ev.primary = pgq_record_primary(d->rt->record)->name;
-	ev.old_primary = old_primary;
-	ev.old_primary_host = host;
-	ev.old_primary_port = port;
-	ev.old_primary_raft = m != NULL ? m->raft_address : NULL;
-	ev.old_primary_api = m != NULL ? m->api_url : NULL;
-	ev.timeline = d->obs.timeline;
-	ev.reason = "failover";
-	if (pgq_hooks_run(d->hooks, &ev, cb, d, err, sizeof err) != 0)
-		ha_op_done(d, ev.event_name, false, err);
+	if (h == NULL) {
+		ha_op_done(d, pgq_hook_event_name(e), false, "out of memory");
+		return;
+	}
+	if (pgq_hooks_run(d->hooks, ha_hook_event_plugin(h), cb, d, err, sizeof err) != 0)
+		ha_op_done(d, pgq_hook_event_name(e), false, err);
+	free(h);
 }
 
 /* ---- side tasks: roles and slots on the primary --------------------------- */
@@ -792,9 +765,16 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 		break;
 	}
 	case PGQ_HA_RUN_FENCE_HOOK:
-		run_hook(d, PGQ_HOOK_FENCE, md->n_fence > 0 ? md->fence_names[0] : NULL, on_fence_hook);
+		d->n_fence = md->n_fence < PGQ_RECORD_MAX_MEMBERS ? md->n_fence : PGQ_RECORD_MAX_MEMBERS;
+		memcpy(d->fence_names, md->fence_names, sizeof d->fence_names);
+		run_hook(d, PGQ_HOOK_FENCE, d->n_fence > 0 ? d->fence_names[0] : NULL, on_fence_hook);
 		return;
 	case PGQ_HA_RUN_PRE_PROMOTE:
+		/* S1/S5: the watchdog is armed before anything may become writable. */
+		if (!ha_watchdog_arm_for_promotion(d)) {
+			ha_op_done(d, "watchdog", false, "watchdog.mode required but unusable: not promoting");
+			return;
+		}
 		run_hook(d, PGQ_HOOK_PRE_PROMOTE, NULL, on_pre_promote);
 		return;
 	case PGQ_HA_PROMOTE:
@@ -845,6 +825,9 @@ static void on_exit_stop(void *ctx, const struct pgmgr_cmd_result *r)
 
 	d->stop_at_exit_inflight = false;
 	pgq_info("ha", "PostgreSQL stopped at agent exit: %s", pgmgr_cmd_describe(r, desc, sizeof desc));
+	/* S5: magic close only now that PostgreSQL is stopped (ha_watchdog.c). */
+	ha_watchdog_exit_stopped(d, pgmgr_cmd_ok(r));
+	ha_hooks_exit(d, pgmgr_cmd_ok(r));
 }
 
 void ha_actions_shutdown(struct ha_driver *d)

@@ -625,6 +625,7 @@ void ha_decide(struct ha_driver *d)
 	ha_lease_persist(d); /* S14 */
 	if (in.caught_up)
 		maybe_record_system_id(d);
+	ha_hooks_after_observe(d);
 	ha_watchdog_after_decide(d, now);
 	d->next_check_ms = md.next_check_ms;
 	if (d->op == HA_OP_NONE && !ha_ops_act(d, &md))
@@ -763,10 +764,10 @@ void rt_ha_stop(struct pgq_runtime *rt)
 	ha_ops_shutdown(d);
 	ha_actions_shutdown(d);
 	ha_watchdog_close(d);
-	if (d->hooks != NULL) {
-		pgq_hooks_close(d->hooks, NULL, NULL);
-		d->hooks = NULL;
-	}
+	/* While the exit stop runs, the hooks stay open for its on_stop (ha_hooks_exit). */
+	ha_hooks_drop_queue(d);
+	if (!d->stop_at_exit_inflight)
+		ha_hooks_close_now(d);
 }
 
 void rt_ha_free(struct pgq_runtime *rt)
@@ -776,6 +777,9 @@ void rt_ha_free(struct pgq_runtime *rt)
 	if (d == NULL)
 		return;
 	pgmgr_health_clear(&d->health);
+	if (d->watchdog != NULL) /* the exit stop never reported: still possibly writable */
+		pgq_watchdog_free(d->watchdog, true);
+	ha_hooks_close_now(d);
 	free(d);
 	rt->ha = NULL;
 }

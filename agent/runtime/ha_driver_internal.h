@@ -125,7 +125,20 @@ struct ha_driver {
 	struct pgq_hooks *hooks;
 	struct pgq_watchdog *watchdog;
 	uint64_t wd_petted_seq;       /* lease_seq of the last pet (S5) */
+	bool wd_close_after_stop;     /* exit: magic close once PostgreSQL stopped (S5) */
 	char last_role_reported[16];
+
+	/* Hook bookkeeping (ha_hooks.c). */
+	struct ha_hook_event *hook_queue, *hook_queue_tail; /* notifications, FIFO (owned) */
+	unsigned hook_queued;
+	bool hook_running;             /* a queued notification runs */
+	bool post_promote_pending;     /* pg_promote() returned: fire once out of recovery */
+	char demote_reason[32];        /* on_demote due once pg_controldata was read, "" none */
+	size_t n_fence;                /* the fence run in flight: whom it fences */
+	char fence_names[PGQ_RECORD_MAX_MEMBERS][PGQ_RECORD_NAME_MAX];
+	size_t n_unfence;              /* fenced by this member, unfence when they rejoin (S19) */
+	char unfence[PGQ_RECORD_MAX_MEMBERS][PGQ_RECORD_NAME_MAX];
+	uint64_t unfence_after_index;  /* only reports after this record index count */
 };
 
 struct pgq_ha_timing ha_timing(const struct pgq_runtime *rt);
@@ -171,5 +184,30 @@ void ha_ops_fill_view(const struct ha_driver *d, struct pgq_member_view *v);
 int ha_watchdog_open(struct ha_driver *d, char *err, size_t errlen);
 void ha_watchdog_after_decide(struct ha_driver *d, uint64_t now_ms);
 void ha_watchdog_close(struct ha_driver *d);
+/* Before pre_promote: arm; false (and a veto recorded next cycle) when required and unusable. */
+bool ha_watchdog_arm_for_promotion(struct ha_driver *d);
+/* Exit: PostgreSQL's stop finished (stopped: it is not writable any more). */
+void ha_watchdog_exit_stopped(struct ha_driver *d, bool stopped);
+
+/* ha_hooks.c: event contents, notification order, fence policy, unfence (S19). */
+struct ha_hook_event;
+/* A filled event (caller owns; ha_hook_notify takes it). NULL on out of memory. */
+struct ha_hook_event *ha_hook_event_new(struct ha_driver *d, enum pgq_hook_event e,
+					const char *role, const char *old_role,
+					const char *old_primary, const char *reason);
+void ha_hook_event_set_lsn(struct ha_hook_event *h, uint64_t lsn);
+const struct pgq_plugin_event *ha_hook_event_plugin(const struct ha_hook_event *h);
+/* Queue a notification hook (takes h, may be NULL); they run one at a time, in order. */
+void ha_hook_notify(struct ha_driver *d, struct ha_hook_event *h);
+void ha_hooks_drop_queue(struct ha_driver *d);
+/* Exit: close the hooks now, or (PostgreSQL stopped by the exit) after on_stop ran. */
+void ha_hooks_close_now(struct ha_driver *d);
+void ha_hooks_exit(struct ha_driver *d, bool pg_stopped);
+/* After each observation: deferred post_promote / on_demote, unfence checks. */
+void ha_hooks_after_observe(struct ha_driver *d);
+/* A finished fence run for `names`: S19 policy, failover_blocked (L4), unfence list. */
+void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
+		     char names[][PGQ_RECORD_NAME_MAX], size_t n);
+void ha_unfence_check(struct ha_driver *d);
 
 #endif /* PGQ_RUNTIME_HA_DRIVER_INTERNAL_H */

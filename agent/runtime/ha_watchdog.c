@@ -95,10 +95,41 @@ void ha_watchdog_after_decide(struct ha_driver *d, uint64_t now_ms)
 	}
 }
 
+bool ha_watchdog_arm_for_promotion(struct ha_driver *d)
+{
+	char err[200];
+
+	if (d->watchdog == NULL || pgq_watchdog_armed(d->watchdog))
+		return true;
+	if (pgq_watchdog_arm(d->watchdog, pgq_record_config(d->rt->record)->ttl_ms, err, sizeof err) ==
+	    PGQ_WATCHDOG_ARM_REFUSED) {
+		pgq_error("ha", "refusing to become primary: watchdog.mode is required and %s", err);
+		d->hooks_obs.watchdog_refused_epoch = pgq_record_epoch(d->rt->record);
+		return false;
+	}
+	return true;
+}
+
+void ha_watchdog_exit_stopped(struct ha_driver *d, bool stopped)
+{
+	if (!d->wd_close_after_stop || d->watchdog == NULL)
+		return;
+	d->wd_close_after_stop = false;
+	if (stopped)
+		d->may_be_writable = false; /* S5: stopped and verified by pg_ctl */
+	pgq_watchdog_free(d->watchdog, d->may_be_writable);
+	d->watchdog = NULL;
+}
+
 void ha_watchdog_close(struct ha_driver *d)
 {
 	if (d->watchdog == NULL)
 		return;
+	/* Clean exit: PostgreSQL is being stopped; close once it is (ha_watchdog_exit_stopped). */
+	if (d->stop_at_exit_inflight && d->may_be_writable) {
+		d->wd_close_after_stop = true;
+		return;
+	}
 	/* Closed without the magic byte while PostgreSQL may still write (S5). */
 	pgq_watchdog_free(d->watchdog, d->may_be_writable);
 	d->watchdog = NULL;

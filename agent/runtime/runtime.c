@@ -159,6 +159,23 @@ static void on_hup(uv_signal_t *h, int signum)
 	rt_reload(h->data, "sighup");
 }
 
+/*
+ * systemd's READY=1 (issue 6): once this agent has joined the cluster and
+ * knows its role in it — a Raft leader is known, the record exists and names
+ * this member. Before that only STATUS= lines go out (the unit sets
+ * TimeoutStartSec=infinity: a founder may wait long for its peers).
+ */
+static bool joined_with_role(const struct pgq_runtime *rt)
+{
+	const struct raft_node *n;
+
+	if (rt->node == NULL || rt->phase != PHASE_RUNNING)
+		return false;
+	n = pgq_node_raft(rt->node);
+	return raft_leader(n) != RAFT_NONE && pgq_record_bootstrapped(rt->record) &&
+	       pgq_record_member_by_name(rt->record, rt->cfg->name) != NULL;
+}
+
 void rt_notify_status(struct pgq_runtime *rt)
 {
 	const char *role = rt->phase == PHASE_PROBING ? "probing" : "none";
@@ -175,7 +192,7 @@ void rt_notify_status(struct pgq_runtime *rt)
 		if (pgq_record_primary(rt->record)->name[0] != '\0')
 			primary = pgq_record_primary(rt->record)->name;
 	}
-	if (!rt->notified_ready) {
+	if (!rt->notified_ready && joined_with_role(rt)) {
 		rc = pgq_notify_ready(&rt->notify, role, primary, err, sizeof err);
 		rt->notified_ready = rc >= 0;
 	} else {
@@ -201,6 +218,8 @@ static void on_tick(uv_timer_t *t)
 	}
 	if (rt->phase != PHASE_RUNNING || rt->node == NULL)
 		return;
+	if (!rt->notified_ready && rt->notify.enabled && joined_with_role(rt))
+		rt_notify_status(rt);
 	pgq_node_tick(rt->node);
 	rt_pending_expire(rt, false);
 	if (rt->view_dirty && rt->phase == PHASE_RUNNING)
@@ -359,12 +378,7 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 		rt->exit_code = 1;
 	} else {
 		rt_publish(rt);
-		/*
-		 * READY=1 once the REST API and the transport serve, even while
-		 * probing for peers: a founder may wait long for the others, and
-		 * systemd's start timeout must not kill it meanwhile. STATUS= says
-		 * the phase and role.
-		 */
+		/* STATUS= says the phase; READY=1 follows once joined (joined_with_role). */
 		rt_notify_status(rt);
 		pgq_info("agent", "started name=%s id=%llu raft=%s rest=%s", rt->cfg->name,
 			 (unsigned long long)rt->self_id, rt->cfg->raft.listen.text,

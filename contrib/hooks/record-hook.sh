@@ -15,13 +15,15 @@
 set -u
 out=${1:?usage: record-hook.sh FILE [ARGS...]}
 shift
-{
+# One write, so that hooks of several events running at once never interleave.
+rec=$(
 	printf 'event=%s\n' "${PGQ_EVENT:-}"
 	for a in "$@"; do
 		printf 'arg=%s\n' "$a"
 	done
 	env | grep '^PGQ_' | LC_ALL=C sort
-	printf 'end\n'
-} >>"$out"
+	printf 'end'
+)
+printf '%s\n' "$rec" >>"$out"
 echo "recorded ${PGQ_EVENT:-?} to $out"
 exit "${RECORD_HOOK_EXIT:-0}"

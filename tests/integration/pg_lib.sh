@@ -107,9 +107,11 @@ pg_datadir() { echo "$PG_DIR/m$1/pgdata"; }
 # PG_TTL, PG_LOOP_WAIT, PG_ELECTION_MS, PG_MAX_LAG (maximum_lag_on_failover),
 # PG_TAGS_<I> (YAML lines under tags:, e.g. "nofailover: true"),
 # PG_DEFAULT_TIMINGS=1 (the documented defaults: ttl 30 s, loop_wait 10 s...),
-# PG_EXTRA_DCS (YAML lines under bootstrap.dcs).
+# PG_EXTRA_DCS (YAML lines under bootstrap.dcs), PG_WATCHDOG_<I> (YAML
+# lines under watchdog:, default "mode: 'off'"), PG_CONF_<I> and PG_CONF
+# (top-level YAML lines, e.g. hooks: and fencing:).
 pg_write_config() {
-	local i=$1 p tags_var="PG_TAGS_$1"
+	local i=$1 p tags_var="PG_TAGS_$1" wd_var="PG_WATCHDOG_$1" conf_var="PG_CONF_$1"
 	mkdir -p "$PG_DIR/m$i"
 	[ "${#PG_AS[@]}" -gt 0 ] && chown postgres: "$PG_DIR/m$i"
 	{
@@ -148,7 +150,13 @@ pg_write_config() {
 		echo "    - host all all 127.0.0.1/32 scram-sha-256"
 		echo "    - host replication all 127.0.0.1/32 scram-sha-256"
 		echo "watchdog:"
-		echo "  mode: 'off'"
+		if [ -n "${!wd_var:-}" ]; then
+			echo "${!wd_var}" | sed 's/^/  /'
+		else
+			echo "  mode: 'off'"
+		fi
+		[ -n "${!conf_var:-}" ] && echo "${!conf_var}"
+		[ -n "${PG_CONF:-}" ] && echo "$PG_CONF"
 		if [ -n "${!tags_var:-}" ]; then
 			echo "tags:"
 			echo "${!tags_var}" | sed 's/^/  /'
@@ -178,12 +186,14 @@ pg_write_config() {
 
 # pg_start I: start agent mI (its configuration must exist). Its working
 # directory is the member's directory, so every child it leaves behind is
-# found by the teardown's scan.
+# found by the teardown's scan. PG_ENV_<I>: extra VAR=value words for its
+# environment (e.g. NOTIFY_SOCKET=...).
 pg_start() {
-	local i=$1
+	local i=$1 env_var="PG_ENV_$1"
 	(
 		cd "$PG_DIR/m$i" || exit 1
-		exec env HOME="$PG_DIR" PGQUORUM_TEST_HOOKS=1 "${PG_AS[@]}" \
+		# shellcheck disable=SC2086
+		exec env HOME="$PG_DIR" PGQUORUM_TEST_HOOKS=1 ${!env_var:-} "${PG_AS[@]}" \
 			"$PG_AGENT_BIN" -c "$PG_DIR/m$i.yml" >> "$PG_DIR/m$i.log" 2>&1
 	) &
 	PG_PIDS[$i]=$!

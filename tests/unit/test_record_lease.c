@@ -487,6 +487,33 @@ static void test_failover_blocked_L4(void **state)
 	assert_false(b->set);
 }
 
+/*
+ * S19/L8 (docs/safety-changes.md C16): a named, unpromoted primary whose
+ * required fence fails says so in failover_blocked and clears it once
+ * fenced; a promoted primary, or one with no fence pending, cannot.
+ */
+static void test_failover_blocked_by_fence_S19(void **state)
+{
+	struct fx *f = *state;
+	const struct pgq_failover_blocked *b;
+
+	fx_cluster3(f, NULL);
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x100);
+	OK(f, pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 10000);
+	fx_renew(f);
+	OK(f, pgq_cmd_failover_blocked, 2, 1, "fence exec hook failed with code 1", 10100);
+	b = pgq_record_failover_blocked(f->r);
+	assert_true(b->set);
+	assert_int_equal(b->epoch, 2);
+	assert_string_equal(b->waiting_for, "fence exec hook failed with code 1");
+	OK(f, pgq_cmd_failover_blocked, 2, 1, "", 10200);
+	assert_false(b->set);
+	OK(f, pgq_cmd_promoted, "pg2", 2, 2, 0x100, 10300);
+	REJECT(f, "no failover needed: the primary holds its lease (L4)", pgq_cmd_failover_blocked,
+	       2, 1, "fence", 10400);
+}
+
 /* S19: unclean ends (lost, released) leave a fence to run before the next promotion. */
 static void test_fence_pending_S19(void **state)
 {
@@ -538,6 +565,7 @@ int main(void)
 		T(test_loss_ttl_tracks_config_since_renewal_S2),
 		T(test_lease_release_S5_S4),
 		T(test_primary_lost_S4_S9),
+		T(test_failover_blocked_by_fence_S19),
 		T(test_report_valid_for_loss_S9),
 		T(test_failover_new_epoch_empty_sync_set_S10),
 		T(test_failover_while_lease_held_rejected_S18),
