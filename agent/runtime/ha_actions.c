@@ -685,6 +685,9 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 	default:
 		break;
 	}
+	/* L8: a failed required fence is retried once per loop_wait, not every cycle. */
+	if (a == PGQ_HA_RUN_FENCE_HOOK && ha_fence_retry_later(d))
+		return;
 	ha_begin(d, a);
 	switch (a) {
 	case PGQ_HA_INITDB: {

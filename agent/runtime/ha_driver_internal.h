@@ -139,6 +139,7 @@ struct ha_driver {
 	size_t n_unfence;              /* fenced by this member, unfence when they rejoin (S19) */
 	char unfence[PGQ_RECORD_MAX_MEMBERS][PGQ_RECORD_NAME_MAX];
 	uint64_t unfence_after_index;  /* only reports after this record index count */
+	uint64_t fence_failed_ms;      /* CLOCK_BOOTTIME of the last failed fence run */
 };
 
 struct pgq_ha_timing ha_timing(const struct pgq_runtime *rt);
@@ -209,5 +210,7 @@ void ha_hooks_after_observe(struct ha_driver *d);
 void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 		     char names[][PGQ_RECORD_NAME_MAX], size_t n);
 void ha_unfence_check(struct ha_driver *d);
+/* L8: true while a failed fence waits loop_wait before its retry. */
+bool ha_fence_retry_later(struct ha_driver *d);
 
 #endif /* PGQ_RUNTIME_HA_DRIVER_INTERNAL_H */

@@ -22,6 +22,7 @@
  */
 #include "runtime/ha_driver_internal.h"
 
+#include "ha/clock.h"
 #include "log.h"
 #include "pgmgr/pgmgr.h"
 #include "record/record_cmd.h"
@@ -306,6 +307,7 @@ void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 		return;
 	}
 	d->hooks_obs.fence_failed = true;
+	d->fence_failed_ms = pgq_now_boottime_ms();
 	if (dec == PGQ_FENCE_BLOCKED) {
 		/* S19/L8: the record says why; the member retries the fence. */
 		pgq_error("ha", "promotion blocked: %s", why);
@@ -317,6 +319,17 @@ void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 		d->hooks_obs.fence_done_epoch = epoch;
 		d->hooks_obs.fence_failed = false;
 	}
+}
+
+bool ha_fence_retry_later(struct ha_driver *d)
+{
+	uint64_t wait = pgq_record_config(d->rt->record)->loop_wait_ms;
+
+	if (!d->hooks_obs.fence_failed || d->fence_failed_ms == 0)
+		return false;
+	if (pgq_now_boottime_ms() - d->fence_failed_ms >= wait)
+		return false;
+	return true; /* the driver's next periodic cycle looks again */
 }
 
 /* ---- unfence (S19) ------------------------------------------------------- */
