@@ -296,9 +296,11 @@ inrec=$(pg_sql_wait 60 "$s" "select pg_is_in_recovery()")
 pg_ok $? "unfence on m$f once m$s rejoined ($(grep -o "unfence m$s: it reports.*" "$PG_DIR/m$f.log" | head -1))"
 
 # ---- reload and stop ------------------------------------------------------------
+nf=$(ev_n "$f")
 kill -HUP "${PG_PIDS[$f]}"
-pg_wait_cond 10 eval 'grep -A3 "RELOADING=1" "$PG_DIR/notify.m$f" | grep -q "READY=1"'
-pg_ok $? "SIGHUP: RELOADING=1, then READY=1 again"
+pg_wait_cond 10 eval 'grep -A3 "RELOADING=1" "$PG_DIR/notify.m$f" | grep -q "READY=1"' &&
+	pg_wait_cond 10 eval 'ev_since '"$f"' '"$nf"' | grep -qx on_reload'
+pg_ok $? "SIGHUP: RELOADING=1, then READY=1 again; on_reload ran (reason $(ev_last "$f" on_reload PGQ_REASON))"
 
 nf=$(ev_n "$f")
 pg_stop_agent "$f"
