@@ -77,6 +77,26 @@ static bool report_is_for_loss(const struct mctx *c, const char *catchup_from)
 	return pg->replay_stopped;
 }
 
+/*
+ * The demoted primary's switchover names us, we flushed its final_lsn on the
+ * recorded timeline, and the record does not know it yet.
+ */
+static bool switchover_target_caught_up(const struct mctx *c)
+{
+	const struct pgq_switchover *sw = pgq_record_switchover(c->r);
+	const struct pgq_member *me = pgq_record_member_by_name(c->r, c->in->me);
+	const struct pgq_ha_pg_obs *pg = &c->in->pg;
+
+	if (me == NULL || sw->phase != PGQ_SWITCHOVER_DEMOTED || sw->epoch != c->p->epoch ||
+	    c->p->state != PGQ_PRIMARY_DEMOTED || strcmp(sw->to, c->in->me) != 0 ||
+	    c->d->local != PGQ_LOCAL_STANDBY)
+		return false;
+	if (pg->timeline != pgq_record_timeline(c->r) || pg->flush_lsn < c->p->final_lsn)
+		return false;
+	return !(me->status.reported && me->status.timeline == pgq_record_timeline(c->r) &&
+		 me->status.flush_lsn >= c->p->final_lsn);
+}
+
 void m_maybe_report(struct mctx *c, const char *catchup_from)
 {
 	struct pgq_ha_member_state *st = c->st;
@@ -97,6 +117,17 @@ void m_maybe_report(struct mctx *c, const char *catchup_from)
 
 		if (st->report_loss_index != c->p->lost_index || resend < due)
 			due = st->report_loss_index != c->p->lost_index ? now : resend;
+	}
+	/*
+	 * S13 (3): the switchover target's report that it flushed final_lsn is
+	 * what promotes it: sent as soon as it holds, again every 100 ms until
+	 * recorded, not after a whole loop_wait (a switchover-time cut).
+	 */
+	if (switchover_target_caught_up(c)) {
+		uint64_t resend = pgq_ha_add_sat(st->last_report_ms, 100);
+
+		if (resend < due)
+			due = resend;
 	}
 	if (st->last_report_ms != 0 && now < due) {
 		m_check_by(c, due);

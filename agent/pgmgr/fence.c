@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SCAN_MAX 256
 #define KILL_POLL_MS 20
@@ -239,4 +240,38 @@ int pgmgr_fence_check(const char *data_dir, size_t *count, char *err, size_t err
 	if (realpath(data_dir, real) == NULL)
 		snprintf(real, sizeof(real), "%s", data_dir);
 	return pgmgr_proc_scan("/proc", real, 0, pids, 0, count, err, errlen);
+}
+
+int pgmgr_fence_clear_stale_pid(const char *data_dir, pid_t *stale_pid, char *err,
+				size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	size_t count = 0;
+	pid_t pid = 0;
+
+	*stale_pid = 0;
+	switch (pgmgr_postmaster_status(data_dir, &pid, err, errlen)) {
+	case PGMGR_POSTMASTER_ABSENT:
+	case PGMGR_POSTMASTER_RUNNING:
+		return 0;
+	case PGMGR_POSTMASTER_UNKNOWN:
+		return -1;
+	case PGMGR_POSTMASTER_STALE:
+		break;
+	}
+	if (pgmgr_fence_check(data_dir, &count, err, errlen) != 0)
+		return -1;
+	if (count != 0) {
+		snprintf(err, errlen, "postmaster.pid names PID %d, which is gone, but %zu process(es) "
+			 "of the data directory remain", (int)pid, count);
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/postmaster.pid", data_dir) >= sizeof(path) ||
+	    (unlink(path) != 0 && errno != ENOENT)) {
+		snprintf(err, errlen, "could not remove \"%.300s/postmaster.pid\": %s", data_dir,
+			 strerror(errno));
+		return -1;
+	}
+	*stale_pid = pid;
+	return 1;
 }

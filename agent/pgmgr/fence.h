@@ -63,4 +63,16 @@ int pgmgr_fence_start(uv_loop_t *loop, const struct pgmgr_fence_opts *o, pgmgr_f
  */
 int pgmgr_fence_check(const char *data_dir, size_t *count, char *err, size_t errlen);
 
+/*
+ * Before a start: postmaster.pid names a process that no longer runs in the
+ * data directory (gone, a zombie its parent has not reaped yet, or a reused
+ * PID) and no process of the data directory remains: remove the file, which
+ * PostgreSQL would otherwise take for a running server ("lock file already
+ * exists": kill(pid, 0) succeeds on a zombie). Returns 1 when removed, 0 when
+ * nothing to do (no file, or its postmaster still runs), -1 with err when
+ * processes remain or the check failed.
+ */
+int pgmgr_fence_clear_stale_pid(const char *data_dir, pid_t *stale_pid, char *err,
+				size_t errlen);
+
 #endif /* PGQ_PGMGR_FENCE_H */

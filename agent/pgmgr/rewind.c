@@ -1,9 +1,12 @@
 /*
  * rewind.c — pg_rewind as one safe operation (pgctl.h pgmgr_rewind):
- *   1. set the rewind marker durably (thread pool; S14: no start until done);
- *   2. CHECKPOINT on the source: right after a promotion its pg_control still
+ *   1. CHECKPOINT on the source: right after a promotion its pg_control still
  *      names the old timeline, and pg_rewind would answer "no rewind
- *      required" for a diverged target (the integration test caught this);
+ *      required" for a diverged target (the integration test caught this).
+ *      It comes first because it also proves the source answers: an
+ *      unreachable source fails here, before anything marks the data
+ *      directory, which stays startable (it can still report, S9);
+ *   2. set the rewind marker durably (thread pool; S14: no start until done);
  *   3. pg_rewind;
  *   4. on success only, clear the marker (thread pool), then report.
  */
@@ -112,17 +115,28 @@ static void on_rewind(void *ctx, const struct pgmgr_cmd_result *r)
 		report_failure(j, "could not queue the marker removal");
 }
 
+static void after_set(uv_work_t *w, int status);
+
 static void on_checkpoint(void *ctx, enum pgmgr_sql_status status, const char *error)
 {
 	struct rewind_job *j = ctx;
-	struct pgmgr_rewind_opts o = { 0 };
 	char err[512];
 
 	if (status != PGMGR_SQL_OK) {
+		/* Nothing touched the data directory yet: no marker (S14 needs none). */
 		snprintf(err, sizeof(err), "CHECKPOINT on the rewind source failed: %s", error);
 		report_failure(j, err);
 		return;
 	}
+	if (uv_queue_work(j->loop, &j->work, marker_work, after_set) != 0)
+		report_failure(j, "could not queue the marker write");
+}
+
+static void start_rewind(struct rewind_job *j)
+{
+	struct pgmgr_rewind_opts o = { 0 };
+	char err[512];
+
 	o.bin_dir = j->bin_dir;
 	o.data_dir = j->data_dir;
 	o.conninfo = j->conninfo;
@@ -135,7 +149,6 @@ static void on_checkpoint(void *ctx, enum pgmgr_sql_status status, const char *e
 static void after_set(uv_work_t *w, int status)
 {
 	struct rewind_job *j = w->data;
-	char err[256];
 
 	if (status != 0 || j->marker_rc != 0) {
 		char msg[400];
@@ -143,9 +156,7 @@ static void after_set(uv_work_t *w, int status)
 		report_failure(j, msg);
 		return;
 	}
-	if (pgmgr_sql_exec(j->loop, j->sql_conninfo, "CHECKPOINT", CHECKPOINT_TIMEOUT_MS, on_checkpoint,
-			   j, err, sizeof(err)) != 0)
-		report_failure(j, err);
+	start_rewind(j);
 }
 
 static char *dup_or_null(const char *s, bool *failed)
@@ -204,9 +215,9 @@ int pgmgr_rewind(uv_loop_t *loop, const struct pgmgr_rewind_opts *o, pgmgr_cmd_c
 		snprintf(err, errlen, "rewind: conninfo too long");
 		return -1;
 	}
-	if (uv_queue_work(loop, &j->work, marker_work, after_set) != 0) {
+	if (pgmgr_sql_exec(loop, j->sql_conninfo, "CHECKPOINT", CHECKPOINT_TIMEOUT_MS, on_checkpoint,
+			   j, err, errlen) != 0) {
 		job_free(j);
-		snprintf(err, errlen, "could not queue the marker write");
 		return -1;
 	}
 	return 0;

@@ -272,6 +272,12 @@ void ha_fire_hook(struct ha_driver *d, enum pgq_hook_event e, const char *reason
 	ha_hook_notify(d, ha_hook_event_new(d, e, role, was, NULL, reason));
 }
 
+/* After n consecutive failed starts: 250 ms, 500 ms, 1 s, 2 s, then 4 s between tries. */
+static uint64_t start_backoff_ms(unsigned n)
+{
+	return n == 0 ? 0 : 250u << (n > 5 ? 4 : n - 1);
+}
+
 static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 {
 	struct ha_driver *d = ctx;
@@ -284,6 +290,8 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 		bool operator_restart = ha_ops_started(d, ok, r->stderr_tail);
 
 		d->start_failed = !ok;
+		d->start_retries = ok ? 0 : d->start_retries + 1;
+		d->start_retry_at_ms = ok ? 0 : pgq_now_boottime_ms() + start_backoff_ms(d->start_retries);
 		if (ok) {
 			const struct pgq_primary *p = pgq_record_primary(d->rt->record);
 			d->pg_started = true;
@@ -386,10 +394,26 @@ static void start_pg(struct ha_driver *d)
 	struct pgmgr_ctl_opts o = { .bin_dir = d->cfg_pg->bin_dir, .data_dir = d->data_dir,
 				    .log_path = d->log_path, .wait_s = 60 };
 	char err[256];
+	pid_t stale = 0;
 
 	if (d->op_action == PGQ_HA_START_PRIMARY || d->op_action == PGQ_HA_RESTART)
 		o.wait_s = writable_op_bound_ms(d) / 1000;
-
+	/*
+	 * A postmaster that exited but is not reaped yet (its parent is PID 1,
+	 * which may reap late in a container) leaves a zombie that PostgreSQL
+	 * takes for a running server when its postmaster.pid remains.
+	 */
+	switch (pgmgr_fence_clear_stale_pid(d->data_dir, &stale, err, sizeof err)) {
+	case 1:
+		pgq_warning("ha", "removed a stale postmaster.pid (PID %d no longer runs in %s)",
+			    (int)stale, d->data_dir);
+		break;
+	case -1:
+		ha_op_done(d, "pg_ctl start", false, err);
+		return;
+	default:
+		break;
+	}
 	if (pgmgr_start(&d->rt->loop, &o, on_cmd_done, d, &d->op_cmd, err, sizeof err) != 0)
 		ha_op_done(d, "pg_ctl start", false, err);
 }
@@ -682,6 +706,13 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 	case PGQ_HA_STAY_DOWN:
 	case PGQ_HA_ACTION__COUNT:
 		return;
+	case PGQ_HA_START_STANDBY:
+	case PGQ_HA_START_PRIMARY:
+	case PGQ_HA_RESTART:
+		/* A refused start is retried with a bounded backoff, not at every cycle. */
+		if (pgq_now_boottime_ms() < d->start_retry_at_ms)
+			return;
+		break;
 	default:
 		break;
 	}

@@ -96,6 +96,8 @@ struct ha_driver {
 	uint64_t conf_params_key;      /* ha_params_key() of the parameters in pgquorum.conf */
 	bool start_failed;
 	unsigned start_failures;        /* consecutive failed starts */
+	unsigned start_retries;         /* consecutive failed starts, any goal (backoff) */
+	uint64_t start_retry_at_ms;     /* no new start before (bounded backoff) */
 	uint64_t rewind_failed_epoch;
 	bool roles_done;
 	uint64_t roles_sent_ms, slots_sent_ms;

@@ -723,7 +723,11 @@ static bool step_rewind(struct node *old, struct node *np)
 		return false;
 	if (!ensure_slot(np, old))
 		return false;
-	/* S14: a rewind that fails leaves the marker, and the marker blocks a start. */
+	/*
+	 * An unreachable source fails the rewind before it touches the data
+	 * directory: no marker, the directory stays startable (it can still
+	 * report, S9). The marker, once set, blocks a start (S14).
+	 */
 	{
 		struct pgmgr_rewind_opts bad = { .bin_dir = bin_dir, .data_dir = old->dir,
 						 .conninfo = "host=127.0.0.1 port=1 user=postgres",
@@ -732,10 +736,14 @@ static bool step_rewind(struct node *old, struct node *np)
 		struct cmd_wait bw = { 0 };
 		rc = pgmgr_rewind(&loop, &bad, on_cmd, &bw, err, sizeof(err));
 		ok = rc == 0 && wait_for(&bw.done, 20000) && !bw.ok;
-		ok = check(ok && pgmgr_rewind_marker_exists(old->dir),
-			   "node_1: a failed rewind (%s) leaves the rewind marker (S14)", bw.what);
+		ok = check(ok && !pgmgr_rewind_marker_exists(old->dir),
+			   "node_1: a rewind from an unreachable source (%s) leaves no marker", bw.what);
+		ok = ok && check(pgmgr_rewind_marker_set(old->dir, err, sizeof(err)) == 0,
+				 "node_1: marker set: %s", err);
 		ok = ok && check(pgmgr_start(&loop, &so, on_cmd, &bw, NULL, err, sizeof(err)) == -1,
 				 "node_1: start refused while the marker exists: %s", err);
+		ok = ok && check(pgmgr_rewind_marker_clear(old->dir, err, sizeof(err)) == 0,
+				 "node_1: marker cleared: %s", err);
 		if (!ok)
 			return false;
 	}

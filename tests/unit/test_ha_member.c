@@ -1077,10 +1077,54 @@ static void test_periodic_report(void **state)
 	assert_true(pgq_ha_cmds_find(&t->d.cmds, "member_report") >= 0);
 }
 
+/*
+ * S13 (3): once the old primary is demoted, the target reports as soon as
+ * it flushed final_lsn (and every 100 ms until recorded), not a whole
+ * loop_wait after its last report: the promotion waits on that report.
+ */
+static void test_s13_target_reports_final_lsn_promptly(void **state)
+{
+	struct mt *t = *state;
+
+	build(t, SC_DEMOTE, "pg2");
+	OK(t->f, pgq_cmd_demoted, "pg1", 1, pgq_record_primary(t->f->r)->lease_seq, 1200, 1, WALL0);
+	assert_int_equal(pgq_record_switchover(t->f->r)->phase, PGQ_SWITCHOVER_DEMOTED);
+	memset(&t->st, 0, sizeof(t->st)); /* build() claimed as pg1 with it */
+	hx_input(&t->in, "pg2");
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(apply(t, "member_report"), PGQ_RECORD_APPLIED);
+	pgq_ha_cmds_free(&t->d.cmds);
+	/* Still short of final_lsn: the periodic schedule stands. */
+	t->in.now_ms += 200;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_true(pgq_ha_cmds_find(&t->d.cmds, "member_report") < 0);
+	pgq_ha_cmds_free(&t->d.cmds);
+	/* Flushed past final_lsn: reported at once. */
+	t->in.pg.receive_lsn = t->in.pg.flush_lsn = 1300;
+	t->in.now_ms += 100;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(apply(t, "member_report"), PGQ_RECORD_APPLIED);
+	assert_true(pgq_record_member_by_name(t->f->r, "pg2")->status.flush_lsn >= 1200);
+	pgq_ha_cmds_free(&t->d.cmds);
+	/* Recorded: back to every loop_wait. */
+	t->in.now_ms += 200;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_true(pgq_ha_cmds_find(&t->d.cmds, "member_report") < 0);
+	/* Someone else's switchover: no hurry either. */
+	pgq_ha_cmds_free(&t->d.cmds);
+	t->in.me = "pg3";
+	t->in.pg.flush_lsn = 1300;
+	t->st.last_report_ms = t->in.now_ms;
+	t->in.now_ms += 200;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_true(pgq_ha_cmds_find(&t->d.cmds, "member_report") < 0);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void **);
 } rules[] = {
+	{ "test_s13_target_reports_final_lsn_promptly", test_s13_target_reports_final_lsn_promptly },
 	{ "test_every_row_has_a_case", test_every_row_has_a_case },
 	{ "test_c14_bootstrap_initdb_even_with_lease", test_c14_bootstrap_initdb_even_with_lease },
 	{ "test_s1_no_promote_before_renewal_commits", test_s1_no_promote_before_renewal_commits },
