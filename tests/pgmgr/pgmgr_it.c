@@ -738,12 +738,13 @@ static bool step_rewind(struct node *old, struct node *np)
 		ok = rc == 0 && wait_for(&bw.done, 20000) && !bw.ok;
 		ok = check(ok && !pgmgr_rewind_marker_exists(old->dir),
 			   "node_1: a rewind from an unreachable source (%s) leaves no marker", bw.what);
+		err[0] = '\0';
 		ok = ok && check(pgmgr_rewind_marker_set(old->dir, err, sizeof(err)) == 0,
-				 "node_1: marker set: %s", err);
+				 "node_1: marker set%s", err);
 		ok = ok && check(pgmgr_start(&loop, &so, on_cmd, &bw, NULL, err, sizeof(err)) == -1,
 				 "node_1: start refused while the marker exists: %s", err);
 		ok = ok && check(pgmgr_rewind_marker_clear(old->dir, err, sizeof(err)) == 0,
-				 "node_1: marker cleared: %s", err);
+				 "node_1: marker cleared");
 		if (!ok)
 			return false;
 	}
@@ -855,6 +856,19 @@ static bool step_fence(struct node *n, enum pgmgr_fence_step first)
 		if (!check(st == want, "%s: postmaster status says %s", n->name,
 			   st == PGMGR_POSTMASTER_STALE ? "stale (died)" :
 			   st == PGMGR_POSTMASTER_ABSENT ? "absent (stopped)" : "something else"))
+			return false;
+	}
+	if (first == PGMGR_FENCE_KILL) {
+		/* Before a start: the killed postmaster's file goes (it may be an unreaped zombie). */
+		pid_t stale = 0;
+		int rc = pgmgr_fence_clear_stale_pid(n->dir, &stale, err, sizeof(err));
+		pid_t p3;
+
+		if (!check(rc == 1 && stale == pm &&
+			   pgmgr_postmaster_status(n->dir, &p3, err, sizeof(err)) ==
+				   PGMGR_POSTMASTER_ABSENT,
+			   "%s: the stale postmaster.pid (PID %d) is removed, status absent (rc %d)",
+			   n->name, (int)stale, rc))
 			return false;
 	}
 	if (first != PGMGR_FENCE_KILL) {
