@@ -8,10 +8,13 @@
 #     primary (same epoch, no failover), accepts writes after, and the
 #     sampler never sees two writable members (S14: it starts without
 #     standby.signal only under its own lease);
+#   * while paused an operator's restart still runs, scheduling is 400;
+#     a crashed postmaster restarted by its agent fires on_restart (crash);
 #   * conditions (role) refused with 503; a scheduled restart answers 202,
 #     a second one 409, it happens at its time; another is cancelled by
 #     pgquorumctl flush restart MEMBER, then DELETE /restart is 404;
-#   * POST /reload re-reads the agent's file: a changed parameter is live;
+#   * POST /reload re-reads the agent's file: a changed parameter is live
+#     (SIGHUP does the same);
 #     a postmaster-context one shows pending_restart (GET /patroni and
 #     GET /cluster), and pgquorumctl restart --pending clears it;
 #   * the record's postgresql.parameters (PATCH /config) reach every member;
@@ -67,9 +70,9 @@ if p=$(pg_wait_primary 120); then
 	pg_wait_streaming 120 "$p" $(pg_others "$p") && pg_wait_cond 120 replicas_running &&
 		pg_wait_streaming 60 "$p" $(pg_others "$p") && up=0
 fi
-pg_plan 29
+pg_plan 33
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 28 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 32 "cluster did not come up"; exit 1; }
 read -r s s2 <<< "$(pg_others "$p")"
 epoch0=$(pg_cluster_field "$p" primary.epoch)
 pg_sampler_start
@@ -144,11 +147,36 @@ code2=$(pg_http_code "$s2" /restart DELETE)
 	! pg_get "$s2" /patroni | grep -q scheduled_restart
 pg_ok $? "pgquorumctl flush restart m$s2 cancels it (rc $rc: $(tr '\n' ' ' < "$PG_DIR/ctl_flush.out")); DELETE /restart then HTTP $code2"
 
+# ---- 6b. paused: an operator's restart still runs (S18/C15), scheduling is refused
+pg_set_pause true
+rc=$?
+paused() { [ "$(pg_get "$s2" /patroni | pg_json pause)" = true ]; }
+[ $rc = 0 ] && pg_wait_cond 20 paused
+old=$(pg_postmaster_pid "$s2")
+code=$(rest_restart "$s2" '{}')
+code2=$(rest_restart "$s2" "{\"schedule\": \"$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S+00:00)\"}")
+[ "$code" = 200 ] && pid_changed "$s2" "$old" && [ "$code2" = 400 ] && [ "$(pg_sql_wait 20 "$s2" "select pg_is_in_recovery()")" = t ]
+pg_ok $? "paused: POST /restart on m$s2 still restarts it (HTTP $code), scheduling is refused (HTTP $code2 $(body))"
+pg_set_pause false
+unpaused() { [ "$(pg_get "$s2" /patroni | pg_json pause)" != true ]; }
+pg_wait_cond 20 unpaused
+pg_ok $? "resumed"
+
+# ---- 6c. a crashed standby postmaster restarted by its agent fires on_restart (crash)
+old=$(pg_postmaster_pid "$s2")
+pg_kill9_postmaster "$s2"
+pg_wait_cond 60 pid_changed "$s2" "$old" &&
+	pg_wait_cond 10 grep -q "^on_restart member=m$s2 role=replica reason=crash " "$PG_DIR/hooks.log"
+pg_ok $? "kill -9 of m$s2's postmaster: restarted (PID $old -> $(pg_postmaster_pid "$s2")), on_restart with reason crash"
+
 # ---- 7. reload: the agent's file re-read, PostgreSQL reloaded
 sed -i 's/^    wal_keep_size: 64MB$/    wal_keep_size: 64MB\n    work_mem: 7MB\n    max_connections: 110/' "$PG_DIR/m$s.yml"
 code=$(pg_http_code "$s" /reload POST)
 [ "$code" = 202 ] && pg_wait_sql 20 "$s" "show work_mem" 7MB
 pg_ok $? "POST /reload on m$s: HTTP $code, work_mem from its file is live ($(pg_sql "$s" "show work_mem"))"
+kill -HUP "${PG_PIDS[$s2]}"
+pg_wait_cond 20 grep -q "^on_reload member=m$s2 role=replica reason=sighup " "$PG_DIR/hooks.log"
+pg_ok $? "SIGHUP to m$s2's agent: PostgreSQL reloaded, on_reload with reason sighup"
 pending() { [ "$(pg_get "$1" /patroni | pg_json pending_restart)" = true ]; }
 pending_in_cluster() { [ "$(pg_cluster_field "$p" "members[name=m$1].status.pending_restart")" = true ]; }
 pg_wait_cond 20 pending "$s" && pg_wait_cond 20 pending_in_cluster "$s"
@@ -164,9 +192,19 @@ rc=$?
 pg_ok $? "pgquorumctl restart m$s --pending: rc $rc, max_connections now $(pg_sql "$s" "show max_connections"), pending_restart cleared"
 
 # ---- 8. dynamic configuration in the record (issue 5)
-code=$(curl -s --max-time 15 -L -o "$PG_DIR/last_post.json" -w '%{http_code}' -X PATCH \
-	-H 'Content-Type: application/json' \
-	-d '{"postgresql": {"parameters": {"log_min_duration_statement": 1234}}}' "$(pg_url "$p")/config")
+# patch_config BODY: PATCH /config, retried while the answer is "retry"
+# (503: leadership moved before the entry committed; 504: outcome unknown —
+# a merge patch is idempotent); prints the last code.
+patch_config() {
+	local code n
+	for n in 1 2 3 4 5 6; do
+		code=$(curl -s --max-time 15 -L -o "$PG_DIR/last_post.json" -w '%{http_code}' -X PATCH \
+			-H 'Content-Type: application/json' -d "$1" "$(pg_url "$p")/config")
+		case "$code" in 503 | 504 | 000) sleep 1 ;; *) break ;; esac
+	done
+	echo "$code"
+}
+code=$(patch_config '{"postgresql": {"parameters": {"log_min_duration_statement": 1234}}}')
 all_live() {
 	local i
 	for i in 1 2 3; do [ "$(pg_sql "$i" "show log_min_duration_statement")" = 1234ms ] || return 1; done
@@ -177,9 +215,7 @@ case "$code" in 404 | 405) todo="PATCH /config not served yet (HTTP $code)" ;; e
 rc=$?
 [ $rc = 0 ] && pg_wait_cond 30 all_live
 pg_ok $? "PATCH /config postgresql.parameters (HTTP $code): log_min_duration_statement = 1234ms on every member" "$todo"
-code=$(curl -s --max-time 15 -L -o "$PG_DIR/last_post.json" -w '%{http_code}' -X PATCH \
-	-H 'Content-Type: application/json' \
-	-d '{"postgresql": {"parameters": {"max_prepared_transactions": 3}}}' "$(pg_url "$p")/config")
+code=$(patch_config '{"postgresql": {"parameters": {"max_prepared_transactions": 3}}}')
 all_pending() {
 	local i
 	for i in 1 2 3; do pending "$i" || return 1; done
@@ -187,7 +223,7 @@ all_pending() {
 [ "$code" = 200 ] || [ "$code" = 202 ]
 rc=$?
 [ $rc = 0 ] && pg_wait_cond 30 all_pending
-pg_ok $? "PATCH /config max_prepared_transactions (postmaster): pending_restart on every member" "$todo"
+pg_ok $? "PATCH /config max_prepared_transactions (HTTP $code, postmaster context): pending_restart on every member" "$todo"
 none_pending() {
 	local i
 	for i in 1 2 3; do ! pending "$i" || return 1; done
