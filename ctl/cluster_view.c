@@ -166,8 +166,9 @@ static void from_record(const json_t *doc, const json_t *m, struct ctl_member *o
 	    strcmp(str_or(primary, "state", "none"), "none") != 0) {
 		out->role = CTL_ROLE_PRIMARY;
 	} else {
+		/* k_rec = 0: nobody holds acknowledged commits for sure (S7). */
 		json_array_foreach(json_object_get(sync, "members"), i, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), out->name) == 0)
+			if (int_or(sync, "k", 1) > 0 && json_is_string(v) && strcmp(json_string_value(v), out->name) == 0)
 				out->role = strcmp(mode, "quorum") == 0 ? CTL_ROLE_QUORUM_STANDBY
 									 : CTL_ROLE_SYNC_STANDBY;
 		}

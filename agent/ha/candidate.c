@@ -66,12 +66,11 @@ static bool old_primary_unmeasured(const struct pgq_record *r)
 	       !pgq_record_report_valid_for_loss(r, p);
 }
 
-/* Why `m` cannot be promoted ("" when it can), lag aside. */
-static const char *ineligible(const struct pgq_record *r, const struct pgq_member *m,
-			      uint64_t wall_ms)
+/* Why `m` cannot be promoted ("" when it can), lag and the sync set aside. */
+static const char *ineligible_any(const struct pgq_record *r, const struct pgq_member *m,
+				  uint64_t wall_ms, bool sync)
 {
 	const struct pgq_primary *p = pgq_record_primary(r);
-	bool sync = pgq_record_config(r)->synchronous_mode != PGQ_RECORD_SYNC_OFF;
 
 	if (m->tags.nofailover)
 		return "nofailover";
@@ -93,6 +92,50 @@ static const char *ineligible(const struct pgq_record *r, const struct pgq_membe
 	return "";
 }
 
+/* Why `m` cannot be promoted ("" when it can), lag aside. */
+static const char *ineligible(const struct pgq_record *r, const struct pgq_member *m,
+			      uint64_t wall_ms)
+{
+	return ineligible_any(r, m, wall_ms,
+			      pgq_record_config(r)->synchronous_mode != PGQ_RECORD_SYNC_OFF);
+}
+
+/*
+ * S7 says k_rec = 0 means no automatic failover: no standby is known to
+ * hold every acknowledged commit. The lost primary itself does (C18): with
+ * k_rec = 0 nothing was acknowledged that it had not flushed, and it had
+ * everything when it was named (S8). So it alone may be named again, once
+ * it runs read-only and its report is valid (S9; it fenced itself, C9).
+ */
+static void choose_k0(const struct pgq_record *r, uint64_t wall_ms, struct pgq_ha_choice *out)
+{
+	const struct pgq_member *op = pgq_record_primary_member(r);
+	const char *why;
+
+	out->kind = PGQ_CHOICE_BLOCKED;
+	if (op == NULL) {
+		snprintf(out->why, sizeof(out->why),
+			 "synchronous mode with k_rec = 0: no automatic failover (S7)");
+		return;
+	}
+	if (!pgq_record_report_valid_for_loss(r, op)) {
+		snprintf(out->why, sizeof(out->why),
+			 "synchronous mode with k_rec = 0: only '%s' may be named again, once it "
+			 "reports read-only (S7, C18)", op->name);
+		return;
+	}
+	why = ineligible_any(r, op, wall_ms, false);
+	if (why[0] != '\0') {
+		snprintf(out->why, sizeof(out->why),
+			 "synchronous mode with k_rec = 0: '%s' is %s (S7, C18)", op->name, why);
+		return;
+	}
+	out->kind = PGQ_CHOICE_PROMOTE;
+	out->valid_reports = 1;
+	memcpy(out->name, op->name, sizeof(out->name));
+	out->lsn = report_lsn(op);
+}
+
 void pgq_ha_choose(const struct pgq_record *r, bool final, uint64_t wall_ms,
 		   struct pgq_ha_choice *out)
 {
@@ -110,9 +153,7 @@ void pgq_ha_choose(const struct pgq_record *r, bool final, uint64_t wall_ms,
 		return;
 	}
 	if (sync && s->k == 0) {
-		out->kind = PGQ_CHOICE_BLOCKED;
-		snprintf(out->why, sizeof(out->why),
-			 "synchronous mode with k_rec = 0: no automatic failover (S7)");
+		choose_k0(r, wall_ms, out);
 		return;
 	}
 	for (size_t i = 0; i < pgq_record_member_count(r); i++) {

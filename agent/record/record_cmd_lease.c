@@ -179,9 +179,14 @@ static int check_sync_candidate(const struct pgq_record *r, const struct pgq_mem
 	uint64_t best = 0;
 	uint32_t valid = 0, needed;
 
-	if (r->sync.k == 0)
+	if (r->sync.k == 0) {
+		/* C18: only the lost primary holds every commit acknowledged under k_rec = 0. */
+		if (strcmp(m->name, r->primary.name) == 0)
+			return 0;
 		return rec_reject(why, wl, "synchronous mode with k_rec = 0: failover needs "
-				  "allow_data_loss (S7)");
+				  "allow_data_loss, or the old primary '%s' named again (S7, C18)",
+				  r->primary.name);
+	}
 	if (!rec_sync_set_contains(&r->sync, m->name))
 		return rec_reject(why, wl, "member '%s' is not in the recorded synchronous set (S8)",
 				  m->name);

@@ -150,14 +150,32 @@ int pgq_record_snapshot(const struct pgq_record *r, uint8_t **out, size_t *out_l
 }
 
 /*
+ * The view's member role (GET /cluster, Patroni's names): "primary" for the
+ * recorded primary, "sync_standby" / "quorum_standby" for members of the
+ * recorded set while k_rec > 0 (S7: they hold every acknowledged commit),
+ * else the role the member last reported. Not in snapshots: derived.
+ */
+static const char *view_role(const struct pgq_record *r, const struct pgq_member *m)
+{
+	if (r->primary.state != PGQ_PRIMARY_NONE && strcmp(r->primary.name, m->name) == 0)
+		return "primary";
+	if (r->sync.k > 0 && rec_sync_set_contains(&r->sync, m->name))
+		return r->cfg.synchronous_mode == PGQ_RECORD_SYNC_QUORUM ? "quorum_standby"
+									 : "sync_standby";
+	return m->status.reported && m->status.role[0] != '\0' ? m->status.role : "unknown";
+}
+
+/*
  * The view adds, for readers, `scheduled_switchover.at` as ISO 8601 UTC
- * (Patroni's GET /cluster field) next to the stored `at_ms`. Formatting a
- * stored value reads no clock, so the view stays a function of the record.
+ * (Patroni's GET /cluster field) next to the stored `at_ms`, and each
+ * member's `role` (view_role). Formatting a stored value reads no clock, so
+ * the view stays a function of the record.
  */
 json_t *pgq_record_to_json(const struct pgq_record *r)
 {
 	json_t *o = r ? record_json(r, pgq_dyn_config_effective(r->config)) : NULL;
 	json_t *sched = o != NULL ? json_object_get(o, "scheduled_switchover") : NULL;
+	json_t *members = o != NULL ? json_object_get(o, "members") : NULL;
 
 	if (json_is_object(sched)) {
 		time_t t = (time_t)(r->scheduled.at_ms / 1000);
@@ -173,6 +191,12 @@ json_t *pgq_record_to_json(const struct pgq_record *r)
 			json_object_set_new(sched, "at", json_string(at));
 		}
 	}
+	for (uint32_t i = 0; members != NULL && i < r->n_members && i < json_array_size(members); i++)
+		if (json_object_set_new(json_array_get(members, i), "role",
+					json_string(view_role(r, &r->members[i]))) != 0) {
+			json_decref(o);
+			return NULL;
+		}
 	return o;
 }
 

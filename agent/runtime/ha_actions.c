@@ -187,6 +187,8 @@ static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_sign
 	in.n_local = n_local;
 	in.primary_conninfo = conninfo;
 	in.primary_slot_name = slot;
+	/* S7/S10: what the synchronous driver set, '' on standbys (ha_sync.c). */
+	in.synchronous_standby_names = ha_sync_conf_value(d);
 	hin.lines = pg->pg_hba;
 	hin.n_lines = pg->n_pg_hba;
 	hin.superuser = pg->superuser.username;
@@ -616,8 +618,15 @@ static void primary_housekeeping(struct ha_driver *d)
 			pgq_error("ha", "roles: %s", err);
 			return;
 		}
-		/* One implicit transaction: make it read-write before the first statement. */
-		if (asprintf(&sql, "BEGIN READ WRITE; %s; COMMIT;", roles) > 0 &&
+		/*
+		 * One implicit transaction: make it read-write before the first
+		 * statement. Committed locally: these are the agent's own roles, and
+		 * in strict mode a sync wait would block the standbys' replication
+		 * user behind the standbys themselves (no client data, so R2/S11 do
+		 * not apply).
+		 */
+		if (asprintf(&sql, "BEGIN READ WRITE; SET LOCAL synchronous_commit = local; %s; COMMIT;",
+			     roles) > 0 &&
 		    pgmgr_sql_exec(&d->rt->loop, d->local_conninfo, sql, 10000, on_roles_sql, d, err,
 				   sizeof err) == 0)
 			d->sql_inflight = true;

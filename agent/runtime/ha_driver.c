@@ -191,6 +191,7 @@ static void on_health(void *ctx, const struct pgmgr_health *h)
 				    h->replay_lsn == prev_replay && d->health_valid;
 		o->pending_restart = h->pending_restart;
 		d->health_valid = true;
+		d->health_seq++;
 		d->last_health_ok_ms = now;
 	} else {
 		d->health_valid = false;
@@ -631,6 +632,9 @@ void ha_decide(struct ha_driver *d)
 	if (d->op == HA_OP_NONE && !ha_ops_act(d, &md))
 		ha_act(d, &md);
 	ha_ops_after_decide(d);
+	/* R2/S7: the primary keeps synchronous_standby_names and the record in step. */
+	if (d->op == HA_OP_NONE)
+		ha_sync_drive(d, in.caught_up);
 	rt->view_dirty = true;
 }
 

@@ -13,6 +13,7 @@
 #include "pgmgr/health.h"
 #include "rest/restart_req.h"
 #include "runtime/ha_driver.h"
+#include "runtime/ha_sync.h"
 #include "runtime/runtime_internal.h"
 #include "watchdog/watchdog.h"
 
@@ -88,6 +89,10 @@ struct ha_driver {
 	uint64_t last_health_ok_ms;
 	struct pgmgr_health_probe *probe;
 	bool controldata_inflight;
+	uint64_t health_seq;           /* successful health probes so far */
+
+	/* synchronous_standby_names and the recorded set (ha_sync.c, S7). */
+	struct ha_sync_state sync;
 
 	/* What the driver wrote into pgquorum.conf last (the files are the truth after a restart). */
 	char conf_upstream[PGQ_RECORD_NAME_MAX];

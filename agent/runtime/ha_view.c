@@ -104,8 +104,14 @@ void rt_ha_publish_view(struct pgq_runtime *rt)
 				 ? (int64_t)d->member.lease.lease_end_ms : 0;
 	v.demotion_in_progress = strcmp(p->name, rt->cfg->name) == 0 &&
 				 p->state == PGQ_PRIMARY_DEMOTING;
-	v.sync_standby = pgq_record_sync_set(rt->record)->n > 0 &&
-			 pgq_record_in_sync_set(rt->record, rt->cfg->name);
+	/* The recorded set (S7) says who holds acknowledged commits: k_rec > 0 only. */
+	if (pgq_record_sync_set(rt->record)->k > 0 &&
+	    pgq_record_in_sync_set(rt->record, rt->cfg->name)) {
+		if (dc->synchronous_mode == PGQ_RECORD_SYNC_QUORUM)
+			v.quorum_standby = true;
+		else
+			v.sync_standby = true;
+	}
 	v.epoch = p->epoch;
 	pm = pgq_record_primary_member(rt->record);
 	v.primary_last_lsn = pm != NULL ? pm->status.flush_lsn : 0;

@@ -432,6 +432,32 @@ static void test_s7_k0_no_automatic_failover(void **state)
 	pgq_ha_cmds_free(&d.cmds);
 }
 
+/*
+ * C18: with k_rec = 0 only the lost primary holds every acknowledged commit:
+ * once it reports read-only after the loss (S9), it alone is named again —
+ * even behind the standbys' LSNs, and never a standby.
+ */
+static void test_c18_k0_old_primary_named_again(void **state)
+{
+	struct fx *f = *state;
+	json_t *cfg = sync_config("quorum");
+	struct pgq_ha_leader_clock c = { 0 };
+	struct pgq_ha_leader_decision d;
+
+	fx_cluster3(f, cfg);
+	json_decref(cfg);
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 5000);
+	fx_report_valid(f, "pg3", 6000);
+	observe(&c, f, 1000);
+	assert_true(lead_at(f, &c, 7000, &d, "set_primary") < 0);
+	assert_non_null(strstr(d.note, "only 'pg1' may be named again"));
+	pgq_ha_cmds_free(&d.cmds);
+	fx_report_valid(f, "pg1", 4000);
+	expect_apply(f, &c, 7100, "set_primary", PGQ_RECORD_APPLIED);
+	assert_string_equal(primary(f)->name, "pg1");
+}
+
 /* S18: paused: the loss is still declared (safety), the failover is not (decision). */
 static void test_s18_pause_blocks_failover_not_loss(void **state)
 {
@@ -759,6 +785,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_s9_stale_report_ignored, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s8_sync_needs_quorum_of_reports, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s7_k0_no_automatic_failover, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_c18_k0_old_primary_named_again, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s18_pause_blocks_failover_not_loss, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_l8_failover_backoff, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s13_switchover_names_target_after_final_lsn, fx_setup, fx_teardown),

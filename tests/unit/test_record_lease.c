@@ -318,8 +318,9 @@ static void test_failover_sync_rules_S7_S8(void **state)
 	fx_cluster3(f, cfg);
 	fx_lose_primary(f);
 	fx_report_valid(f, "pg2", 0x100);
-	REJECT(f, "k_rec = 0: failover needs allow_data_loss (S7)", pgq_cmd_set_primary, "pg2", 1, 1,
-	       PGQ_CHANGE_FAILOVER, false, 0, 10000);
+	REJECT(f, "k_rec = 0: failover needs allow_data_loss, or the old primary 'pg1' named "
+	       "again (S7, C18)", pgq_cmd_set_primary, "pg2", 1, 1, PGQ_CHANGE_FAILOVER, false, 0,
+	       10000);
 	REJECT(f, "allow_data_loss is for an operator's failover (S18)", pgq_cmd_set_primary, "pg2",
 	       1, 1, PGQ_CHANGE_FAILOVER, true, 0, 10000);
 	/* --allow-data-loss relaxes R2 for the operator (S18, L4). */
@@ -345,6 +346,22 @@ static void test_failover_sync_rules_S7_S8(void **state)
 	REJECT(f, "member 'pg3' is not in the recorded synchronous set (S8)", pgq_cmd_set_primary,
 	       "pg3", 3, 1, PGQ_CHANGE_FAILOVER, false, 0, 30000);
 	OK(f, pgq_cmd_set_primary, "pg2", 3, 1, PGQ_CHANGE_FAILOVER, false, 0, 30000);
+	json_decref(cfg);
+}
+
+/* C18: with k_rec = 0 the lost primary itself may be named again (it has every ack). */
+static void test_failover_k0_old_primary_C18(void **state)
+{
+	struct fx *f = *state;
+	json_t *cfg = json_pack("{s:s}", "synchronous_mode", "on");
+
+	fx_cluster3(f, cfg);
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0x200);
+	REJECT(f, "'pg1' has no report measured after entry", pgq_cmd_set_primary, "pg1", 1, 1,
+	       PGQ_CHANGE_FAILOVER, false, 0, 10000);
+	fx_report_valid(f, "pg1", 0x100);
+	OK(f, pgq_cmd_set_primary, "pg1", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 10000);
 	json_decref(cfg);
 }
 
@@ -571,6 +588,7 @@ int main(void)
 		T(test_failover_while_lease_held_rejected_S18),
 		T(test_paused_blocks_automatic_failover_only_S18),
 		T(test_failover_sync_rules_S7_S8),
+		T(test_failover_k0_old_primary_C18),
 		T(test_sync_off_with_recorded_set_still_follows_S8),
 		T(test_failover_needs_valid_report_S9),
 		T(test_failover_nofailover_rejected_R4),

@@ -191,6 +191,41 @@ static void test_sync_set_update_S7(void **state)
 }
 
 /* S7: with synchronous_mode off nothing may be recorded as synchronous. */
+static const char *view_role_of(struct fx *f, const char *name)
+{
+	static char role[32];
+	json_t *v = pgq_record_to_json(f->r), *m;
+	size_t i;
+
+	assert_non_null(v);
+	role[0] = '\0';
+	json_array_foreach(json_object_get(v, "members"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "name")), name) == 0)
+			snprintf(role, sizeof role, "%s", json_string_value(json_object_get(m, "role")));
+	json_decref(v);
+	return role;
+}
+
+/* GET /cluster roles: S_rec members are sync/quorum standbys only while k_rec > 0 (S7). */
+static void test_view_roles_follow_sync_set_S7(void **state)
+{
+	struct fx *f = *state;
+	json_t *cfg = json_pack("{s:s}", "synchronous_mode", "quorum");
+	const char *two[] = { "pg2", "pg3" };
+
+	fx_cluster3(f, cfg);
+	fx_report(f, "pg2", "replica", 1, 0x100, 0, 0);
+	assert_string_equal(view_role_of(f, "pg1"), "primary");
+	assert_string_equal(view_role_of(f, "pg2"), "replica");
+	assert_string_equal(view_role_of(f, "pg3"), "unknown");
+	OK(f, pgq_cmd_sync_set_update, "pg1", 1, 1, two, 2, 0);
+	assert_string_equal(view_role_of(f, "pg2"), "replica");
+	OK(f, pgq_cmd_sync_set_update, "pg1", 1, 1, two, 2, 1);
+	assert_string_equal(view_role_of(f, "pg2"), "quorum_standby");
+	assert_string_equal(view_role_of(f, "pg3"), "quorum_standby");
+	json_decref(cfg);
+}
+
 static void test_sync_set_off_mode_S7(void **state)
 {
 	struct fx *f = *state;
@@ -214,6 +249,7 @@ int main(void)
 		T(test_config_patch_unknown_key_unchanged),
 		T(test_config_replace),
 		T(test_pause_resume_S18),
+		T(test_view_roles_follow_sync_set_S7),
 		T(test_sync_set_update_S7),
 		T(test_sync_set_off_mode_S7),
 	};

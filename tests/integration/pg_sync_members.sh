@@ -1,0 +1,118 @@
+#!/bin/bash
+# pg_sync_members.sh — the synchronous set follows membership in S7's order
+# (SAFETY.md S7, S10, S11; R2), the REST sync endpoints tell the truth, and
+# strict mode blocks writes when no synchronous standby is left.
+#
+# The cluster runs synchronous_mode quorum, synchronous_mode_strict true
+# from bootstrap (the dynamic configuration cannot be changed over REST on
+# this branch yet; pg_sync_zeroloss_on.sh covers mode on's endpoints).
+#
+# A sampler reads, every 100 ms, the record's (S_rec, k_rec) on the
+# primary's agent, then SHOW synchronous_standby_names on the primary, then
+# the record again; a sample where a name PostgreSQL waits for is in
+# neither record read, or k_pg < both k_rec reads, breaks S7's invariant
+# S_pg ⊆ S_rec, k_pg ≥ k_rec (the strict placeholder waits for nobody who
+# can answer and is exempt).
+PG_SLOT=9
+. "$(dirname "$0")/pg_lib.sh"
+
+PG_EXTRA_DCS="synchronous_mode: quorum
+synchronous_node_count: 1
+synchronous_mode_strict: true"
+export PG_EXTRA_DCS
+
+pg_setup 3
+pg_cluster_up 120
+up=$?
+pg_plan 9
+p=$PG_PRIMARY
+pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
+[ $up = 0 ] || { pg_fail_rest 8 "cluster did not come up"; exit 1; }
+read -r a b <<< "$(pg_others "$p")"
+# The standby stopped below is not the Raft leader when avoidable: this test
+# is about the synchronous set, not about a leader election under load.
+if [ "$(pg_get "$p" /patroni | pg_json raft.leader)" = "m$b" ]; then t=$a; a=$b; b=$t; fi
+
+# "k m.. " of the record (sorted names) and of synchronous_standby_names.
+rec_sync() { pg_get "$p" /cluster | perl -MJSON::PP -e 'local $/; my $s = eval { decode_json(<STDIN>)->{sync} } or exit 1; print join(" ", $s->{k}, sort @{$s->{members}}), "\n"'; }
+pg_ssn() { pg_sql "$p" "show synchronous_standby_names"; }
+ssn_parse() { perl -e '$_ = shift; if (/^(?:FIRST|ANY)\s+(\d+)\s*\((.*)\)$/) { my ($k, $l) = ($1, $2); my @n = $l =~ /"((?:[^"]|"")*)"/g; print join(" ", $k, sort @n), "\n" } else { print "0\n" }' "$1"; }
+expect() { [ "$(rec_sync)" = "$1" ] && [ "$(pg_ssn)" = "$2" ]; }
+
+pg_wait_cond 30 expect "1 m$a m$b" "ANY 1 (\"m$a\", \"m$b\")"
+pg_ok $? "quorum mode: S_rec = {m$a, m$b}, k_rec = 1; m$p runs ANY 1 (\"m$a\", \"m$b\") (got: $(rec_sync); $(pg_ssn))"
+
+codes="$(pg_http_code "$a" /quorum) $(pg_http_code "$b" /quorum) $(pg_http_code "$a" /synchronous) $(pg_http_code "$a" /asynchronous) $(pg_http_code "$p" /read-only-quorum) $(pg_http_code "$p" /quorum)"
+roles="$(pg_cluster_field "$p" "members[name=m$a].role") $(pg_cluster_field "$p" "members[name=m$b].role") $(pg_cluster_field "$p" "members[name=m$p].role")"
+qs=$(pg_get "$a" /patroni | pg_json quorum_standby)
+[ "$codes" = "200 200 503 503 200 503" ] && [ "$roles" = "quorum_standby quorum_standby primary" ] && [ "$qs" = true ]
+pg_ok $? "REST: /quorum 200 on both standbys, /synchronous and /asynchronous 503, /read-only-quorum 200 on the primary, /quorum 503 there ($codes); GET /cluster roles: $roles; status quorum_standby: $qs"
+
+# ---- the S7 invariant sampler
+: > "$PG_DIR/s7.samples"
+: > "$PG_DIR/s7.violations"
+(
+	trap 'exit 0' TERM
+	while :; do
+		r1=$(rec_sync) || { sleep 0.1; continue; }
+		s=$(pg_ssn) || { sleep 0.1; continue; }
+		r2=$(rec_sync) || { sleep 0.1; continue; }
+		echo "$r1 | $s | $r2" >> "$PG_DIR/s7.samples"
+		case "$s" in *pgquorum:no-sync-standby*) sleep 0.1; continue ;; esac
+		read -r kp names <<< "$(ssn_parse "$s")"
+		k1=${r1%% *} k2=${r2%% *}
+		bad=""
+		[ "$kp" -lt "$k1" ] && [ "$kp" -lt "$k2" ] && bad="k_pg $kp < k_rec"
+		for n in $names; do
+			[[ " ${r1#* } " == *" $n "* ]] || [[ " ${r2#* } " == *" $n "* ]] || bad="$bad $n not in S_rec"
+		done
+		[ -n "$bad" ] && echo "$(date -u +%T.%N) $bad: $r1 | $s | $r2" >> "$PG_DIR/s7.violations"
+		sleep 0.1
+	done
+) &
+S7_PID=$!
+PG_EXTRA_PIDS+=("$S7_PID")
+
+# ---- a standby leaves: removed from PostgreSQL first, then from the record
+pg_stop_agent "$b"
+pg_wait_cond 40 expect "1 m$a" "ANY 1 (\"m$a\")"
+pg_ok $? "m$b stopped: removed (S7: PostgreSQL first, record after the flush confirmation): $(rec_sync); $(pg_ssn)"
+[ "$(pg_cluster_field "$p" "members[name=m$b].role")" != quorum_standby ] &&
+	[ "$(pg_sql "$p" "insert into pgq_probe values (2) returning 1")" = 1 ]
+pg_ok $? "m$b is no longer a quorum_standby in GET /cluster, and writes go on with m$a"
+
+# ---- it comes back: record first, then PostgreSQL
+pg_start "$b"
+pg_wait_cond 60 expect "1 m$a m$b" "ANY 1 (\"m$a\", \"m$b\")"
+pg_ok $? "m$b back: re-added (record first): $(rec_sync); $(pg_ssn)"
+
+kill -TERM "$S7_PID" 2>/dev/null
+wait "$S7_PID" 2>/dev/null
+ns=$(wc -l < "$PG_DIR/s7.samples")
+nv=$(wc -l < "$PG_DIR/s7.violations")
+[ "$ns" -ge 3 ] && [ "$nv" = 0 ]
+pg_ok $? "S7 invariant sampler: $ns samples, $nv violations"
+[ "$nv" = 0 ] || sed 's/^/# /' "$PG_DIR/s7.violations" | head -10
+
+# ---- strict: no standby left, writes block (k_rec = 0, the placeholder)
+pg_set_pause true
+is_paused() { [ "$(pg_cluster_field "$p" paused)" = true ]; }
+pg_wait_cond 10 is_paused
+for i in $a $b; do
+	"${PG_AS[@]}" "$PG_BINDIR/pg_ctl" -D "$(pg_datadir "$i")" -m fast -w -t 30 stop >/dev/null 2>&1
+done
+ph="FIRST 1 (\"pgquorum:no-sync-standby\")"
+pg_wait_cond 30 expect "0" "$ph"
+w=$?
+# statement_timeout does not cover the commit's wait: cancel from the
+# client after 3 s (psql turns SIGINT into a cancel request).
+out=$(timeout -s INT -k 5 3 "$PG_BINDIR/psql" -X -q -At -h "$PG_DIR" -p "$(pg_pg_port "$p")" -U postgres -d postgres -c "insert into pgq_probe values (4)" 2>&1)
+[ $w = 0 ] && grep -qiE 'canceling (the )?wait for synchronous replication' <<< "$out"
+pg_ok $? "strict, both standbys stopped: record k_rec = 0 ($(rec_sync)), PostgreSQL waits for the placeholder ($(pg_ssn)), a write still waits after 3 s and is cancelled unacknowledged (S11): $(echo "$out" | head -1)"
+
+pg_set_pause false
+pg_wait_cond 90 expect "1 m$a m$b" "ANY 1 (\"m$a\", \"m$b\")"
+ok=$?
+out=$(timeout -s INT -k 5 10 "$PG_BINDIR/psql" -X -q -At -h "$PG_DIR" -p "$(pg_pg_port "$p")" -U postgres -d postgres -c "insert into pgq_probe values (5)" 2>&1)
+[ $ok = 0 ] && [ -z "$out" ]
+pg_ok $? "resumed: the standbys are back, the set is rebuilt ($(rec_sync); $(pg_ssn)) and writes are acknowledged again${out:+ ($out)}"

@@ -1,0 +1,7 @@
+#!/bin/bash
+# pg_sync_zeroloss_on.sh — R2: no acknowledged commit lost when the primary
+# is killed (agent + postmaster, kill -9) PG_SYNC_KILLS times (default 5) in
+# synchronous_mode on. See pg_sync_zeroloss_lib.sh.
+PG_SLOT=8
+PG_SYNC_MODE=on
+. "$(dirname "$0")/pg_sync_zeroloss_lib.sh"
