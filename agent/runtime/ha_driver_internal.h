@@ -147,6 +147,7 @@ struct ha_driver {
 	char unfence[PGQ_RECORD_MAX_MEMBERS][PGQ_RECORD_NAME_MAX];
 	uint64_t unfence_after_index;  /* only reports after this record index count */
 	uint64_t fence_failed_ms;      /* CLOCK_BOOTTIME of the last failed fence run */
+	uint64_t block_clear_sent_ms;  /* last proposal clearing a fence's failover_blocked */
 };
 
 struct pgq_ha_timing ha_timing(const struct pgq_runtime *rt);

@@ -245,6 +245,8 @@ void ha_hooks_exit(struct ha_driver *d, bool pg_stopped)
 
 /* ---- post_promote once PostgreSQL left recovery -------------------------- */
 
+static void clear_fence_block(struct ha_driver *d);
+
 void ha_hooks_after_observe(struct ha_driver *d)
 {
 	struct ha_hook_event *h;
@@ -265,6 +267,7 @@ void ha_hooks_after_observe(struct ha_driver *d)
 		d->demote_reason[0] = '\0';
 		ha_hook_notify(d, h);
 	}
+	clear_fence_block(d);
 	ha_unfence_check(d);
 }
 
@@ -279,6 +282,27 @@ static void propose_blocked(struct ha_driver *d, const char *why)
 	if (pgq_cmd_failover_blocked(p->epoch, p->lease_seq, why, rt_wall_ms(), &data, &len) == 0)
 		ha_propose(d, data, len, "failover_blocked");
 	free(data);
+}
+
+/*
+ * L4: once fenced, the member clears the failover_blocked{} its failed
+ * fence wrote. A CAS on (epoch, lease_seq) that a renewal may beat: retried
+ * every second until the record shows it cleared.
+ */
+static void clear_fence_block(struct ha_driver *d)
+{
+	const struct pgq_failover_blocked *b = pgq_record_failover_blocked(d->rt->record);
+	const struct pgq_primary *p = pgq_record_primary(d->rt->record);
+	uint64_t now = pgq_now_boottime_ms();
+
+	if (!b->set || b->epoch != p->epoch || strcmp(p->name, d->rt->cfg->name) != 0 ||
+	    d->hooks_obs.fence_done_epoch != p->epoch ||
+	    strstr(b->waiting_for, "(fencing.required: promotion blocked)") == NULL ||
+	    now - d->block_clear_sent_ms < 1000)
+		return;
+	d->block_clear_sent_ms = now;
+	pgq_info("ha", "fenced: clearing failover_blocked (L4)");
+	propose_blocked(d, "");
 }
 
 void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
@@ -302,8 +326,7 @@ void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 				memcpy(d->unfence[d->n_unfence++], names[i], PGQ_RECORD_NAME_MAX);
 		}
 		d->unfence_after_index = pgq_record_last_index(d->rt->record);
-		if (b->set && b->epoch == epoch && strncmp(b->waiting_for, "fence", 5) == 0)
-			propose_blocked(d, ""); /* L4: no longer blocked */
+		/* failover_blocked, if this fence wrote one, is cleared by clear_fence_block(). */
 		return;
 	}
 	d->hooks_obs.fence_failed = true;
