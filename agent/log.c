@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_LINE_MAX 4096
@@ -107,6 +109,17 @@ void pgq_log_close(void)
 	pgq_log_set_file(NULL, NULL, 0);
 }
 
+static bool log_time_prefix(void)
+{
+	static int cached = -1; /* read once; a benign race writes the same value */
+
+	if (cached < 0) {
+		const char *v = getenv("PGQUORUM_LOG_TIME");
+		cached = v != NULL && strcmp(v, "1") == 0;
+	}
+	return cached == 1;
+}
+
 static void write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
@@ -128,10 +141,22 @@ void pgq_vlog(enum pgq_log_level level, const char *component, const char *fmt, 
 
 	if (level < log_level)
 		return;
-	n = snprintf(line, sizeof(line), "%s %s: ", pgq_log_level_name(level),
+	n = 0;
+	if (log_time_prefix()) {
+		/* PGQUORUM_LOG_TIME=1: UTC time to the millisecond (journald adds its own). */
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ ", ts.tv_nsec / 1000000L);
+	}
+	m = snprintf(line + n, sizeof(line) - (size_t)n, "%s %s: ", pgq_log_level_name(level),
 		     component != NULL ? component : "main");
-	if (n < 0)
+	if (m < 0)
 		return;
+	n += m;
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (m < 0)
 		return;

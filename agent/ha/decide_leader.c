@@ -97,6 +97,31 @@ bool pgq_ha_leader_transfer_allowed(const struct pgq_record *r,
 	return pgq_ha_sub_sat(now_ms, c->timer_applied_ms) <= pgq_record_config(r)->loop_wait_ms;
 }
 
+const char *pgq_ha_transfer_target(const struct pgq_record *r, const char *me,
+				   const struct pgq_ha_peer_progress *peers, size_t n,
+				   uint64_t commit_index)
+{
+	const struct pgq_ha_peer_progress *best = NULL;
+
+	if (me == NULL || strcmp(pgq_record_primary(r)->name, me) != 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct pgq_ha_peer_progress *p = &peers[i];
+		const struct pgq_member *m = p->name != NULL ? pgq_record_member_by_name(r, p->name)
+							     : NULL;
+
+		if (m == NULL || strcmp(p->name, me) == 0 || !p->voter || !p->recent_active ||
+		    p->match < commit_index || !m->status.reported ||
+		    strcmp(m->status.role, "replica") != 0 ||
+		    strcmp(m->status.state, "running") != 0 ||
+		    m->status.timeline != pgq_record_timeline(r))
+			continue;
+		if (best == NULL || p->match > best->match)
+			best = p;
+	}
+	return best != NULL ? best->name : NULL;
+}
+
 const char *pgq_ha_bootstrap_choice(const char *const *names, const bool *can_init, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -68,6 +68,27 @@ uint64_t pgq_ha_leader_loss_deadline_ms(const struct pgq_record *r,
 bool pgq_ha_leader_transfer_allowed(const struct pgq_record *r,
 				    const struct pgq_ha_leader_clock *c, uint64_t now_ms);
 
+/* What Raft knows of a peer, for a leadership hand-over. */
+struct pgq_ha_peer_progress {
+	const char *name;      /* member name, NULL when unknown */
+	uint64_t match;        /* highest log index known replicated on it */
+	bool voter;
+	bool recent_active;    /* heard from within the election timeout */
+};
+
+/*
+ * Where to hand Raft leadership so that the leader is not on the primary's
+ * host (S3 allows a transfer only while no loss timer runs: the caller
+ * checks pgq_ha_leader_transfer_allowed() first). NULL unless `me` is the
+ * recorded primary; else the up-to-date (match >= commit_index) voter heard
+ * from lately whose latest report shows a running replica on the record's
+ * timeline (not a member still cloning or starting), highest match first,
+ * then the first in the given order.
+ */
+const char *pgq_ha_transfer_target(const struct pgq_record *r, const char *me,
+				   const struct pgq_ha_peer_progress *peers, size_t n,
+				   uint64_t commit_index);
+
 struct pgq_ha_leader_decision {
 	struct pgq_ha_cmds cmds;      /* to propose, in order; owned, pgq_ha_cmds_free() */
 	uint64_t next_check_ms;       /* call again no later than this (UINT64_MAX: on apply) */

@@ -14,6 +14,7 @@
 #include "ha/member_internal.h"
 
 #define ANY_L PGQ_LOCAL__COUNT
+#define REPLAY_STOP_POLL_MS 100
 #define ANY_G PGQ_GOAL__COUNT
 
 static const struct pgq_ha_row rows[] = {
@@ -395,8 +396,11 @@ static void report_standby(struct mctx *c)
 	}
 	if (pg->receiver_configured && (src == NULL || strcmp(pg->upstream, src) != 0))
 		return; /* STOP_RECEIVER: a zombie primary must not collect acknowledgements (S9) */
-	if (!pg->replay_stopped)
+	if (!pg->replay_stopped) {
+		/* The failover waits on this report: look again soon, not after a loop. */
+		m_check_by(c, pgq_ha_add_sat(c->in->now_ms, REPLAY_STOP_POLL_MS));
 		m_act(c, PGQ_HA_NONE, "S9: waiting for replay to stop before reporting");
+	}
 	else
 		m_act(c, PGQ_HA_NONE, "S9: measured after the loss: reporting");
 }

@@ -452,6 +452,60 @@ static bool caught_up(struct ha_driver *d)
 	return false;
 }
 
+/*
+ * Keep Raft leadership off the primary's host: when that host fails, a
+ * leader elsewhere declares the loss a lease after the last renewal it
+ * applied (S2), while a leader dying with it costs an election plus a
+ * whole lease from that election (S3). Handed over only while S3 allows a
+ * transfer (the primary renewed within loop_wait: no loss timer near its
+ * end), to an up-to-date voter heard from lately, at most every
+ * TRANSFER_RETRY_MS. The new leader still waits a whole lease from its
+ * election before it may declare a loss (S3).
+ */
+#define TRANSFER_RETRY_MS 5000u
+
+static void maybe_transfer_leadership(struct ha_driver *d, const struct raft_progress *prog,
+				      size_t n_prog, uint64_t now)
+{
+	struct pgq_runtime *rt = d->rt;
+	const struct raft_node *n = pgq_node_raft(rt->node);
+	struct pgq_ha_peer_progress peers[RAFT_MAX_MEMBERS];
+	size_t n_peers = 0;
+	const char *to;
+	int rc;
+
+	if (d->no_leader_transfer || raft_transferee(n) != RAFT_NONE ||
+	    now - d->transfer_tried_ms < TRANSFER_RETRY_MS ||
+	    !pgq_ha_leader_transfer_allowed(rt->record, &d->leader_clock, now))
+		return;
+	for (size_t i = 0; i < n_prog && i < RAFT_MAX_MEMBERS; i++) {
+		if (prog[i].id == rt->self_id)
+			continue;
+		peers[n_peers].name = rt_peer_name(rt, prog[i].id);
+		peers[n_peers].match = prog[i].match;
+		peers[n_peers].voter = prog[i].voter;
+		peers[n_peers].recent_active = prog[i].recent_active;
+		n_peers++;
+	}
+	to = pgq_ha_transfer_target(rt->record, rt->cfg->name, peers, n_peers, raft_commit_index(n));
+	if (to == NULL)
+		return;
+	d->transfer_tried_ms = now;
+	for (size_t i = 0; i < n_prog && i < RAFT_MAX_MEMBERS; i++) {
+		const char *name = rt_peer_name(rt, prog[i].id);
+
+		if (name == NULL || strcmp(name, to) != 0)
+			continue;
+		rc = pgq_node_transfer(rt->node, prog[i].id);
+		if (rc == RAFT_OK)
+			pgq_info("ha", "handing Raft leadership to %s: the leader stays off the "
+				 "primary's host (S3, faster loss detection)", to);
+		else
+			pgq_debug("ha", "leadership transfer to %s: %s", to, raft_strerror(rc));
+		return;
+	}
+}
+
 static void leader_side(struct ha_driver *d, uint64_t now)
 {
 	struct pgq_runtime *rt = d->rt;
@@ -490,6 +544,7 @@ static void leader_side(struct ha_driver *d, uint64_t now)
 	}
 	propose_list(d, &ld.cmds, "leader");
 	pgq_ha_cmds_free(&ld.cmds);
+	maybe_transfer_leadership(d, prog, n_prog, now);
 }
 
 /*
@@ -678,6 +733,10 @@ static void on_ha_timer(uv_timer_t *t)
 void ha_cycle_soon(struct ha_driver *d)
 {
 	d->cycle_pending = true;
+	/* At the next loop iteration, not at the next 100 ms tick: each step of a
+	 * failover (renew, hooks, promote, promoted{}, read-only off) waits on one. */
+	if (!d->stopping && !uv_is_closing((uv_handle_t *)&d->timer))
+		uv_timer_start(&d->timer, on_ha_timer, 0, 100);
 }
 
 void rt_ha_after_batch(struct pgq_runtime *rt)
@@ -696,7 +755,7 @@ void rt_ha_after_batch(struct pgq_runtime *rt)
 	d->was_leader = leader;
 	if (pgq_record_last_index(rt->record) != d->seen_record_index) {
 		d->seen_record_index = pgq_record_last_index(rt->record);
-		d->cycle_pending = true;
+		ha_cycle_soon(d);
 	}
 }
 
@@ -743,6 +802,8 @@ int rt_ha_start(struct pgq_runtime *rt, char *err, size_t errlen)
 		return -1;
 	}
 	d->last_action = PGQ_HA_ACTION__COUNT;
+	/* Measurement aid (tests/bench/failover.sh): keep Raft leadership where it is. */
+	d->no_leader_transfer = getenv("PGQUORUM_NO_LEADER_TRANSFER") != NULL;
 	ha_lease_restore(d); /* S14: before the first look at PostgreSQL */
 	uv_timer_init(&rt->loop, &d->timer);
 	d->timer.data = d;

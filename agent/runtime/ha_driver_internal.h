@@ -69,6 +69,8 @@ struct ha_driver {
 	uint64_t caught_up_term;       /* S4: caught up under this term and leader */
 	raft_id_t caught_up_leader;
 	bool was_leader;
+	uint64_t transfer_tried_ms;    /* last leadership hand-over off the primary's host */
+	bool no_leader_transfer;       /* PGQUORUM_NO_LEADER_TRANSFER set: never hand over */
 	uint64_t seen_record_index;
 	uint64_t next_check_ms;
 	uint64_t last_cycle_ms, last_decide_ms;

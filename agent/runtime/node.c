@@ -25,6 +25,7 @@ enum input_kind {
 	INPUT_CONF,
 	INPUT_CAMPAIGN,
 	INPUT_UNREACHABLE,
+	INPUT_TRANSFER,
 };
 
 struct input {
@@ -33,7 +34,7 @@ struct input {
 	uint8_t *data;                /* INPUT_PROPOSE: owned */
 	size_t len;
 	struct raft_conf_change cc;   /* INPUT_CONF */
-	raft_id_t peer;               /* INPUT_UNREACHABLE */
+	raft_id_t peer;               /* INPUT_UNREACHABLE, INPUT_TRANSFER */
 };
 
 struct pgq_node {
@@ -190,6 +191,9 @@ static void drain_inbox(struct pgq_node *node)
 		case INPUT_UNREACHABLE:
 			raft_report_unreachable(node->raft, in->peer);
 			raft_report_snapshot(node->raft, in->peer, false);
+			break;
+		case INPUT_TRANSFER:
+			rc = raft_transfer_leadership(node->raft, in->peer);
 			break;
 		}
 		if (rc != RAFT_OK && in->kind != INPUT_MSG)
@@ -467,6 +471,25 @@ int pgq_node_campaign(struct pgq_node *node)
 		return RAFT_OK;
 	}
 	rc = raft_campaign(node->raft);
+	process(node);
+	return rc;
+}
+
+int pgq_node_transfer(struct pgq_node *node, raft_id_t to)
+{
+	int rc;
+
+	if (node->stopping || raft_role(node->raft) != RAFT_LEADER)
+		return RAFT_ERR_NOT_LEADER;
+	if (node->busy) {
+		struct input *in = inbox_push(node);
+		if (in == NULL)
+			return RAFT_ERR_NOMEM;
+		in->kind = INPUT_TRANSFER;
+		in->peer = to;
+		return RAFT_OK;
+	}
+	rc = raft_transfer_leadership(node->raft, to);
 	process(node);
 	return rc;
 }

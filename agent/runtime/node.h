@@ -73,6 +73,8 @@ void pgq_node_step(struct pgq_node *node, const struct raft_msg *m);   /* m borr
 int pgq_node_propose(struct pgq_node *node, const uint8_t *data, size_t len);
 int pgq_node_propose_conf(struct pgq_node *node, const struct raft_conf_change *cc);
 int pgq_node_campaign(struct pgq_node *node);
+/* Hand Raft leadership to voter `to` (RAFT_ERR_NOT_LEADER when not leading). */
+int pgq_node_transfer(struct pgq_node *node, raft_id_t to);
 void pgq_node_report_unreachable(struct pgq_node *node, raft_id_t peer);
 
 /*

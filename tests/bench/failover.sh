@@ -25,6 +25,9 @@ PG_SLOT=${PG_SLOT:-9}
 . "$(dirname "$0")/../integration/pg_lib.sh"
 
 RUNS=${BENCH_RUNS:-5}
+# Agent log lines with UTC milliseconds (PG_KEEP=1 keeps mI.log): where a
+# failover's time went, step by step.
+export PGQUORUM_LOG_TIME=1
 MODES=("$@")
 [ ${#MODES[@]} -eq 0 ] && MODES=(tuned switchover default)
 
@@ -69,6 +72,45 @@ first_writer() {
 	return 1
 }
 
+# phase_sampler I OUT: every ~100 ms, one line per GET /cluster on mI:
+# "now_ms primary state promoted lost_at_ms named_at_ms" (the record's
+# times are the proposers' wall clocks: same host here).
+phase_sampler() {
+	perl -MJSON::PP -MTime::HiRes=time,sleep -e '
+		my ($url, $out) = @ARGV;
+		open(my $fh, ">", $out) or exit 1;
+		$fh->autoflush(1);
+		$SIG{TERM} = sub { close($fh); exit 0 };
+		while (1) {
+			my $t = `curl -s --max-time 1 $url/cluster`;
+			my $v = eval { JSON::PP->new->decode($t) };
+			if ($v && $v->{primary}) {
+				my $p = $v->{primary};
+				printf $fh "%d %s %s %d %d %d\n", time() * 1000, $p->{name}, $p->{state},
+					$p->{promoted} ? 1 : 0, $p->{lost_at_ms} // 0, $p->{named_at_ms} // 0;
+			}
+			sleep(0.1);
+		}' "$(pg_url "$1")" "$2" &
+	SAMPLER_PID=$!
+}
+
+# phases T0_MS OLD FILE: where the time went, from the sampler's lines:
+# loss declared (S2/S3 lease wait), successor named (S9 report wait),
+# promoted{} committed (fence hook, pre_promote, pg_promote, commit).
+phases() {
+	awk -v t0="$1" -v old="m$2" '
+		$2 != old && !named { named = 1; nm = $6 - t0 }
+		$3 == "lost" && !lost { lost = 1; ls = $5 - t0 }
+		$2 != old && $4 == 1 && !prom { prom = 1; pr = $1 - t0 }
+		END {
+			if (!lost && named) ls = -1
+			printf "loss declared +%s, successor named +%s, promoted{} seen +%s",
+				(lost ? sprintf("%.2f s", ls / 1000) : "?"),
+				(named ? sprintf("%.2f s", nm / 1000) : "?"),
+				(prom ? sprintf("%.2f s", pr / 1000) : "?")
+		}' "$3"
+}
+
 # A fresh cluster for each mode (its own directory and ports).
 cluster() {
 	pg_setup 3
@@ -96,16 +138,28 @@ bench_failover() { # NAME DEADLINE_S
 			cluster || { finish_cluster; break; }
 			p=$PG_PRIMARY
 		fi
+		watch=$(pg_others "$p" | cut -d' ' -f1)
+		renewed=$(pg_cluster_field "$watch" primary.renewed_at_ms)
+		leader=$(pg_get "$watch" /patroni | pg_json raft.leader)
+		phase_sampler "$watch" "$PG_DIR/phases.$r"
 		t0=$(pg_now_ms)
 		pg_kill9_member "$p"
 		# shellcheck disable=SC2046
 		if ! got=$(first_writer "$t0" "$deadline" $(pg_others "$p")); then
 			echo "  run $r: no member accepted a write within ${deadline}s"
+			kill "$SAMPLER_PID" 2>/dev/null
+			wait "$SAMPLER_PID" 2>/dev/null
 			finish_cluster
 			continue
 		fi
 		read -r new ms <<< "$got"
+		sleep 0.3
+		kill "$SAMPLER_PID" 2>/dev/null
+		wait "$SAMPLER_PID" 2>/dev/null
 		echo "  run $r: m$p killed, m$new accepts writes after $(pg_secs "$ms") s"
+		echo "         last renewal $(pg_secs $((t0 - ${renewed:-$t0}))) s before the kill," \
+			"Raft leader ${leader:-?}$([ "${leader:-}" = "m$p" ] && echo ' (the killed host: election + S3 whole-lease wait)');" \
+			"$(phases "$t0" "$p" "$PG_DIR/phases.$r")"
 		times+=("$ms")
 		[ "$r" = "$RUNS" ] && break
 		# The killed member comes back as a standby: by a rejoin (rewind) or,

@@ -210,6 +210,37 @@ static void test_s3_transfer_allowed_only_when_renewing(void **state)
 	assert_false(pgq_ha_leader_transfer_allowed(f->r, &c, 12000));
 }
 
+/*
+ * S3 hand-over target: only from the primary's host, only to an up-to-date
+ * voter heard from lately that reports a running replica on the record's
+ * timeline (never a member still cloning).
+ */
+static void test_s3_transfer_target_settled_replica(void **state)
+{
+	struct fx *f = *state;
+	struct pgq_ha_peer_progress peers[] = {
+		{ .name = "pg2", .match = 40, .voter = true, .recent_active = true },
+		{ .name = "pg3", .match = 50, .voter = true, .recent_active = true },
+	};
+
+	fx_cluster3(f, NULL);
+	/* No reports yet (cloning): nobody. */
+	assert_null(pgq_ha_transfer_target(f->r, "pg1", peers, 2, 40));
+	fx_report(f, "pg2", "replica", 1, 100, 0, 0);
+	assert_string_equal(pgq_ha_transfer_target(f->r, "pg1", peers, 2, 40), "pg2");
+	/* Not from another host than the primary's. */
+	assert_null(pgq_ha_transfer_target(f->r, "pg2", peers, 2, 40));
+	/* Behind the commit index, or not heard from: not a target. */
+	assert_null(pgq_ha_transfer_target(f->r, "pg1", peers, 2, 45));
+	fx_report(f, "pg3", "replica", 1, 100, 0, 0);
+	assert_string_equal(pgq_ha_transfer_target(f->r, "pg1", peers, 2, 40), "pg3");
+	peers[1].recent_active = false;
+	assert_string_equal(pgq_ha_transfer_target(f->r, "pg1", peers, 2, 40), "pg2");
+	/* A member reporting no running replica (e.g. stopped, re-cloning) is skipped. */
+	fx_report(f, "pg2", "unknown", 1, 100, 0, 0);
+	assert_null(pgq_ha_transfer_target(f->r, "pg1", peers, 2, 40));
+}
+
 /* Decide the failover after the report timeout; return the chosen name in buf. */
 static void failover_pick(struct fx *f, char *buf, size_t len)
 {
@@ -774,6 +805,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_s3_wait_shortened_by_ages, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s3_no_loss_during_transfer, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s3_transfer_allowed_only_when_renewing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_s3_transfer_target_settled_replica, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_r4_highest_lsn_wins, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_r4_ties_priority_then_name, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_l5_tie_smaller_replay_backlog, fx_setup, fx_teardown),

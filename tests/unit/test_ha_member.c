@@ -764,6 +764,8 @@ static void test_s9_report_only_after_receiver_stopped(void **state)
 	assert_int_equal(apply(t, "member_report"), PGQ_RECORD_APPLIED);
 	assert_false(pgq_record_report_valid_for_loss(t->f->r,
 			pgq_record_member_by_name(t->f->r, "pg2")));
+	/* The failover waits on this member: it looks again within 100 ms. */
+	assert_true(t->d.next_check_ms <= t->in.now_ms + 100);
 	pgq_ha_cmds_free(&t->d.cmds);
 	t->in.pg.replay_stopped = true;
 	t->in.now_ms += 1; /* a valid report goes out at once, not at the next period */
