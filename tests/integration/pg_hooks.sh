@@ -93,7 +93,7 @@ fi
 
 pg_cluster_up 120
 up=$?
-PG_TOTAL=23
+PG_TOTAL=26
 pg_plan $PG_TOTAL
 p=$PG_PRIMARY
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
@@ -302,6 +302,11 @@ pg_wait_cond 10 eval 'grep -A3 "RELOADING=1" "$PG_DIR/notify.m$f" | grep -q "REA
 	pg_wait_cond 10 eval 'ev_since '"$f"' '"$nf"' | grep -qx on_reload'
 pg_ok $? "SIGHUP: RELOADING=1, then READY=1 again; on_reload ran (reason $(ev_last "$f" on_reload PGQ_REASON))"
 
+# The standbys lose their watchdog devices now (checked after this stop).
+surv=$(pg_others "$f")
+a=${surv%% *}
+b=${surv##* }
+rm -f "$PG_DIR/wd.m$a" "$PG_DIR/wd.m$b"
 nf=$(ev_n "$f")
 pg_stop_agent "$f"
 rc=$?
@@ -311,3 +316,31 @@ wait_event 1 "$f" on_stop
 pg_ok $? "SIGTERM of the primary's agent: exit 0, on_stop (old role primary), STOPPING=1"
 [ "$(wd_last "$f")" = V ]
 pg_ok $? "watchdog of m$f magic-closed at the clean exit (PostgreSQL stopped first)"
+
+# ---- watchdog.mode required with an unusable device: no promotion (S5, C16) --------
+# m$f is gone (clean exit). The devices of both survivors are gone: each,
+# when named, refuses (a veto) and nobody becomes writable; once the first
+# survivor's device is back, it is promoted and the other still never is.
+refused() { grep -q "refusing to become primary: watchdog.mode is required" "$PG_DIR/m$a.log" "$PG_DIR/m$b.log"; }
+pg_wait_cond 60 refused
+rc=$?
+wr=""
+t_end=$((SECONDS + 6))
+while [ $SECONDS -lt $t_end ]; do
+	w=$(pg_writable_members)
+	[ -n "$w" ] && wr="$wr $w"
+	sleep 0.5
+done
+vetoes=$(grep -h "proposes vetoed: watchdog.mode required but the watchdog device is unusable" "$PG_DIR/m$a.log" "$PG_DIR/m$b.log" | wc -l)
+ve_a=$(pg_cluster_field "$a" "members[name=m$a].vetoed_epoch")
+ve_b=$(pg_cluster_field "$a" "members[name=m$b].vetoed_epoch")
+[ $rc = 0 ] && [ -z "$wr" ] && [ "$vetoes" -ge 1 ] && [ "${ve_a:-0}${ve_b:-0}" != 00 ]
+pg_ok $? "both survivors refuse to become primary without their watchdog device ($vetoes vetoes proposed; record vetoed_epoch m$a=$ve_a m$b=$ve_b), nobody writable"
+: > "$PG_DIR/wd.m$a"
+[ "${#PG_AS[@]}" -gt 0 ] && chown postgres: "$PG_DIR/wd.m$a"
+# shellcheck disable=SC2086
+w=$(pg_wait_primary 90 $surv)
+[ "$w" = "$a" ] && [ "$(wd_pets "$a")" -ge 1 ]
+pg_ok $? "with its device back, m$a is promoted (m${w:-?}) and its watchdog armed and petted ($(wd_pets "$a") pets)"
+! [ -e "$PG_DIR/wd.m$b" ] && [ "$(pg_in_recovery "$b")" != f ]
+pg_ok $? "m$b (no device) never became writable"
