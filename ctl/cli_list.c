@@ -26,6 +26,37 @@ struct raft_roles {
 	const char *leader;
 };
 
+/*
+ * -e: a scheduled restart lives in each member's agent (GET /patroni's
+ * scheduled_restart), not in pgquorum's record: ask the members the
+ * cluster view says nothing about, briefly. buf[i] holds member i's text.
+ */
+static void scheduled_restarts_fetch(const struct ctl_ctx *c, struct ctl_cluster *cl,
+				     char (*buf)[64])
+{
+	struct ctl_ctx quick = *c;
+
+	if (quick.timeout_ms > 2000)
+		quick.timeout_ms = 2000;
+	for (size_t i = 0; i < cl->n_members && i < 64; i++) {
+		struct ctl_member *m = &cl->members[i];
+		struct ctl_reply r;
+		char err[256];
+		const char *at;
+
+		if (m->scheduled_restart != NULL || m->api_base[0] == '\0' ||
+		    ctl_request_at(&quick, m->api_base, "GET", "/patroni", NULL, &r, err, sizeof err) != 0)
+			continue;
+		at = json_string_value(json_object_get(json_object_get(r.json, "scheduled_restart"),
+						       "schedule"));
+		if (r.code == 200 && at != NULL) {
+			snprintf(buf[i], sizeof buf[i], "%s", at);
+			m->scheduled_restart = buf[i];
+		}
+		ctl_reply_free(&r);
+	}
+}
+
 static void raft_roles_fetch(const struct ctl_ctx *c, struct raft_roles *rr)
 {
 	struct ctl_reply r;
@@ -301,6 +332,7 @@ static int show_members(struct ctl_ctx *c, int argc, char **argv, int tree)
 		struct raft_roles rr;
 		size_t order[64], n = 0;
 		const char *indents[64], *upstreams[64];
+		char scheduled[64][64];
 		const struct ctl_member *p;
 
 		if (round > 0) {
@@ -312,6 +344,8 @@ static int show_members(struct ctl_ctx *c, int argc, char **argv, int tree)
 		if (rc != CTL_EXIT_OK)
 			return rc;
 		raft_roles_fetch(c, &rr);
+		if (extended)
+			scheduled_restarts_fetch(c, &cl, scheduled);
 		p = tree ? ctl_cluster_primary(&cl) : NULL;
 		/* tree: the primary first, then the others under it */
 		if (p != NULL) {

@@ -171,10 +171,19 @@ int ctl_cmd_restart(struct ctl_ctx *c, int argc, char **argv)
 		json_object_set_new(body, "schedule", json_string(at));
 	if (role != NULL)
 		json_object_set_new(body, "role", json_string(role));
-	if (!ctl_confirm(question, force))
+	if (!ctl_confirm(question, force)) {
 		rc = CTL_EXIT_FAILED;
-	else
-		rc = post_each(c, &cl, selected, "/restart", body);
+	} else {
+		/*
+		 * A restart now is answered once PostgreSQL runs again (the agent
+		 * waits up to 110 s): give each member that long, whatever --timeout.
+		 */
+		struct ctl_ctx wait = *c;
+
+		if (at[0] == '\0' && wait.timeout_ms < 120000)
+			wait.timeout_ms = 120000;
+		rc = post_each(&wait, &cl, selected, "/restart", body);
+	}
 	json_decref(body);
 	ctl_cluster_free(&cl);
 	return rc;

@@ -70,9 +70,9 @@ if p=$(pg_wait_primary 120); then
 	pg_wait_streaming 120 "$p" $(pg_others "$p") && pg_wait_cond 120 replicas_running &&
 		pg_wait_streaming 60 "$p" $(pg_others "$p") && up=0
 fi
-pg_plan 33
+pg_plan 34
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 32 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 33 "cluster did not come up"; exit 1; }
 read -r s s2 <<< "$(pg_others "$p")"
 epoch0=$(pg_cluster_field "$p" primary.epoch)
 pg_sampler_start
@@ -140,6 +140,11 @@ pg_ok $? "m$s2 restarted at its time (postmaster $old -> $(pg_postmaster_pid "$s
 # ---- 6. flush restart cancels
 at=$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%S+00:00)
 code=$(rest_restart "$s2" "{\"schedule\": \"$at\"}")
+pg_ctl_cmd list -e -f json > "$PG_DIR/ctl_list.json" 2>&1
+listed=$(perl -MJSON::PP -e 'local $/; my $a = eval { JSON::PP->new->decode(<STDIN>) } || [];
+	for (@$a) { print $_->{"Scheduled restart"} // "", "\n" if ($_->{Member} // "") eq $ARGV[0] }' "m$s2" < "$PG_DIR/ctl_list.json")
+[ "$listed" = "$at" ]
+pg_ok $? "pgquorumctl list -e shows m$s2's scheduled restart ($listed)"
 pg_ctl_cmd flush restart "m$s2" > "$PG_DIR/ctl_flush.out" 2>&1
 rc=$?
 code2=$(pg_http_code "$s2" /restart DELETE)
