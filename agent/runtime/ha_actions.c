@@ -290,8 +290,11 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 	if (d->op_action == PGQ_HA_START_STANDBY || d->op_action == PGQ_HA_START_PRIMARY ||
 	    d->op_action == PGQ_HA_RESTART) {
 		bool operator_restart = ha_ops_started(d, ok, r->stderr_tail);
+		/* A crashed postmaster's restart may take more than one start (the table retries). */
+		bool crash = d->op_action == PGQ_HA_RESTART || d->crash_restart_pending;
 
 		d->start_failed = !ok;
+		d->crash_restart_pending = !ok && crash;
 		d->start_retries = ok ? 0 : d->start_retries + 1;
 		d->start_retry_at_ms = ok ? 0 : pgq_now_boottime_ms() + start_backoff_ms(d->start_retries);
 		if (ok) {
@@ -299,7 +302,7 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 			d->pg_started = true;
 			d->start_failures = 0;
 			/* A restart (the operator's, or after a crash) is on_restart, as Patroni's. */
-			if (operator_restart || d->op_action == PGQ_HA_RESTART)
+			if (operator_restart || crash)
 				ha_fire_hook(d, PGQ_HOOK_ON_RESTART,
 					     operator_restart ? "restart" : "crash");
 			else
@@ -367,6 +370,7 @@ static void on_fenced(void *ctx, const struct pgmgr_fence_result *r)
 	struct ha_driver *d = ctx;
 
 	d->pg_started = false;
+	d->crash_restart_pending = false; /* fenced: the next start is a start */
 	if (r->fenced) {
 		ha_fire_hook(d, PGQ_HOOK_ON_STOP, pgq_ha_action_name(d->op_action));
 		/* on_demote with the final LSN once pg_controldata was read (ha_hooks.c). */

@@ -120,6 +120,7 @@ struct ha_driver {
 	bool sql_inflight;             /* roles / slots (not exclusive with op) */
 	bool pg_started;               /* we started PostgreSQL in this run */
 	bool starting_writable;        /* the start in flight has no standby.signal */
+	bool crash_restart_pending;    /* a crashed postmaster's restart failed: the next start is on_restart */
 	bool stop_at_exit_inflight;
 
 	/* S14: the persisted lease (ha_lease_file.c) and the start-up fence. */
