@@ -11,6 +11,12 @@
 #       ones (ttl 2 s, loop_wait 1 s; BENCH_TUNED_TTL to change);
 #   (b) switchover request (pgquorumctl switchover / POST /switchover) →
 #       the candidate accepts a write.
+# Each failover run also prints where the time went: the age of the last
+# renewal at the kill, where the Raft leader was, and when the record showed
+# the loss (S2/S3 lease wait), the successor named (S9 report wait) and
+# promoted{} (hooks, pg_promote, commit); agent logs carry UTC milliseconds
+# (PGQUORUM_LOG_TIME=1, kept with PG_KEEP=1). BENCH_SETTLE_S waits that long
+# after each rejoin before the next kill.
 # Each figure: median, min and max over BENCH_RUNS runs (default 5). After
 # each failover the killed member's agent is restarted (with an empty data
 # directory unless BENCH_RECLONE=0) and the bench waits until it streams
@@ -172,6 +178,9 @@ bench_failover() { # NAME DEADLINE_S
 		# shellcheck disable=SC2046
 		if pg_wait_streaming "${BENCH_REJOIN_S:-60}" "$new" $(pg_others "$new"); then
 			p=$new
+			# BENCH_SETTLE_S: steady state before the next kill (a new Raft
+			# leader, e.g. after a hand-over, waits a whole lease, S3).
+			sleep "${BENCH_SETTLE_S:-0}"
 		else
 			echo "  run $r: m$p did not rejoin as a standby of m$new: a new cluster for the next run"
 			finish_cluster
