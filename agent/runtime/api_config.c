@@ -52,13 +52,96 @@ static struct pgq_rest_call *pending_take(struct pgq_runtime *rt, uint64_t key)
 	return NULL;
 }
 
-void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status)
+#define FORWARD_ATTEMPTS 5
+#define FORWARD_RETRY_STEP_MS 100  /* wait attempt x this before sending again */
+
+/* A forward to send again after a short wait (the followers learn the new leader). */
+struct forward_retry {
+	uv_timer_t timer;
+	struct pgq_runtime *rt;
+	uint64_t key;
+	unsigned attempt;   /* the number of the attempt to make */
+	size_t len;
+	uint8_t data[];
+};
+
+static bool pending_waits(const struct pgq_runtime *rt, uint64_t key)
 {
-	struct pgq_rest_call *call = pending_take(rt, key);
+	for (size_t i = 0; i < rt->n_pending; i++)
+		if (rt->pending[i].seq == key && (rt->pending[i].kind == PENDING_CONFIG ||
+						  rt->pending[i].kind == PENDING_SCHEDULE ||
+						  rt->pending[i].kind == PENDING_CANCEL))
+			return true;
+	return false;
+}
+
+/*
+ * Leadership moves (an election under load): a forward that met a former
+ * leader (307) or no answer is sent again to whoever leads now, or proposed
+ * here once this member leads. Sending the same bytes twice is harmless:
+ * the record applies a merge patch, a replacement, pause/resume, a
+ * schedule or a cancel the second time as a no-op or a rejection, and the
+ * call is answered by the first apply.
+ */
+static void retry_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/* Propose here (now the leader) or forward again; false when neither went out. */
+static bool send_again(struct pgq_runtime *rt, uint64_t key, const uint8_t *data, size_t len,
+		       unsigned attempt)
+{
+	if (rt_is_leader(rt)) {
+		struct cmd c = { .data = malloc(len), .len = len };
+
+		if (c.data == NULL)
+			return false;
+		memcpy(c.data, data, len);
+		return rt_propose_cmd(rt, 0, &c) == RAFT_OK;
+	}
+	return rt_forward_rest_command(rt, data, len, key, attempt) == 0;
+}
+
+static void retry_fire(uv_timer_t *t)
+{
+	struct forward_retry *r = t->data;
+	struct pgq_runtime *rt = r->rt;
+	struct pgq_rest_call *call;
+
+	if (rt->phase == PHASE_RUNNING && pending_waits(rt, r->key) &&
+	    !send_again(rt, r->key, r->data, r->len, r->attempt) &&
+	    (call = pending_take(rt, r->key)) != NULL)
+		pgq_rest_call_fail(call, 503, "no Raft leader took the change: nothing changed, retry");
+	uv_close((uv_handle_t *)&r->timer, retry_closed);
+}
+
+void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status,
+			   const uint8_t *data, size_t len, unsigned attempt)
+{
+	struct pgq_rest_call *call;
+	struct forward_retry *r;
 	char msg[200];
 
-	if (call == NULL)
+	if (!pending_waits(rt, key))
 		return; /* already answered (applied, or timed out) */
+	if (attempt < FORWARD_ATTEMPTS && data != NULL && len > 0 && rt->phase == PHASE_RUNNING &&
+	    (r = malloc(sizeof *r + len)) != NULL) {
+		r->rt = rt;
+		r->key = key;
+		r->attempt = attempt + 1;
+		r->len = len;
+		memcpy(r->data, data, len);
+		if (uv_timer_init(&rt->loop, &r->timer) == 0) {
+			r->timer.data = r;
+			if (uv_timer_start(&r->timer, retry_fire, FORWARD_RETRY_STEP_MS * attempt, 0) == 0)
+				return;
+			uv_close((uv_handle_t *)&r->timer, retry_closed);
+		} else {
+			free(r);
+		}
+	}
+	call = pending_take(rt, key);
 	if (http_status < 0)
 		snprintf(msg, sizeof msg, "the Raft leader did not answer the forwarded change: "
 			 "outcome unknown, check and retry");
@@ -98,7 +181,7 @@ static void propose_and_wait(struct pgq_runtime *rt, struct pgq_rest_call *call,
 	rt->pending[rt->n_pending - 1].then_pause = then_pause;
 	if (!rt_is_leader(rt)) {
 		/* Any member accepts the write: forward it, else send the client to the leader. */
-		int rc = rt_forward_rest_command(rt, c->data, c->len, key);
+		int rc = rt_forward_rest_command(rt, c->data, c->len, key, 1);
 
 		free(c->data);
 		c->data = NULL;

@@ -177,8 +177,13 @@ void rt_api_switchover_schedule(struct pgq_runtime *rt, struct pgq_rest_call *ca
 void rt_api_switchover_cancel(struct pgq_runtime *rt, struct pgq_rest_call *call);
 /* The key a waiting call knows its entry by (FNV-1a of the command bytes). */
 uint64_t rt_entry_key(const uint8_t *data, size_t len);
-/* The leader did not take a forwarded REST write (HTTP status, -1 no answer): 503. */
-void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status);
+/*
+ * The leader did not take a forwarded REST write (HTTP status, -1 no
+ * answer; data/len the command, attempt its number): sent again to the
+ * current leader a few times, else the call gets 503.
+ */
+void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status,
+			   const uint8_t *data, size_t len, unsigned attempt);
 /* Every applied record command: answer the calls that wait for it. */
 void rt_api_entry_applied(struct pgq_runtime *rt, const uint8_t *data, size_t len,
 			  bool accepted, const char *reason);
@@ -190,7 +195,8 @@ char *rt_leader_api_url(const struct pgq_runtime *rt); /* malloc'd or NULL */
 /* Send a record command (canonical JSON) to the leader's POST /propose (thread pool). */
 void rt_forward_command(struct pgq_runtime *rt, const uint8_t *data, size_t len);
 /* Same for a REST write waiting under `key` (api_config.c); -1: not sent, redirect instead. */
-int rt_forward_rest_command(struct pgq_runtime *rt, const uint8_t *data, size_t len, uint64_t key);
+int rt_forward_rest_command(struct pgq_runtime *rt, const uint8_t *data, size_t len, uint64_t key,
+			    unsigned attempt);
 
 /* commands.c: record commands, built by the record module (record_cmd.h). */
 struct cmd {

@@ -137,6 +137,7 @@ struct report_job {
 	bool forward;        /* an HA command (counted in forwards_inflight) */
 	bool rest;           /* a REST write (counted in rest_forwards_inflight) */
 	uint64_t rest_key;   /* rt_entry_key() of it: the waiting call */
+	unsigned rest_attempt; /* 1 for the first forward */
 	int status;          /* HTTP status, or -1 */
 };
 
@@ -239,7 +240,9 @@ static void report_done(uv_work_t *w, int status)
 	if (status == 0 && j->status != 202)
 		pgq_debug("agent", "POST %s to the leader not accepted (HTTP %d)", j->path, j->status);
 	if (j->rest && (status != 0 || j->status != 202))
-		rt_api_forward_failed(j->rt, j->rest_key, status != 0 ? -1 : j->status);
+		rt_api_forward_failed(j->rt, j->rest_key, status != 0 ? -1 : j->status,
+				      (const uint8_t *)j->body, j->body != NULL ? strlen(j->body) : 0,
+				      j->rest_attempt);
 	free(j->host);
 	free(j->port);
 	free(j->body);
@@ -342,7 +345,8 @@ void rt_forward_command(struct pgq_runtime *rt, const uint8_t *data, size_t len)
  * comes back through rt_api_forward_failed), -1 when it cannot be sent (no
  * leader known, too many in flight, too large): the caller redirects.
  */
-int rt_forward_rest_command(struct pgq_runtime *rt, const uint8_t *data, size_t len, uint64_t key)
+int rt_forward_rest_command(struct pgq_runtime *rt, const uint8_t *data, size_t len, uint64_t key,
+			    unsigned attempt)
 {
 	struct report_job *j;
 	char *url;
@@ -380,6 +384,7 @@ int rt_forward_rest_command(struct pgq_runtime *rt, const uint8_t *data, size_t 
 	/* Counted only once queued: report_done then fails the call (by key) if needed. */
 	j->rest = true;
 	j->rest_key = key;
+	j->rest_attempt = attempt;
 	rt->rest_forwards_inflight++;
 	return 0;
 }

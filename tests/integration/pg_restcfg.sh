@@ -236,7 +236,12 @@ pg_ctl_cmd switchover --candidate "m$s2" --scheduled "$at" --force > "$PG_DIR/ct
 rc=$?
 new=$(pg_wait_primary 45 "$s2")
 [ $rc = 0 ] && [ "$(date +%s)" -ge "$t_at" ]
-pg_ok $? "pgquorumctl scheduled switchover runs at its time: m${new:-?} accepts writes"
+ok=$?
+if [ $ok != 0 ]; then
+	pg_log "pgquorumctl rc $rc: $(tr '\n' ' ' < "$PG_DIR/ctl.out")"
+	grep -h "switchover" "$PG_DIR"/m*.log | tail -n 12 | sed 's/^/# /'
+fi
+pg_ok $ok "pgquorumctl scheduled switchover runs at its time: m${new:-?} accepts writes"
 
 pg_ctl_cmd pause --wait > "$PG_DIR/ctl.out" 2>&1 && [ "$(pg_cluster_any paused)" = true ]
 pg_ok $? "pgquorumctl pause --wait: the record is paused"
