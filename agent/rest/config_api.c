@@ -89,11 +89,12 @@ int pgq_config_change_parse(const json_t *body, bool replace, const json_t *stor
 		json_decref(empty);
 		return -1;
 	}
-	/* Nothing would change: propose nothing (Patroni writes nothing either). */
-	if (json_equal(result, (json_t *)stored))
-		json_decref(rest);
-	else
-		out->config = rest;
+	/*
+	 * Proposed even when it changes nothing here: this member's copy may lag
+	 * the log, and only the record at apply knows (a skipped "no-op" could
+	 * be a lost update).
+	 */
+	out->config = rest;
 	json_decref(result);
 	json_decref(empty);
 	return 0;

@@ -19,8 +19,7 @@ struct pgq_config_change {
 	/*
 	 * The record command's payload, a new reference: for PATCH the merge
 	 * patch without "pause", for PUT the whole configuration without
-	 * "pause". NULL: the configuration would not change (nothing to
-	 * propose for it).
+	 * "pause". NULL: the body held nothing but "pause".
 	 */
 	json_t *config;
 	int pause; /* -1: leave the maintenance flag; 0: resume; 1: pause (S18) */

@@ -95,9 +95,15 @@ static int pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum 
 	return rt_pending_add(rt, call, kind, seq, name);
 }
 
+void rt_pending_drop(struct pgq_runtime *rt, size_t i)
+{
+	free(rt->pending[i].cmd);
+	rt->pending[i] = rt->pending[--rt->n_pending];
+}
+
 static void pending_remove_at(struct pgq_runtime *rt, size_t i)
 {
-	rt->pending[i] = rt->pending[--rt->n_pending];
+	rt_pending_drop(rt, i);
 }
 
 void rt_pending_resolve(struct pgq_runtime *rt, enum pending_kind kind, uint64_t seq,
@@ -123,6 +129,12 @@ void rt_pending_expire(struct pgq_runtime *rt, bool all)
 	for (size_t i = 0; i < rt->n_pending;) {
 		struct pending *p = &rt->pending[i];
 
+		/* Leadership lost while running: a /config or schedule write goes to the new leader. */
+		if (all && now < p->deadline_ms && rt->phase == PHASE_RUNNING &&
+		    rt_api_resend_after_leader_change(rt, i)) {
+			i++;
+			continue;
+		}
 		if (all || now >= p->deadline_ms) {
 			pgq_rest_call_fail(p->call, all ? 503 : 504,
 					   all ? "leadership lost or agent stopping: outcome unknown, retry"

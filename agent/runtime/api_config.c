@@ -46,7 +46,7 @@ static struct pgq_rest_call *pending_take(struct pgq_runtime *rt, uint64_t key)
 		if (p->seq != key ||
 		    (p->kind != PENDING_CONFIG && p->kind != PENDING_SCHEDULE && p->kind != PENDING_CANCEL))
 			continue;
-		rt->pending[i] = rt->pending[--rt->n_pending];
+		rt_pending_drop(rt, i);
 		return call;
 	}
 	return NULL;
@@ -116,31 +116,42 @@ static void retry_fire(uv_timer_t *t)
 	uv_close((uv_handle_t *)&r->timer, retry_closed);
 }
 
+/* Send the command again after attempt x 100 ms (attempt + 1 is then made). */
+static bool schedule_retry(struct pgq_runtime *rt, uint64_t key, const uint8_t *data, size_t len,
+			   unsigned attempt)
+{
+	struct forward_retry *r;
+
+	if (data == NULL || len == 0 || rt->phase != PHASE_RUNNING ||
+	    (r = malloc(sizeof *r + len)) == NULL)
+		return false;
+	r->rt = rt;
+	r->key = key;
+	r->attempt = attempt + 1;
+	r->len = len;
+	memcpy(r->data, data, len);
+	if (uv_timer_init(&rt->loop, &r->timer) != 0) {
+		free(r);
+		return false;
+	}
+	r->timer.data = r;
+	if (uv_timer_start(&r->timer, retry_fire, FORWARD_RETRY_STEP_MS * attempt, 0) != 0) {
+		uv_close((uv_handle_t *)&r->timer, retry_closed);
+		return false;
+	}
+	return true;
+}
+
 void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status,
 			   const uint8_t *data, size_t len, unsigned attempt)
 {
 	struct pgq_rest_call *call;
-	struct forward_retry *r;
 	char msg[200];
 
 	if (!pending_waits(rt, key))
 		return; /* already answered (applied, or timed out) */
-	if (attempt < FORWARD_ATTEMPTS && data != NULL && len > 0 && rt->phase == PHASE_RUNNING &&
-	    (r = malloc(sizeof *r + len)) != NULL) {
-		r->rt = rt;
-		r->key = key;
-		r->attempt = attempt + 1;
-		r->len = len;
-		memcpy(r->data, data, len);
-		if (uv_timer_init(&rt->loop, &r->timer) == 0) {
-			r->timer.data = r;
-			if (uv_timer_start(&r->timer, retry_fire, FORWARD_RETRY_STEP_MS * attempt, 0) == 0)
-				return;
-			uv_close((uv_handle_t *)&r->timer, retry_closed);
-		} else {
-			free(r);
-		}
-	}
+	if (attempt < FORWARD_ATTEMPTS && schedule_retry(rt, key, data, len, attempt))
+		return;
 	call = pending_take(rt, key);
 	if (http_status < 0)
 		snprintf(msg, sizeof msg, "the Raft leader did not answer the forwarded change: "
@@ -149,6 +160,23 @@ void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status
 		snprintf(msg, sizeof msg, "the Raft leader did not take the forwarded change (HTTP %d): "
 			 "nothing changed, retry", http_status);
 	pgq_rest_call_fail(call, 503, msg);
+}
+
+/*
+ * The entry this member proposed as leader may be lost with the leadership
+ * (or commit anyway): send the same bytes again through the new leader.
+ * Twice is harmless (see rt_api_forward_failed), and the call is answered
+ * by the first apply. False when entry i is not such a write.
+ */
+bool rt_api_resend_after_leader_change(struct pgq_runtime *rt, size_t i)
+{
+	struct pending *p = &rt->pending[i];
+
+	if ((p->kind != PENDING_CONFIG && p->kind != PENDING_SCHEDULE && p->kind != PENDING_CANCEL) ||
+	    p->cmd == NULL)
+		return false;
+	pgq_info("rest", "leadership lost before a REST change applied: sending it to the new leader");
+	return schedule_retry(rt, p->seq, p->cmd, p->cmd_len, 1);
 }
 
 static bool ready(struct pgq_runtime *rt, struct pgq_rest_call *call)
@@ -179,6 +207,12 @@ static void propose_and_wait(struct pgq_runtime *rt, struct pgq_rest_call *call,
 	}
 	rt->pending[rt->n_pending - 1].want_pause = want_pause;
 	rt->pending[rt->n_pending - 1].then_pause = then_pause;
+	/* Kept to send again should the leader change before it applies. */
+	rt->pending[rt->n_pending - 1].cmd = malloc(c->len);
+	if (rt->pending[rt->n_pending - 1].cmd != NULL) {
+		memcpy(rt->pending[rt->n_pending - 1].cmd, c->data, c->len);
+		rt->pending[rt->n_pending - 1].cmd_len = c->len;
+	}
 	if (!rt_is_leader(rt)) {
 		/* Any member accepts the write: forward it, else send the client to the leader. */
 		int rc = rt_forward_rest_command(rt, c->data, c->len, key, 1);
@@ -255,16 +289,9 @@ void rt_api_config_write(struct pgq_runtime *rt, struct pgq_rest_call *call, boo
 		return;
 	}
 	if (ch.config == NULL) {
-		if (ch.pause == -1 || (ch.pause == 1) == pgq_record_paused(rt->record)) {
-			json_t *v = config_view(rt);
-			/* Nothing to change: Patroni answers 200 with the configuration too. */
-			if (v == NULL)
-				pgq_rest_call_fail(call, 503, "out of memory");
-			else
-				pgq_rest_call_finish(call, 200, v, NULL);
-		} else {
-			propose_pause(rt, call, ch.pause == 1);
-		}
+		/* Only the flag. Proposed even if this copy says it is set: it may lag (the
+		 * record's "already paused" then counts as done, answer_config). */
+		propose_pause(rt, call, ch.pause == 1);
 		return;
 	}
 	rc = replace ? pgq_cmd_config_replace(ch.config, rt_wall_ms(), &c.data, &c.len)
@@ -392,7 +419,7 @@ static void answer_config(struct pgq_runtime *rt, const struct pending *p, bool 
 		pgq_rest_call_fail(p->call, 409, msg);
 		return;
 	}
-	if (p->then_pause != -1 && pgq_record_paused(rt->record) != (p->then_pause == 1)) {
+	if (p->then_pause != -1) {
 		propose_pause(rt, p->call, p->then_pause == 1);
 		return;
 	}
@@ -417,7 +444,7 @@ void rt_api_entry_applied(struct pgq_runtime *rt, const uint8_t *data, size_t le
 		if (p.seq != key ||
 		    (p.kind != PENDING_CONFIG && p.kind != PENDING_SCHEDULE && p.kind != PENDING_CANCEL))
 			continue;
-		rt->pending[i] = rt->pending[--rt->n_pending];
+		rt_pending_drop(rt, i);
 		reason = reason != NULL ? reason : "rejected";
 		if (!accepted)
 			pgq_warning("rest", "a REST change was refused by the record: %s", reason);

@@ -63,6 +63,9 @@ struct pending {
 	uint64_t deadline_ms;
 	int then_pause;           /* PENDING_CONFIG: pause (1) / resume (0) next, -1 none */
 	int want_pause;           /* PENDING_CONFIG: this entry is pause (1) / resume (0), -1 not */
+	uint8_t *cmd;             /* config/schedule/cancel: the command's bytes (owned), to send
+				   * again after a change of leader; freed with the entry */
+	size_t cmd_len;
 };
 
 struct ha_driver;
@@ -161,6 +164,10 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call);
 void rt_pending_resolve(struct pgq_runtime *rt, enum pending_kind kind, uint64_t seq,
 			const char *name, unsigned status, json_t *reply);
 void rt_pending_expire(struct pgq_runtime *rt, bool all);
+/* Remove pending entry i (frees what it owns; does not answer its call). */
+void rt_pending_drop(struct pgq_runtime *rt, size_t i);
+/* Leadership lost: send the waiting config/schedule/cancel commands to the new leader. */
+bool rt_api_resend_after_leader_change(struct pgq_runtime *rt, size_t i);
 /* Wait for a proposed record command: 0, or -1 after answering the call (503). */
 int rt_pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
 		   uint64_t seq, const char *name);

@@ -244,6 +244,6 @@ fi
 pg_ok $ok "pgquorumctl scheduled switchover runs at its time: m${new:-?} accepts writes"
 
 pg_ctl_cmd pause --wait > "$PG_DIR/ctl.out" 2>&1 && [ "$(pg_cluster_any paused)" = true ]
-pg_ok $? "pgquorumctl pause --wait: the record is paused"
+pg_ok $? "pgquorumctl pause --wait: the record is paused ($(tr '\n' ' ' < "$PG_DIR/ctl.out"))"
 pg_ctl_cmd resume --wait > "$PG_DIR/ctl.out" 2>&1 && [ "$(pg_cluster_any paused)" = false ]
-pg_ok $? "pgquorumctl resume --wait: resumed"
+pg_ok $? "pgquorumctl resume --wait: resumed ($(tr '\n' ' ' < "$PG_DIR/ctl.out"))"
