@@ -74,33 +74,38 @@ code=$(req "$p" PATCH /config '{"loop_wait":3}')
 [ "$code" = 400 ] && reply error | grep -q "loop_wait + 2" && [ "$(config_of "$s2")" = "$before" ]
 pg_ok $? "PATCH breaking loop_wait + 2 x retry_timeout <= ttl: 400, unchanged"
 
+no_work_mem_on_s2() { ! pg_get "$s2" /config | pg_json postgresql.parameters.work_mem >/dev/null; }
 code=$(req "$p" PATCH /config '{"postgresql":{"parameters":{"work_mem":null}}}')
-[ "$code" = 200 ] && ! reply postgresql.parameters.work_mem >/dev/null &&
-	! pg_get "$s2" /config | pg_json postgresql.parameters.work_mem >/dev/null
+[ "$code" = 200 ] && ! reply postgresql.parameters.work_mem >/dev/null && pg_wait_cond 5 no_work_mem_on_s2
 pg_ok $? "PATCH with null deletes the key (HTTP $code)"
 pg_wait_cond 30 show_all work_mem 4MB
 pg_ok $? "work_mem is back to PostgreSQL's default (4MB) on every member"
 
 # S17: both patches are merged at apply, neither overwrites the other.
-curl -s --max-time 15 -o /dev/null -X PATCH -d '{"maximum_lag_on_failover":2097152}' \
-	"$(pg_url "$s1")/config" &
+curl -s --max-time 15 -o /dev/null -w '%{http_code}' -X PATCH -d '{"maximum_lag_on_failover":2097152}' \
+	"$(pg_url "$s1")/config" > "$PG_DIR/c1" &
 c1=$!
-curl -s --max-time 15 -o /dev/null -X PATCH -d '{"switchover_max_lag":3145728}' \
-	"$(pg_url "$s2")/config" &
+curl -s --max-time 15 -o /dev/null -w '%{http_code}' -X PATCH -d '{"switchover_max_lag":3145728}' \
+	"$(pg_url "$s2")/config" > "$PG_DIR/c2" &
 c2=$!
 wait $c1 $c2
-c=$(pg_get "$p" /config)
-[ "$(echo "$c" | pg_json maximum_lag_on_failover)" = 2097152 ] &&
-	[ "$(echo "$c" | pg_json switchover_max_lag)" = 3145728 ]
-pg_ok $? "two concurrent PATCHes through two followers both land (S17: merged at apply)"
+both_landed() {
+	local c
+	c=$(pg_get "$p" /config)
+	[ "$(echo "$c" | pg_json maximum_lag_on_failover)" = 2097152 ] &&
+		[ "$(echo "$c" | pg_json switchover_max_lag)" = 3145728 ]
+}
+# The member that answered applied it; m$p follows within moments.
+[ "$(cat "$PG_DIR/c1")" = 200 ] && [ "$(cat "$PG_DIR/c2")" = 200 ] && pg_wait_cond 5 both_landed
+pg_ok $? "two concurrent PATCHes through two followers: both 200 ($(cat "$PG_DIR/c1") $(cat "$PG_DIR/c2")) and both land (S17: merged at apply)"
 
 # ---------------------------------------------------------------- PUT
 full=$(pg_get "$p" /config | perl -MJSON::PP -e 'local $/; my $c = decode_json(<STDIN>);
 	$c->{postgresql}{parameters}{work_mem} = "5MB"; $c->{switchover_max_lag} = 1048576;
 	print encode_json($c)')
 code=$(req "$s1" PUT /config "$full")
-[ "$code" = 200 ] && [ "$(reply postgresql.parameters.work_mem)" = 5MB ] &&
-	[ "$(pg_get "$s2" /config | pg_json switchover_max_lag)" = 1048576 ]
+max_lag_1mb_on_s2() { [ "$(pg_get "$s2" /config | pg_json switchover_max_lag)" = 1048576 ]; }
+[ "$code" = 200 ] && [ "$(reply postgresql.parameters.work_mem)" = 5MB ] && pg_wait_cond 5 max_lag_1mb_on_s2
 pg_ok $? "PUT /config replaces the configuration (HTTP $code)"
 pg_wait_cond 30 show_all work_mem 5MB
 pg_ok $? "the PUT work_mem is what SHOW prints on every member"
@@ -148,6 +153,12 @@ n_rows=$(rows < "$PG_DIR/reply.json")
 pg_ok $? "GET /history: one row per recorded change of primary ($(cat "$PG_DIR/reply.json"))"
 
 # ---------------------------------------------------------------- scheduled switchover (REST)
+# Under heavy load an election may have moved the primary: take it from the record.
+p=$(current_primary)
+set -- $(pg_others "$p")
+s1=$1
+s2=$2
+pg_wait_streaming 60 "$p" "$s1" "$s2" || pg_log "not every standby streams from m$p"
 code=$(req "$s1" POST /switchover "{\"leader\":\"m$p\",\"candidate\":\"m$s1\",\"scheduled_at\":\"2030-01-01T10:00:00\"}")
 [ "$code" = 400 ] && no_schedule
 pg_ok $? "scheduled_at without a zone: 400 ($(reply error))"
@@ -180,9 +191,9 @@ pg_wait_streaming 60 "$p" "$s1" "$s2"
 pg_ok $? "m$s1 and m$s2 stream from the new primary m$p"
 
 hist=$(pg_get "$s2" /history)
-k=$n_rows
+k=$(($(echo "$hist" | rows) - 1))
 tl_now=$(pg_cluster_any timeline)
-[ "$(echo "$hist" | rows)" = $((n_rows + 1)) ] && [ "$(echo "$hist" | pg_json $k.4)" = "m$p" ] &&
+[ "$k" -ge "$n_rows" ] && [ "$(echo "$hist" | pg_json $k.4)" = "m$p" ] &&
 	[ "$(echo "$hist" | pg_json $k.2)" = switchover ] &&
 	[ "$(echo "$hist" | pg_json $k.0)" = $((tl_now - 1)) ] && [ "$(echo "$hist" | pg_json $k.1)" -gt 0 ] &&
 	echo "$hist" | pg_json $k.3 | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+\+00:00$'
@@ -212,10 +223,10 @@ pg_ctl_cmd edit-config --set postgresql.parameters.work_mem=9MB --force > "$PG_D
 	pg_wait_cond 30 show_all work_mem 9MB
 pg_ok $? "pgquorumctl edit-config --set ... --force: SHOW work_mem is 9MB everywhere"
 printf 'postgresql:\n  parameters:\n    work_mem: null\nmaximum_lag_on_failover: 4194304\n' > "$PG_DIR/patch.yml"
+lag_is_4mb() { [ "$(pg_get "$s2" /config | pg_json maximum_lag_on_failover)" = 4194304 ]; }
 pg_ctl_cmd edit-config --apply "$PG_DIR/patch.yml" --force > "$PG_DIR/ctl.out" 2>&1 &&
-	[ "$(pg_get "$s2" /config | pg_json maximum_lag_on_failover)" = 4194304 ] &&
-	pg_wait_cond 30 show_all work_mem 4MB
-pg_ok $? "pgquorumctl edit-config --apply FILE --force: applied, null deleted work_mem"
+	pg_wait_cond 5 lag_is_4mb && pg_wait_cond 30 show_all work_mem 4MB
+pg_ok $? "pgquorumctl edit-config --apply FILE --force: applied, null deleted work_mem ($(tail -n 1 "$PG_DIR/ctl.out"))"
 before=$(config_of "$p")
 pg_ctl_cmd edit-config --set ttl=abc --force > "$PG_DIR/ctl.out" 2>&1
 rc=$?
