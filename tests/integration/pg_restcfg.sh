@@ -166,6 +166,7 @@ code=$(req "$s1" POST /switchover "{\"leader\":\"m$p\",\"candidate\":\"m$s1\",\"
 [ "$code" = 400 ] && no_schedule
 pg_ok $? "scheduled_at in the past: 400 ($(reply error))"
 tl_before=$(pg_cluster_any timeline)
+n_rows=$(pg_get "$p" /history | rows)
 at=$(iso_in 10)
 code=$(req "$s2" POST /switchover "{\"leader\":\"m$p\",\"candidate\":\"m$s1\",\"scheduled_at\":\"$at\"}")
 t_at=$(date -d "$at" +%s)
