@@ -269,6 +269,39 @@ static void test_bad_requests_get_4xx(void **state)
 	assert_int_equal(f->calls, 0); /* none of them reached the loop */
 }
 
+/*
+ * Issue 7: PATCH and PUT /config are writes handed to the loop (with their
+ * JSON body); GET and HEAD /config and /history are read on the loop too
+ * (the live record); PATCH/PUT elsewhere stay 405 without reaching it.
+ */
+static void test_config_routes(void **state)
+{
+	struct fixture *f = *state;
+	struct http_result r;
+
+	request(f, &r, "PATCH", "/config", "{\"name\":\"p\"}", true);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(f->last_method, "PATCH");
+	assert_string_equal(f->last_name, "p");
+	request(f, &r, "PUT", "/config", "{\"name\":\"q\"}", true);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(f->last_method, "PUT");
+	request(f, &r, "GET", "/config", NULL, true);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(f->last_method, "GET");
+	assert_string_equal(f->last_path, "/config");
+	request(f, &r, "GET", "/history", NULL, true);
+	assert_string_equal(f->last_path, "/history");
+	request(f, &r, "PATCH", "/config", "[1]", true);
+	assert_int_equal(r.status, 400); /* not an object: refused before the loop */
+	f->calls = 0;
+	request(f, &r, "PATCH", "/members", "{}", true);
+	assert_int_equal(r.status, 405);
+	request(f, &r, "PUT", "/switchover", "{}", true);
+	assert_int_equal(r.status, 405);
+	assert_int_equal(f->calls, 0);
+}
+
 static void test_unanswered_call_times_out(void **state)
 {
 	struct fixture *f = *state;
@@ -318,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_liveness_follows_the_beat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_goes_through_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests_get_4xx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unanswered_call_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queued_call_gets_503_at_stop, setup, teardown),
 	};
