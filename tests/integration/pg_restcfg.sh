@@ -28,9 +28,12 @@ s2=$2
 # No -L: a follower must take the write itself (it forwards it to the Raft
 # leader and answers once applied), as a Patroni client expects.
 req() {
-	curl -s --max-time 15 -o "$PG_DIR/reply.json" -w '%{http_code}' -X "$2" \
-		-H 'Content-Type: application/json' ${4:+-d "$4"} "$(pg_url "$1")$3"
+	curl -s --max-time 15 -o "$PG_DIR/reply.json" -w '%{http_code} %{time_total}' -X "$2" \
+		-H 'Content-Type: application/json' ${4:+-d "$4"} "$(pg_url "$1")$3" > "$PG_DIR/req.out"
+	cut -d' ' -f1 "$PG_DIR/req.out"
 }
+req_secs() { cut -d' ' -f2 "$PG_DIR/req.out"; }
+raft_leader() { pg_get "$1" /raft | pg_json leader; }
 reply() { pg_json "$1" < "$PG_DIR/reply.json"; }
 config_of() { pg_get "$1" /config | pg_json ""; }
 # show_all SETTING VALUE: every member's SHOW prints VALUE.
@@ -59,7 +62,17 @@ pg_ok $ok "GET /config on every member: the stored ttl (4) and the effective def
 # ---------------------------------------------------------------- PATCH
 code=$(req "$s1" PATCH /config '{"postgresql":{"parameters":{"work_mem":"7MB"}}}')
 [ "$code" = 200 ] && [ "$(reply postgresql.parameters.work_mem)" = 7MB ]
-pg_ok $? "PATCH /config sent to a follower (m$s1), no redirect followed: 200 with the new configuration (HTTP $code)"
+pg_ok $? "PATCH /config sent to m$s1 (Raft leader: $(raft_leader "$s1")), no redirect followed: 200 with the new configuration (HTTP $code)"
+pg_log "figure: PATCH /config answered (entry applied) in $(req_secs)s through m$s1"
+# Figures only (never asserted): a PATCH through the Raft leader and through a follower.
+ldr=$(raft_leader "$p" | sed 's/^m//')
+fol=$(pg_others "${ldr:-0}" | cut -d' ' -f1)
+if [ -n "$ldr" ]; then
+	req "$ldr" PATCH /config '{"postgresql":{"parameters":{"work_mem":"7MB"}}}' >/dev/null
+	t_l=$(req_secs)
+	req "$fol" PATCH /config '{"postgresql":{"parameters":{"work_mem":"7MB"}}}' >/dev/null
+	pg_log "figure: PATCH /config through the Raft leader m$ldr ${t_l}s, through the follower m$fol $(req_secs)s"
+fi
 pg_wait_cond 30 show_all work_mem 7MB
 pg_ok $? "the patched work_mem is what SHOW prints on every member"
 
