@@ -246,6 +246,8 @@ static void forwarded_command(struct pgq_runtime *rt, struct pgq_rest_call *call
 	static const char *const allowed[] = {
 		"member_report", "lease_renew", "lease_release", "promoted", "demoted",
 		"vetoed", "system_id", "member_update", "sync_set_update",
+		/* a named primary whose required fence fails says why (C16) */
+		"failover_blocked",
 		/* REST writes a follower accepted and forwards (api_config.c) */
 		"config_patch", "config_replace", "pause", "resume", "switchover_schedule",
 		"switchover_cancel",
