@@ -310,10 +310,10 @@ rm -f "$PG_DIR/wd.m$a" "$PG_DIR/wd.m$b"
 nf=$(ev_n "$f")
 pg_stop_agent "$f"
 rc=$?
-wait_event 1 "$f" on_stop
+wait_event 5 "$f" on_stop
 [ $rc = 0 ] && ev_since "$f" "$nf" | grep -qx on_stop && [ "$(ev_last "$f" on_stop PGQ_OLD_ROLE)" = primary ] &&
 	notify_has "$f" "STOPPING=1"
-pg_ok $? "SIGTERM of the primary's agent: exit 0, on_stop (old role primary), STOPPING=1"
+pg_ok $? "SIGTERM of the primary's agent: exit $rc, on_stop (old role $(ev_last "$f" on_stop PGQ_OLD_ROLE), reason $(ev_last "$f" on_stop PGQ_REASON)), STOPPING=1"
 [ "$(wd_last "$f")" = V ]
 pg_ok $? "watchdog of m$f magic-closed at the clean exit (PostgreSQL stopped first)"
 
@@ -322,7 +322,7 @@ pg_ok $? "watchdog of m$f magic-closed at the clean exit (PostgreSQL stopped fir
 # when named, refuses (a veto) and nobody becomes writable; once the first
 # survivor's device is back, it is promoted and the other still never is.
 refused() { grep -q "refusing to become primary: watchdog.mode is required" "$PG_DIR/m$a.log" "$PG_DIR/m$b.log"; }
-pg_wait_cond 60 refused
+pg_wait_cond 120 refused
 rc=$?
 wr=""
 t_end=$((SECONDS + 6))
@@ -339,7 +339,7 @@ pg_ok $? "both survivors refuse to become primary without their watchdog device 
 : > "$PG_DIR/wd.m$a"
 [ "${#PG_AS[@]}" -gt 0 ] && chown postgres: "$PG_DIR/wd.m$a"
 # shellcheck disable=SC2086
-w=$(pg_wait_primary 90 $surv)
+w=$(pg_wait_primary 120 $surv)
 [ "$w" = "$a" ] && [ "$(wd_pets "$a")" -ge 1 ]
 pg_ok $? "with its device back, m$a is promoted (m${w:-?}) and its watchdog armed and petted ($(wd_pets "$a") pets)"
 ! [ -e "$PG_DIR/wd.m$b" ] && [ "$(pg_in_recovery "$b")" != f ]

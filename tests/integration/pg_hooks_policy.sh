@@ -77,7 +77,7 @@ touch "$PG_DIR/veto_armed"
 chmod 666 "$PG_DIR/veto_armed"
 pg_kill9_member "$p"
 others=$(pg_others "$p")
-y=$(pg_wait_primary 90 $others)
+y=$(pg_wait_primary 150 $others)
 rc=$?
 veto=$(grep -m1 "^veto " "$PG_DIR/hooks.log")
 x=$(echo "$veto" | sed -n 's/^veto m\([0-9]*\) epoch=\([0-9]*\)$/\1/p')
