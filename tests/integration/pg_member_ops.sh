@@ -88,9 +88,11 @@ pid_changed() { local pid; pid=$(pg_postmaster_pid "$1") && [ "$pid" != "$2" ]; 
 
 # ---- 1. a standby through REST
 old=$(pg_postmaster_pid "$s")
+t0=$(pg_now_ms)
 code=$(rest_restart "$s" '{}')
+took=$(pg_secs $(($(pg_now_ms) - t0)))
 [ "$code" = 200 ] && pid_changed "$s" "$old" && [ "$(pg_sql_wait 20 "$s" "select pg_is_in_recovery()")" = t ]
-pg_ok $? "POST /restart on standby m$s: HTTP $code $(body), postmaster $old -> $(pg_postmaster_pid "$s"), in recovery"
+pg_ok $? "POST /restart on standby m$s: HTTP $code $(body) after ${took}s, postmaster $old -> $(pg_postmaster_pid "$s"), in recovery"
 pg_wait_streaming 60 "$p" "$s"
 pg_ok $? "m$s streams from m$p again"
 
@@ -106,9 +108,11 @@ pg_ok $? "m$p is still the primary (epoch $epoch0 -> $(pg_cluster_field "$p" pri
 
 # ---- 3. the primary through REST
 old=$(pg_postmaster_pid "$p")
+t0=$(pg_now_ms)
 code=$(rest_restart "$p" '{"role": "primary"}')
+took=$(pg_secs $(($(pg_now_ms) - t0)))
 [ "$code" = 200 ] && pid_changed "$p" "$old"
-pg_ok $? "POST /restart {role: primary} on m$p: HTTP $code $(body)"
+pg_ok $? "POST /restart {role: primary} on m$p: HTTP $code $(body) after ${took}s"
 primary_200() { [ "$(pg_http_code "$p" /primary)" = 200 ]; }
 pg_wait_cond 30 pg_sql "$p" "create table if not exists t_after(x int); insert into t_after values (1)" &&
 	[ "$(pg_cluster_field "$p" primary.epoch)" = "$epoch0" ] && [ "$(pg_writable_members)" = "$p" ] &&
