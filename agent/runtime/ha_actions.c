@@ -831,12 +831,15 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 		break;
 	case PGQ_HA_WRITE_STANDBY_SIGNAL:
 		/*
-		 * Reload too: the file may now say default_transaction_read_only =
-		 * off (a restarted primary whose promoted{} is already committed,
-		 * C11), and the read-only switch below compares with the file, not
-		 * with what the running server loaded.
+		 * Reload only when default_transaction_read_only changes with this
+		 * write (a restarted primary whose promoted{} is already committed,
+		 * C11): the read-only switch compares with the file, so the running
+		 * server must have loaded it. A promotion keeps it on here: no
+		 * reload, no longer operation (no renewals run meanwhile).
 		 */
-		rc = write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false, AFTER_RELOAD, 0, false);
+		rc = write_conf(d, d->conf_upstream, PGMGR_SIGNAL_CREATE, false,
+				d->conf_read_only != !d->accept_writes ? AFTER_RELOAD : AFTER_NOTHING, 0,
+				false);
 		snprintf(err, sizeof err, "configuration");
 		break;
 	case PGQ_HA_CLEAN_STOP:
