@@ -151,6 +151,9 @@ static void check_restapi(struct cfg_ctx *c)
 		snprintf(path, sizeof(path), "restapi.%s", set);
 		cfg_problem(c, cfg_value_at(c, path), "restapi.%s is set but restapi.%s is not: TLS needs both", set, unset);
 	}
+	if (api->keyfile_password != NULL && api->keyfile == NULL)
+		cfg_problem(c, cfg_value_at(c, "restapi.keyfile_password"),
+			"restapi.keyfile_password is set but restapi.keyfile is not");
 	if (api->verify_client != PGQ_VERIFY_CLIENT_NONE && (api->cafile == NULL || api->certfile == NULL))
 		cfg_problem(c, cfg_value_at(c, "restapi.verify_client"),
 			"restapi.verify_client: client certificates need TLS (certfile, keyfile) and restapi.cafile");

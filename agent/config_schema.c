@@ -137,6 +137,7 @@ static const struct cfg_field restapi_fields[] = {
 	SECTION("authentication", 0, struct pgq_config_restapi, authentication, basic_auth_section),
 	FIELD("certfile", F_PATH, 0, struct pgq_config_restapi, certfile, 0, 0),
 	FIELD("keyfile", F_PATH, 0, struct pgq_config_restapi, keyfile, 0, 0),
+	FIELD("keyfile_password", F_STRING, 0, struct pgq_config_restapi, keyfile_password, 0, 0),
 	FIELD("cafile", F_PATH, 0, struct pgq_config_restapi, cafile, 0, 0),
 	ENUMF("verify_client", struct pgq_config_restapi, verify_client, verify_client_names),
 	CUSTOM("allowlist", 0, struct pgq_config_restapi, allowlist, parse_allowlist),
@@ -773,6 +774,7 @@ void pgq_config_free(struct pgq_config *cfg)
 	free_credentials(&cfg->restapi.authentication);
 	free(cfg->restapi.certfile);
 	free(cfg->restapi.keyfile);
+	free(cfg->restapi.keyfile_password);
 	free(cfg->restapi.cafile);
 	for (size_t i = 0; i < cfg->restapi.n_allowlist; i++)
 		pgq_cidr_clear(&cfg->restapi.allowlist[i]);

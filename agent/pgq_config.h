@@ -142,7 +142,8 @@ struct pgq_config_restapi {
 	struct pgq_config_credentials authentication;  /* both NULL: no auth */
 	char *certfile;                        /* TLS when certfile and keyfile are set */
 	char *keyfile;
-	char *cafile;                          /* client certificate CA */
+	char *keyfile_password;                /* the keyfile is encrypted (PKCS#8); NULL: plain */
+	char *cafile;                          /* CA of client certificates and of the peers' servers */
 	enum pgq_verify_client verify_client;  /* default none */
 	struct pgq_cidr *allowlist;            /* write methods only from these; empty: all */
 	size_t n_allowlist;

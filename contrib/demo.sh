@@ -46,7 +46,7 @@ install_and_build() (
 		$sudo apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq build-essential autoconf \
 			automake pkg-config libpq-dev libyaml-dev libcurl4-openssl-dev libcmocka-dev \
-			libuv1-dev libmicrohttpd-dev libjansson-dev libsystemd-dev postgresql-15 \
+			libuv1-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libsystemd-dev postgresql-15 \
 			curl util-linux >/dev/null
 	fi
 	[ -x "$PGBIN/initdb" ] || die "PostgreSQL 15 server binaries not found in $PGBIN"

@@ -10,7 +10,7 @@ BUILD=${PGQ_BUILD_DIR:-$SRC/build-check}
 
 PACKAGES="build-essential autoconf automake pkg-config clang
   libpq-dev libyaml-dev libcurl4-openssl-dev libcmocka-dev libuv1-dev
-  libmicrohttpd-dev libjansson-dev libsystemd-dev
+  libmicrohttpd-dev libgnutls28-dev libjansson-dev libsystemd-dev
   postgresql-15 iproute2 procps curl haproxy util-linux openssl perl"
 
 if [ "${PGQ_SKIP_INSTALL:-0}" != 1 ]; then

@@ -14,8 +14,10 @@
 #include "log.h"
 #include "rest/health.h"
 #include "rest/member_view.h"
+#include "rest/metrics.h"
 #include "rest/query.h"
 #include "rest/status_json.h"
+#include "rest/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,7 +65,35 @@ struct pgq_rest {
 	char *auth_password;
 	struct pgq_rest_cidr *allow;    /* n_allow == 0: from anywhere */
 	size_t n_allow;
+
+	bool tls;                       /* HTTPS (credentials installed in tls.c) */
+	enum pgq_rest_verify_client verify_client;
+
+	/* GET /metrics: the loop's counters and member lags (under lock) ... */
+	struct pgq_rest_counters loop_counters;
+	struct pgq_metrics_member *metric_members;
+	size_t n_metric_members;
 };
+
+/*
+ * Answers by HTTP status code, for /metrics. Process-wide (one REST server
+ * per process) so that every answer path counts without a server pointer;
+ * atomic because every HTTP thread adds.
+ */
+static uint64_t http_by_code[PGQ_METRICS_HTTP_CODES];
+
+/*
+ * OPTIONS answers like GET with the status code only (Patroni; HAProxy's
+ * `option httpchk OPTIONS`). One thread per connection: a thread-local
+ * flag reaches every answer path of the request being handled.
+ */
+static _Thread_local bool answer_status_only;
+
+static void count_answer(unsigned status)
+{
+	if (status < PGQ_METRICS_HTTP_CODES)
+		__atomic_fetch_add(&http_by_code[status], 1, __ATOMIC_RELAXED);
+}
 
 /* Per-connection upload state. */
 struct upload {
@@ -189,6 +219,25 @@ void pgq_rest_publish_member_view(struct pgq_rest *rest, const struct pgq_member
 	pthread_mutex_unlock(&rest->lock);
 }
 
+void pgq_rest_publish_metrics(struct pgq_rest *rest, const struct pgq_rest_counters *counters,
+			      const struct pgq_metrics_member *members, size_t n_members)
+{
+	struct pgq_metrics_member *copy = NULL;
+
+	if (n_members > 0) {
+		copy = calloc(n_members, sizeof *copy);
+		if (copy == NULL)
+			return; /* keep the last figures */
+		memcpy(copy, members, n_members * sizeof *copy);
+	}
+	pthread_mutex_lock(&rest->lock);
+	rest->loop_counters = *counters;
+	free(rest->metric_members);
+	rest->metric_members = copy;
+	rest->n_metric_members = n_members;
+	pthread_mutex_unlock(&rest->lock);
+}
+
 static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 				     const char *value)
 {
@@ -234,6 +283,77 @@ static enum MHD_Result respond_health(struct pgq_rest *rest, struct MHD_Connecti
 	return ret;
 }
 
+static int64_t boottime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts); /* the clock lease_end_ms is on */
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* GET /metrics: the loop's view and counters plus this server's answer counts. */
+static enum MHD_Result respond_metrics(struct pgq_rest *rest, struct MHD_Connection *conn)
+{
+	struct pgq_member_view v;
+	struct pgq_rest_counters k;
+	struct pgq_metrics_member *members = NULL;
+	size_t n = 0;
+	char err[128], *text;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	int rc;
+
+	pgq_member_view_init(&v);
+	pthread_mutex_lock(&rest->lock);
+	rc = pgq_member_view_copy(&v, &rest->view, err, sizeof err);
+	k = rest->loop_counters;
+	if (rc == 0 && rest->n_metric_members > 0) {
+		members = calloc(rest->n_metric_members, sizeof *members);
+		if (members != NULL) {
+			memcpy(members, rest->metric_members, rest->n_metric_members * sizeof *members);
+			n = rest->n_metric_members;
+		}
+	}
+	pthread_mutex_unlock(&rest->lock);
+	if (rc != 0)
+		return respond_error(conn, 503, "out of memory");
+	/* This answer counts too: a scrape sees its own request (Prometheus' habit). */
+	count_answer(200);
+	for (unsigned code = 0; code < PGQ_METRICS_HTTP_CODES; code++)
+		k.http_requests_total[code] = __atomic_load_n(&http_by_code[code], __ATOMIC_RELAXED);
+	text = pgq_rest_metrics_text(&v, &k, members, n, boottime_ms(), err, sizeof err);
+	free(members);
+	pgq_member_view_free(&v);
+	if (text == NULL) {
+		__atomic_fetch_sub(&http_by_code[200], 1, __ATOMIC_RELAXED);
+		return respond_error(conn, 503, err);
+	}
+	if (answer_status_only)
+		text[0] = '\0';
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int pgq_rest_reload_tls(struct pgq_rest *rest, const struct pgq_rest_tls_files *tls, char *err,
+			size_t errlen)
+{
+	struct pgq_rest_tls_creds *creds;
+
+	if (!rest->tls || tls->certfile == NULL)
+		return 0;
+	if (pgq_rest_tls_load(tls, &creds, NULL, err, errlen) != 0)
+		return -1;
+	pgq_rest_tls_install(creds);
+	return 0;
+}
+
 void pgq_rest_beat(struct pgq_rest *rest)
 {
 	uint64_t now = monotonic_ms();
@@ -250,6 +370,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (answer_status_only)
+		text = "";
 	resp = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return MHD_NO;
@@ -258,6 +380,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
 		MHD_add_response_header(resp, "Location", location);
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		count_answer(status);
 	return ret;
 }
 
@@ -296,6 +420,8 @@ static enum MHD_Result handle_get(struct pgq_rest *rest, struct MHD_Connection *
 		return respond_view(rest, conn, &rest->cluster_json);
 	if (strcmp(url, "/raft") == 0 || strcmp(url, "/status") == 0)
 		return respond_view(rest, conn, &rest->status_json);
+	if (strcmp(url, "/metrics") == 0)
+		return respond_metrics(rest, conn);
 	if (strcmp(url, "/liveness") == 0) {
 		uint64_t beat, age;
 		char text[96];
@@ -315,6 +441,12 @@ static enum MHD_Result handle_get(struct pgq_rest *rest, struct MHD_Connection *
 		pthread_mutex_unlock(&rest->lock);
 		if (has_view && pgq_rest_health_is_endpoint(url))
 			return respond_health(rest, conn, url);
+		/*
+		 * A health path before the first view (or without one, as with
+		 * postgresql.manage: false) is "not true", never "no such path".
+		 */
+		if (pgq_rest_health_is_endpoint(url))
+			return respond_error(conn, 503, "no PostgreSQL status known (postgresql.manage is off or the agent is starting)");
 	}
 	return respond_error(conn, 404, "no such endpoint");
 }
@@ -430,6 +562,8 @@ static bool write_allowed(struct pgq_rest *rest, struct MHD_Connection *conn,
 			MHD_add_response_header(resp, "Content-Type", "application/json");
 			*ret = MHD_queue_basic_auth_fail_response(conn, "pgquorum", resp);
 			MHD_destroy_response(resp);
+			if (*ret == MHD_YES)
+				count_answer(401);
 			return false;
 		}
 	}
@@ -586,6 +720,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 
+	if (rest->tls && rest->verify_client != PGQ_REST_VERIFY_NONE) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		char why[256];
+
+		if (!pgq_rest_tls_client_ok(ci != NULL ? ci->tls_session : NULL,
+					    rest->verify_client, why, sizeof why)) {
+			pgq_debug("rest", "%s %s refused: %s", method, url, why);
+			return respond_error(conn, 403, why);
+		}
+	}
+	if (strcmp(method, "OPTIONS") == 0) {
+		enum MHD_Result ret;
+
+		answer_status_only = true;
+		ret = handle_get(rest, conn, url);
+		answer_status_only = false;
+		return ret;
+	}
 	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
 	    !(rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0) && !read_on_loop(url))
 		return handle_get(rest, conn, url);
@@ -633,6 +786,7 @@ static void free_after_close(uv_handle_t *handle)
 	free(rest->auth_username);
 	free(rest->auth_password);
 	free(rest->allow);
+	free(rest->metric_members);
 	pthread_mutex_destroy(&rest->lock);
 	free(rest);
 }
@@ -644,6 +798,8 @@ int pgq_rest_start(uv_loop_t *loop, const struct pgq_rest_options *opts,
 	struct pgq_rest *rest;
 	struct sockaddr_in addr;
 	sigset_t all, old;
+	char *ca_pem = NULL;
+	unsigned int per_ip;
 
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
@@ -697,24 +853,59 @@ int pgq_rest_start(uv_loop_t *loop, const struct pgq_rest_options *opts,
 	}
 	rest->wake.data = rest;
 
-	/* HTTP threads must never take the agent's signals: the loop owns them. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rest->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, rest,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)(opts->connection_timeout_s != 0 ? opts->connection_timeout_s : 10),
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, rest,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, rest,
-		MHD_OPTION_END);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rest->tls = opts->tls.certfile != NULL;
+	rest->verify_client = opts->tls.verify_client;
+	if (rest->tls) {
+		struct pgq_rest_tls_creds *creds;
+
+		if (pgq_rest_tls_load(&opts->tls, &creds, &ca_pem, err, errlen) != 0) {
+			uv_close((uv_handle_t *)&rest->wake, free_after_close);
+			return -1;
+		}
+		pgq_rest_tls_install(creds);
+	}
+	/*
+	 * Robustness: at most max_connections at once, a quarter of them kept
+	 * free of any single address, and each cut after connection_timeout_s
+	 * of silence, so slow or half-open clients cannot take the server.
+	 */
+	per_ip = opts->max_connections - opts->max_connections / 4;
+	if (per_ip == 0)
+		per_ip = 1;
+	{
+		struct MHD_OptionItem tls_opts[] = {
+			{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, pgq_rest_tls_cert_callback() },
+			{ ca_pem != NULL ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, ca_pem },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+
+		/* HTTP threads must never take the agent's signals: the loop owns them. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		rest->daemon = MHD_start_daemon(
+			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+				MHD_USE_ERROR_LOG | (rest->tls ? MHD_USE_TLS : 0),
+			0, NULL, NULL, on_request, rest,
+			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->max_connections,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+			MHD_OPTION_CONNECTION_TIMEOUT,
+			(unsigned int)(opts->connection_timeout_s != 0 ? opts->connection_timeout_s : 10),
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, rest,
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, rest,
+			rest->tls ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts,
+			MHD_OPTION_END);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	/* libmicrohttpd copied the trust text at start. */
+	free(ca_pem);
 	if (rest->daemon == NULL) {
-		snprintf(err, errlen, "could not listen for REST on %s:%u (address in use?)",
-			 opts->listen_address, (unsigned)opts->port);
+		snprintf(err, errlen, "could not listen for REST on %s:%u (address in use%s?)",
+			 opts->listen_address, (unsigned)opts->port,
+			 rest->tls ? ", or libmicrohttpd built without TLS" : "");
+		if (rest->tls)
+			pgq_rest_tls_release();
 		uv_close((uv_handle_t *)&rest->wake, free_after_close);
 		return -1;
 	}
@@ -740,5 +931,7 @@ void pgq_rest_stop(struct pgq_rest *rest)
 	pthread_mutex_unlock(&rest->lock);
 	MHD_stop_daemon(rest->daemon);
 	rest->daemon = NULL;
+	if (rest->tls)
+		pgq_rest_tls_release();
 	uv_close((uv_handle_t *)&rest->wake, free_after_close);
 }

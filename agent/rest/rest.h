@@ -17,6 +17,9 @@
 #ifndef PGQ_REST_H
 #define PGQ_REST_H
 
+#include "rest/metrics.h"
+#include "rest/tls.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,6 +68,13 @@ struct pgq_rest_options {
 	const char *auth_password;
 	const struct pgq_rest_cidr *allow;
 	size_t n_allow;
+	/*
+	 * HTTPS when tls.certfile is set (libmicrohttpd over GnuTLS): the files
+	 * are read at start (a bad one fails the start, its name in err) and
+	 * again by pgq_rest_reload_tls(). verify_client asks for client
+	 * certificates signed by tls.cafile; every request is checked (403).
+	 */
+	struct pgq_rest_tls_files tls;
 };
 
 /*
@@ -90,6 +100,19 @@ void pgq_rest_publish_status(struct pgq_rest *rest, const char *json);
  */
 struct pgq_member_view;
 void pgq_rest_publish_member_view(struct pgq_rest *rest, const struct pgq_member_view *v);
+/*
+ * The loop's part of GET /metrics: its counters (http_requests_total is
+ * ignored: the server counts those itself) and each member's lag (copied).
+ */
+void pgq_rest_publish_metrics(struct pgq_rest *rest, const struct pgq_rest_counters *counters,
+			      const struct pgq_metrics_member *members, size_t n_members);
+/*
+ * Re-read the TLS certificate and key (restapi reload). On success the
+ * next handshake presents them; on failure nothing changes and err names
+ * the file. The CA file and verify_client need a restart. 0 when not TLS.
+ */
+int pgq_rest_reload_tls(struct pgq_rest *rest, const struct pgq_rest_tls_files *tls,
+			char *err, size_t errlen);
 /* The loop ran: /liveness measures the time since the last beat. */
 void pgq_rest_beat(struct pgq_rest *rest);
 

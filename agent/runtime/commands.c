@@ -12,16 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *api_url_of(const struct pgq_config_peer *p)
+/* The cluster's members share the restapi TLS setting: https when ours is on. */
+static char *api_url_of(const struct pgq_config_peer *p, bool tls)
 {
 	char buf[PGQ_RECORD_ADDR_MAX];
+	const char *scheme = tls ? "https" : "http";
 
 	if (p->restapi.text == NULL)
 		return NULL;
 	if (strchr(p->restapi.host, ':') != NULL)
-		snprintf(buf, sizeof buf, "http://[%s]:%u", p->restapi.host, (unsigned)p->restapi.port);
+		snprintf(buf, sizeof buf, "%s://[%s]:%u", scheme, p->restapi.host, (unsigned)p->restapi.port);
 	else
-		snprintf(buf, sizeof buf, "http://%s:%u", p->restapi.host, (unsigned)p->restapi.port);
+		snprintf(buf, sizeof buf, "%s://%s:%u", scheme, p->restapi.host, (unsigned)p->restapi.port);
 	return strdup(buf);
 }
 
@@ -72,7 +74,7 @@ int cmd_build_bootstrap(const struct pgq_runtime *rt, const char *cluster_id, st
 	for (size_t i = 0; i < rt->cfg->raft.n_peers && n < RAFT_MAX_MEMBERS; i++, n++) {
 		const struct pgq_config_peer *p = &rt->cfg->raft.peers[i];
 
-		urls[n] = api_url_of(p);
+		urls[n] = api_url_of(p, rt->cfg->restapi.certfile != NULL);
 		memset(&members[n], 0, sizeof members[n]);
 		members[n].name = p->name;
 		members[n].raft_address = p->address.text;

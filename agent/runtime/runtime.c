@@ -20,6 +20,7 @@
 #include "runtime/ha_driver.h"
 #include "runtime/runtime_internal.h"
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,20 @@ static void reload_config(struct pgq_runtime *rt)
 	    fresh->raft.election_timeout_ms != rt->cfg->raft.election_timeout_ms ||
 	    fresh->raft.heartbeat_ms != rt->cfg->raft.heartbeat_ms)
 		pgq_warning("agent", "reload: name, scope, raft.* and restapi.listen changes need a restart; they were ignored");
+	/* TLS: a new certificate and key serve from the next handshake; a bad file changes nothing. */
+	if (rt->rest != NULL && fresh->restapi.certfile != NULL && rt->cfg->restapi.certfile != NULL) {
+		struct pgq_rest_tls_files tls = rt_rest_tls_files(fresh);
+
+		if (pgq_rest_reload_tls(rt->rest, &tls, err, sizeof err) != 0)
+			pgq_error("agent", "reload: %s; the REST API keeps its current certificate", err);
+		else
+			pgq_info("agent", "reload: REST API certificate \"%s\" loaded", tls.certfile);
+	}
+	if ((fresh->restapi.certfile == NULL) != (rt->cfg->restapi.certfile == NULL) ||
+	    fresh->restapi.verify_client != rt->cfg->restapi.verify_client ||
+	    (fresh->restapi.cafile == NULL) != (rt->cfg->restapi.cafile == NULL) ||
+	    (fresh->restapi.cafile != NULL && strcmp(fresh->restapi.cafile, rt->cfg->restapi.cafile) != 0))
+		pgq_warning("agent", "reload: turning restapi TLS on or off, restapi.cafile and restapi.verify_client need a restart; they were ignored");
 	/* Keep what the running modules were built from; take the reloadable parts only. */
 	rt->cfg->log.level = fresh->log.level;
 	/* This member's postgresql.parameters: rendered into pgquorum.conf at the next write. */
@@ -291,6 +306,21 @@ static int start_handles(struct pgq_runtime *rt, char *err, size_t errlen)
 	return 0;
 }
 
+struct pgq_rest_tls_files rt_rest_tls_files(const struct pgq_config *cfg)
+{
+	const struct pgq_config_restapi *api = &cfg->restapi;
+	struct pgq_rest_tls_files f = {
+		.certfile = api->certfile,
+		.keyfile = api->keyfile,
+		.keyfile_password = api->keyfile_password,
+		.cafile = api->cafile,
+		.verify_client = api->verify_client == PGQ_VERIFY_CLIENT_REQUIRED ? PGQ_REST_VERIFY_REQUIRED
+				 : api->verify_client == PGQ_VERIFY_CLIENT_OPTIONAL ? PGQ_REST_VERIFY_OPTIONAL
+				 : PGQ_REST_VERIFY_NONE,
+	};
+	return f;
+}
+
 static int start_rest(struct pgq_runtime *rt, char *err, size_t errlen)
 {
 	const struct pgq_config_restapi *api = &rt->cfg->restapi;
@@ -309,8 +339,6 @@ static int start_rest(struct pgq_runtime *rt, char *err, size_t errlen)
 		allow[n_allow].prefix_len = api->allowlist[i].prefix_len;
 		n_allow++;
 	}
-	if (api->certfile != NULL)
-		pgq_warning("agent", "restapi TLS (certfile/keyfile) is not supported yet: the REST API serves plain HTTP");
 	struct pgq_rest_options o = {
 		.listen_address = api->listen.host,
 		.port = api->listen.port,
@@ -327,6 +355,7 @@ static int start_rest(struct pgq_runtime *rt, char *err, size_t errlen)
 		.auth_password = api->authentication.password,
 		.allow = allow,
 		.n_allow = n_allow,
+		.tls = rt_rest_tls_files(rt->cfg),
 	};
 
 	rc = pgq_rest_start(&rt->loop, &o, rt_on_call, rt, &rt->rest, err, errlen);
@@ -342,6 +371,12 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 	const char *hooks = getenv("PGQUORUM_TEST_HOOKS");
 	int rc;
 
+	/* Before any thread: the leader-forwarding workers use libcurl (status.c). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		pgq_config_free(config);
+		snprintf(err, errlen, "could not initialise libcurl");
+		return 1;
+	}
 	rt = calloc(1, sizeof *rt);
 	if (rt == NULL) {
 		pgq_config_free(config);
@@ -358,6 +393,7 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 	if (uv_loop_init(&rt->loop) != 0) {
 		pgq_config_free(config);
 		free(rt);
+		curl_global_cleanup();
 		snprintf(err, errlen, "could not create the event loop");
 		return 1;
 	}
@@ -400,5 +436,6 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 	free(rt);
 	if (rc == 0)
 		pgq_info("agent", "stopped");
+	curl_global_cleanup();
 	return rc;
 }

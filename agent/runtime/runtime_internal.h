@@ -128,6 +128,9 @@ struct pgq_runtime {
 	bool record_dirty;            /* the record changed since the last publish */
 };
 
+/* The restapi section's TLS files as the REST server takes them (runtime.c). */
+struct pgq_rest_tls_files rt_rest_tls_files(const struct pgq_config *cfg);
+
 /* Tell systemd the current role (STATUS=...), READY=1 the first time. */
 void rt_notify_status(struct pgq_runtime *rt);
 /* SIGHUP and POST /reload: re-read the configuration file, reload PostgreSQL (reason: for on_reload). */

@@ -16,14 +16,10 @@
 #include "runtime/ids.h"
 #include "runtime/runtime_internal.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 char *rt_leader_api_url(const struct pgq_runtime *rt)
 {
@@ -47,7 +43,8 @@ char *rt_leader_api_url(const struct pgq_runtime *rt)
 		char buf[300];
 		if (strcmp(p->name, name) != 0 || p->restapi.text == NULL)
 			continue;
-		snprintf(buf, sizeof buf, "http://%s", p->restapi.text);
+		snprintf(buf, sizeof buf, "%s://%s", rt->cfg->restapi.certfile != NULL ? "https" : "http",
+			 p->restapi.text);
 		return strdup(buf);
 	}
 	return NULL;
@@ -126,105 +123,114 @@ void rt_publish(struct pgq_runtime *rt)
 
 /* ---- follower -> leader report forwarding (thread pool) ------------------ */
 
+/*
+ * One POST to the leader's REST API, run by a libuv thread-pool worker with
+ * libcurl (plain HTTP or HTTPS, as the leader's api_url says). Everything
+ * the worker reads is copied into the job: the loop may reload the
+ * configuration meanwhile.
+ */
 struct report_job {
 	uv_work_t work;
 	struct pgq_runtime *rt;
-	char *host;
-	char *port;
+	char *url;           /* api_url + path */
 	char *body;
-	char *auth;          /* "Basic ..." header value, or NULL */
+	char *userpwd;       /* "user:password" for basic auth, or NULL */
+	char *cafile;        /* restapi.cafile: verifies the leader's certificate; NULL: system CAs */
+	char *certfile;      /* our client certificate when restapi.verify_client asks for one */
+	char *keyfile;
+	char *keyfile_password;
 	const char *path;    /* "/report" or "/propose" */
 	bool forward;        /* an HA command (counted in forwards_inflight) */
 	bool rest;           /* a REST write (counted in rest_forwards_inflight) */
 	uint64_t rest_key;   /* rt_entry_key() of it: the waiting call */
 	unsigned rest_attempt; /* 1 for the first forward */
-	int status;          /* HTTP status, or -1 */
+	long status;         /* HTTP status, or -1 */
 };
 
-/* "Basic base64(user:password)" for the leader's write authentication. */
-static char *basic_auth(const char *user, const char *password)
+static char *dup_opt(const char *s)
 {
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(user) + 1 + strlen(password), o = 0;
-	char *plain = malloc(n + 1), *out = malloc(6 + 4 * ((n + 2) / 3) + 1);
-
-	if (plain == NULL || out == NULL) {
-		free(plain);
-		free(out);
-		return NULL;
-	}
-	snprintf(plain, n + 1, "%s:%s", user, password);
-	memcpy(out, "Basic ", 6);
-	o = 6;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)plain[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)plain[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)plain[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? b64[v & 63] : '=';
-	}
-	out[o] = '\0';
-	free(plain);
-	return out;
+	return s != NULL ? strdup(s) : NULL;
 }
 
-/* Parse "http://HOST:PORT[/...]" (IPv4 or a name); false when not so. */
-static bool split_url(const char *url, char **host, char **port)
+static void job_free(struct report_job *j)
 {
-	const char *p, *colon, *end;
+	free(j->url);
+	free(j->body);
+	free(j->userpwd);
+	free(j->cafile);
+	free(j->certfile);
+	free(j->keyfile);
+	free(j->keyfile_password);
+	free(j);
+}
 
-	if (strncmp(url, "http://", 7) != 0)
-		return false;
-	p = url + 7;
-	end = p + strcspn(p, "/");
-	colon = memchr(p, ':', (size_t)(end - p));
-	if (colon == NULL || colon == p || colon + 1 >= end)
-		return false;
-	*host = strndup(p, (size_t)(colon - p));
-	*port = strndup(colon + 1, (size_t)(end - colon - 1));
-	return *host != NULL && *port != NULL;
+/* Credentials and TLS material of this agent's restapi section, shared by the cluster (docs/agent.md). */
+static int job_prepare(struct report_job *j, const struct pgq_runtime *rt, const char *api_url)
+{
+	const struct pgq_config_restapi *api = &rt->cfg->restapi;
+	size_t n = strlen(api_url) + strlen(j->path) + 1;
+
+	j->url = malloc(n);
+	if (j->url == NULL)
+		return -1;
+	snprintf(j->url, n, "%s%s", api_url, j->path);
+	if (api->authentication.username != NULL && api->authentication.password != NULL) {
+		n = strlen(api->authentication.username) + strlen(api->authentication.password) + 2;
+		j->userpwd = malloc(n);
+		if (j->userpwd == NULL)
+			return -1;
+		snprintf(j->userpwd, n, "%s:%s", api->authentication.username,
+			 api->authentication.password);
+	}
+	j->cafile = dup_opt(api->cafile);
+	if (api->verify_client != PGQ_VERIFY_CLIENT_NONE) {
+		j->certfile = dup_opt(api->certfile);
+		j->keyfile = dup_opt(api->keyfile);
+		j->keyfile_password = dup_opt(api->keyfile_password);
+	}
+	return 0;
+}
+
+static size_t discard_reply(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * n;
 }
 
 static void report_run(uv_work_t *w)
 {
 	struct report_job *j = w->data;
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *ai = NULL;
-	struct timeval tv = { .tv_sec = 2 };
-	char req[8192], resp[64];
-	int fd = -1, n;
+	struct curl_slist *headers = NULL;
+	CURL *curl = curl_easy_init();
 
 	j->status = -1;
-	if (getaddrinfo(j->host, j->port, &hints, &ai) != 0 || ai == NULL)
+	if (curl == NULL)
 		return;
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto out;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
-		goto out;
-	n = snprintf(req, sizeof req,
-		     "POST %s HTTP/1.0\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
-		     "%s%s%sContent-Length: %zu\r\n\r\n%s", j->path, j->host, j->port,
-		     j->auth != NULL ? "Authorization: " : "", j->auth != NULL ? j->auth : "",
-		     j->auth != NULL ? "\r\n" : "", strlen(j->body), j->body);
-	if (n <= 0 || (size_t)n >= sizeof req || write(fd, req, (size_t)n) != n)
-		goto out;
-	n = (int)read(fd, resp, sizeof resp - 1);
-	if (n > 12) {
-		resp[n] = '\0';
-		j->status = atoi(resp + 9); /* "HTTP/1.x NNN" */ /* banned-ok: bounded, checked prefix */
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	curl_easy_setopt(curl, CURLOPT_URL, j->url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, j->body);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_reply);
+	if (j->userpwd != NULL) {
+		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(curl, CURLOPT_USERPWD, j->userpwd);
 	}
-out:
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
+	if (j->cafile != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, j->cafile);
+	if (j->certfile != NULL && j->keyfile != NULL) {
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, j->certfile);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, j->keyfile);
+		if (j->keyfile_password != NULL)
+			curl_easy_setopt(curl, CURLOPT_KEYPASSWD, j->keyfile_password);
+	}
+	if (curl_easy_perform(curl) == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &j->status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
 }
 
 static void report_done(uv_work_t *w, int status)
@@ -238,16 +244,12 @@ static void report_done(uv_work_t *w, int status)
 	else
 		j->rt->report_inflight = 0;
 	if (status == 0 && j->status != 202)
-		pgq_debug("agent", "POST %s to the leader not accepted (HTTP %d)", j->path, j->status);
+		pgq_debug("agent", "POST %s to the leader not accepted (HTTP %ld)", j->path, j->status);
 	if (j->rest && (status != 0 || j->status != 202))
-		rt_api_forward_failed(j->rt, j->rest_key, status != 0 ? -1 : j->status,
+		rt_api_forward_failed(j->rt, j->rest_key, status != 0 ? -1 : (int)j->status,
 				      (const uint8_t *)j->body, j->body != NULL ? strlen(j->body) : 0,
 				      j->rest_attempt);
-	free(j->host);
-	free(j->port);
-	free(j->body);
-	free(j->auth);
-	free(j);
+	job_free(j);
 }
 
 void rt_report(struct pgq_runtime *rt)
@@ -276,7 +278,8 @@ void rt_report(struct pgq_runtime *rt)
 	}
 	j->rt = rt;
 	j->path = "/report";
-	if (!split_url(url, &j->host, &j->port)) {
+	rt->report_inflight = 1;
+	if (job_prepare(j, rt, url) != 0) {
 		free(url);
 		report_done(&j->work, -1);
 		return;
@@ -286,18 +289,9 @@ void rt_report(struct pgq_runtime *rt)
 			 (json_int_t)now);
 	j->body = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	/* The cluster's members share restapi.authentication (docs/agent.md). */
-	if (rt->cfg->restapi.authentication.username != NULL &&
-	    rt->cfg->restapi.authentication.password != NULL)
-		j->auth = basic_auth(rt->cfg->restapi.authentication.username,
-				     rt->cfg->restapi.authentication.password);
-	j->rt = rt;
 	j->work.data = j;
-	if (j->body == NULL || uv_queue_work(&rt->loop, &j->work, report_run, report_done) != 0) {
+	if (j->body == NULL || uv_queue_work(&rt->loop, &j->work, report_run, report_done) != 0)
 		report_done(&j->work, -1);
-		return;
-	}
-	rt->report_inflight = 1;
 }
 
 /*
@@ -322,16 +316,12 @@ void rt_forward_command(struct pgq_runtime *rt, const uint8_t *data, size_t len)
 	j->path = "/propose";
 	j->forward = true;
 	rt->forwards_inflight++;
-	if (!split_url(url, &j->host, &j->port) || (j->body = strndup((const char *)data, len)) == NULL) {
+	if (job_prepare(j, rt, url) != 0 || (j->body = strndup((const char *)data, len)) == NULL) {
 		free(url);
 		report_done(&j->work, -1);
 		return;
 	}
 	free(url);
-	if (rt->cfg->restapi.authentication.username != NULL &&
-	    rt->cfg->restapi.authentication.password != NULL)
-		j->auth = basic_auth(rt->cfg->restapi.authentication.username,
-				     rt->cfg->restapi.authentication.password);
 	j->work.data = j;
 	if (uv_queue_work(&rt->loop, &j->work, report_run, report_done) != 0)
 		report_done(&j->work, -1);
@@ -360,25 +350,15 @@ int rt_forward_rest_command(struct pgq_runtime *rt, const uint8_t *data, size_t 
 	}
 	j->rt = rt;
 	j->path = "/propose";
-	if (!split_url(url, &j->host, &j->port) || (j->body = strndup((const char *)data, len)) == NULL) {
+	if (job_prepare(j, rt, url) != 0 || (j->body = strndup((const char *)data, len)) == NULL) {
 		free(url);
-		free(j->host);
-		free(j->port);
-		free(j);
+		job_free(j);
 		return -1;
 	}
 	free(url);
-	if (rt->cfg->restapi.authentication.username != NULL &&
-	    rt->cfg->restapi.authentication.password != NULL)
-		j->auth = basic_auth(rt->cfg->restapi.authentication.username,
-				     rt->cfg->restapi.authentication.password);
 	j->work.data = j;
 	if (uv_queue_work(&rt->loop, &j->work, report_run, report_done) != 0) {
-		free(j->host);
-		free(j->port);
-		free(j->body);
-		free(j->auth);
-		free(j);
+		job_free(j);
 		return -1;
 	}
 	/* Counted only once queued: report_done then fails the call (by key) if needed. */

@@ -52,7 +52,8 @@ it_teardown() {
 
 it_raft_port() { echo $((IT_BASE + $1)); }
 it_rest_port() { echo $((IT_BASE + 20 + $1)); }
-it_url() { echo "http://127.0.0.1:$(it_rest_port "$1")"; }
+# IT_SCHEME=https and IT_CURL_OPTS (e.g. --cacert) for agents serving TLS.
+it_url() { echo "${IT_SCHEME:-http}://127.0.0.1:$(it_rest_port "$1")"; }
 
 # it_write_config I PEERS...: config of agent nI whose raft.peers are the
 # given indexes (the founding set; a joiner lists the founders and itself).
@@ -84,6 +85,10 @@ it_write_config() {
 		fi
 		if [ -n "${IT_ALLOW:-}" ]; then
 			echo "  allowlist: [${IT_ALLOW}]"
+		fi
+		# Extra restapi lines (two-space indented), e.g. certfile/keyfile.
+		if [ -n "${IT_RESTAPI_EXTRA:-}" ]; then
+			printf '%s\n' "$IT_RESTAPI_EXTRA"
 		fi
 		echo "postgresql:"
 		echo "  manage: false"
@@ -140,7 +145,8 @@ it_cluster_start() {
 	done
 }
 
-it_get() { curl -s --max-time 2 "$(it_url "$1")$2"; }
+# shellcheck disable=SC2086
+it_get() { curl -s --max-time 2 ${IT_CURL_OPTS:-} "$(it_url "$1")$2"; }
 # A string field of GET /status (compact JSON; no jq needed).
 it_status_field() { it_get "$1" /status | sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p"; }
 # A number field of GET /status.
@@ -183,7 +189,8 @@ it_wait_leader() {
 
 # it_propose SEQ I: propose test entry SEQ through agent I (following a redirect).
 it_propose() {
-	curl -s --max-time 5 -L -o /dev/null -w '%{http_code}' -X POST \
+	# shellcheck disable=SC2086
+	curl -s --max-time 5 -L -o /dev/null -w '%{http_code}' ${IT_CURL_OPTS:-} -X POST \
 		-d "{\"seq\":$1}" "$(it_url "$2")/test/propose"
 }
 
