@@ -72,6 +72,8 @@ struct pgq_hooks {
 	struct loaded_plugin *plugins;
 	struct hook_run *runs;
 	size_t n_runs;
+	uint64_t runs_total;               /* parts started (GET /metrics) */
+	uint64_t failures_total;           /* parts that ended other than OK */
 	size_t closing_hosts;              /* plugin handles still closing */
 	bool closing;
 	void (*closed)(void *arg);
@@ -325,6 +327,12 @@ bool pgq_hooks_configured(const struct pgq_hooks *hooks, enum pgq_hook_event eve
 	return (int)event >= 0 && event < PGQ_HOOK__COUNT && hooks->slots[event].configured;
 }
 
+void pgq_hooks_stats(const struct pgq_hooks *hooks, uint64_t *runs, uint64_t *failures)
+{
+	*runs = hooks != NULL ? hooks->runs_total : 0;
+	*failures = hooks != NULL ? hooks->failures_total : 0;
+}
+
 size_t pgq_hooks_in_flight(const struct pgq_hooks *hooks)
 {
 	size_t n = 0;
@@ -358,6 +366,9 @@ static void log_part(const struct hook_run *run, const char *kind,
 
 	if (part->status == PGQ_HOOK_NOT_RUN)
 		return;
+	run->hooks->runs_total++;
+	if (part->status != PGQ_HOOK_OK)
+		run->hooks->failures_total++;
 	pgq_log(level, "hooks",
 		"hook finished event=%s kind=%s status=%s exit=%d signal=%d timed_out=%s run_ms=%llu%s%s",
 		event, kind, pgq_hook_status_name(part->status), part->exit_code, part->term_signal,

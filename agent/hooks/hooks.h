@@ -104,6 +104,13 @@ bool pgq_hooks_configured(const struct pgq_hooks *hooks, enum pgq_hook_event eve
 int pgq_hooks_run(struct pgq_hooks *hooks, const struct pgq_plugin_event *event,
 		  pgq_hook_done_cb done, void *arg, char *err, size_t errlen);
 
+/*
+ * Hook parts (exec, plugin) that finished since start, and those of them
+ * that did not end OK (failed, signalled, timed out, could not start), for
+ * GET /metrics. NULL hooks: zeros.
+ */
+void pgq_hooks_stats(const struct pgq_hooks *hooks, uint64_t *runs, uint64_t *failures);
+
 /* Runs in flight (started and not yet called back). */
 size_t pgq_hooks_in_flight(const struct pgq_hooks *hooks);
 

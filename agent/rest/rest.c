@@ -238,13 +238,22 @@ void pgq_rest_publish_metrics(struct pgq_rest *rest, const struct pgq_rest_count
 	pthread_mutex_unlock(&rest->lock);
 }
 
+/* The query parameters of one request; the first bad one is kept (400). */
+struct query_ctx {
+	struct pgq_query q;
+	bool failed;
+	char err[160];
+};
+
 static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 				     const char *value)
 {
-	char err[64];
+	struct query_ctx *qc = cls;
 
 	(void)kind;
-	pgq_query_add(cls, key, value != NULL ? value : "", err, sizeof err);
+	if (!qc->failed &&
+	    pgq_query_add(&qc->q, key, value != NULL ? value : "", qc->err, sizeof qc->err) != 0)
+		qc->failed = true;
 	return MHD_YES;
 }
 
@@ -253,15 +262,21 @@ static enum MHD_Result respond_health(struct pgq_rest *rest, struct MHD_Connecti
 				      const char *url)
 {
 	struct pgq_member_view v;
-	struct pgq_query q;
+	struct query_ctx qc;
+	struct pgq_query *q = &qc.q;
 	struct timespec ts;
 	int64_t now;
 	char err[200], *body = NULL;
 	int status;
 	enum MHD_Result ret;
 
-	pgq_query_init(&q);
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &q);
+	memset(&qc, 0, sizeof qc);
+	pgq_query_init(q);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &qc);
+	if (qc.failed) {
+		snprintf(err, sizeof err, "bad query string: %s", qc.err);
+		return respond_error(conn, 400, err);
+	}
 	pgq_member_view_init(&v);
 	pthread_mutex_lock(&rest->lock);
 	status = pgq_member_view_copy(&v, &rest->view, err, sizeof err);
@@ -270,7 +285,7 @@ static enum MHD_Result respond_health(struct pgq_rest *rest, struct MHD_Connecti
 		return respond_error(conn, 503, "out of memory");
 	clock_gettime(CLOCK_BOOTTIME, &ts); /* the clock lease_end_ms is on */
 	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	status = pgq_rest_health_status(&v, url, &q, now, err, sizeof err);
+	status = pgq_rest_health_status(&v, url, q, now, err, sizeof err);
 	if (status == 400 || status == 404) {
 		pgq_member_view_free(&v);
 		return respond_error(conn, (unsigned)status, err);
@@ -764,6 +779,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/*
+ * Percent-decoding of the path and query: a "%00" would cut the text
+ * short and make "/primary%00junk" read as "/primary". Such a request gets
+ * a path no route has (404) instead.
+ */
+static size_t unescape_no_nul(void *cls, struct MHD_Connection *conn, char *s)
+{
+	size_t n;
+
+	(void)cls;
+	(void)conn;
+	n = MHD_http_unescape(s);
+	if (strlen(s) != n) {
+		s[0] = '\x7f';
+		s[1] = '\0';
+		return 1;
+	}
+	return n;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
@@ -892,6 +927,9 @@ int pgq_rest_start(uv_loop_t *loop, const struct pgq_rest_options *opts,
 			MHD_OPTION_CONNECTION_TIMEOUT,
 			(unsigned int)(opts->connection_timeout_s != 0 ? opts->connection_timeout_s : 10),
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+			/* RFC 7230 strictly: Host required, no space before ':', no line folding. */
+			MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+			MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, rest,
 			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, rest,
 			rest->tls ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts,

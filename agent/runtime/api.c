@@ -21,6 +21,7 @@
  * PGQUORUM_TEST_HOOKS=1 only: POST /test/propose {seq},
  * GET /test/entries, POST /test/block {peer, blocked}.
  */
+#include "config_values.h"
 #include "log.h"
 #include "record/record_cmd.h"
 #include "runtime/ha_driver.h"
@@ -161,14 +162,32 @@ static bool valid_text(const char *s, size_t max)
 	return true;
 }
 
+/* "HOST:PORT" as the configuration accepts it (a member with a bogus address must not join). */
+static bool valid_hostport(const char *s)
+{
+	struct pgq_hostport hp = { 0 };
+	char err[128];
+	bool ok = valid_text(s, PGQ_RECORD_ADDR_MAX) && pgq_parse_hostport(s, &hp, err, sizeof err) == 0;
+
+	pgq_hostport_clear(&hp);
+	return ok;
+}
+
+static bool valid_api_url(const char *s)
+{
+	return valid_text(s, PGQ_RECORD_ADDR_MAX) &&
+	       (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) &&
+	       strchr(s, ' ') == NULL;
+}
+
 static void members_add(struct pgq_runtime *rt, struct pgq_rest_call *call)
 {
 	const char *name = body_string(call, "name");
 	const char *raft_address = body_string(call, "raft_address");
 	const char *api_url = body_string(call, "api_url");
 
-	if (!valid_text(name, PGQ_RECORD_NAME_MAX) || !valid_text(raft_address, PGQ_RECORD_ADDR_MAX) ||
-	    (api_url != NULL && !valid_text(api_url, PGQ_RECORD_ADDR_MAX))) {
+	if (!valid_text(name, PGQ_RECORD_NAME_MAX) || strchr(name, '/') != NULL ||
+	    !valid_hostport(raft_address) || (api_url != NULL && !valid_api_url(api_url))) {
 		pgq_rest_call_fail(call, 400, "expected {\"name\": ..., \"raft_address\": \"HOST:PORT\", \"api_url\": \"http://HOST:PORT\"}");
 		return;
 	}

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *pg_state_name(const struct ha_driver *d)
 {
@@ -46,6 +47,58 @@ static const char *pg_state_name(const struct ha_driver *d)
 	}
 }
 
+/* Unix µs as PostgreSQL prints a timestamptz in UTC: "2026-11-27 14:05:16.123456+00:00". */
+static void format_us(int64_t us, char *buf, size_t buflen)
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (us <= 0 || gmtime_r(&secs, &tm) == NULL) {
+		buf[0] = '\0';
+		return;
+	}
+	/* The moduli only bound the widths for the compiler; gmtime_r's fields are in range. */
+	snprintf(buf, buflen, "%04u-%02u-%02u %02u:%02u:%02u.%06u+00:00",
+		 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+		 (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		 (unsigned)tm.tm_sec % 100u, (unsigned)(us % 1000000));
+}
+
+/* The Raft part of the view, with or without PostgreSQL under management. */
+static void raft_part(struct pgq_runtime *rt, struct pgq_member_view *v)
+{
+	const struct raft_node *n = pgq_node_raft(rt->node);
+
+	snprintf(v->name, sizeof v->name, "%s", rt->cfg->name);
+	snprintf(v->scope, sizeof v->scope, "%s", rt->cfg->scope);
+	snprintf(v->version, sizeof v->version, "%s", PACKAGE_VERSION);
+	v->raft.term = raft_term(n);
+	if (raft_leader(n) != RAFT_NONE && rt_peer_name(rt, raft_leader(n)) != NULL)
+		snprintf(v->raft.leader, sizeof v->raft.leader, "%s", rt_peer_name(rt, raft_leader(n)));
+	v->raft.commit_index = raft_commit_index(n);
+	v->raft.applied_index = raft_applied_index(n);
+	snprintf(v->raft.role, sizeof v->raft.role, "%s", raft_role_name(raft_role(n)));
+	v->raft.is_leader = raft_role(n) == RAFT_LEADER;
+}
+
+/*
+ * postgresql.manage: false — no PostgreSQL is known: state "unknown", no
+ * role, every health verdict 503, GET /patroni 200 with the Raft part.
+ */
+static void publish_unmanaged_view(struct pgq_runtime *rt)
+{
+	struct pgq_member_view v;
+
+	pgq_member_view_init(&v);
+	raft_part(rt, &v);
+	snprintf(v.state, sizeof v.state, "unknown");
+	v.role = PGQ_VIEW_ROLE_NONE;
+	v.epoch = pgq_record_primary(rt->record)->epoch;
+	v.pause = pgq_record_paused(rt->record);
+	pgq_rest_publish_member_view(rt->rest, &v);
+	pgq_member_view_free(&v);
+}
+
 void rt_ha_publish_view(struct pgq_runtime *rt)
 {
 	struct ha_driver *d = rt->ha;
@@ -53,18 +106,17 @@ void rt_ha_publish_view(struct pgq_runtime *rt)
 	const struct pgq_dyn_config *dc;
 	const struct pgq_member *pm;
 	struct pgq_member_view v;
-	const struct raft_node *n;
 	char err[128];
 
-	if (d == NULL || rt->rest == NULL || rt->node == NULL)
+	if (rt->rest == NULL || rt->node == NULL)
 		return;
+	if (d == NULL) {
+		publish_unmanaged_view(rt);
+		return;
+	}
 	p = pgq_record_primary(rt->record);
 	dc = pgq_record_config(rt->record);
-	n = pgq_node_raft(rt->node);
 	pgq_member_view_init(&v);
-	snprintf(v.name, sizeof v.name, "%s", rt->cfg->name);
-	snprintf(v.scope, sizeof v.scope, "%s", rt->cfg->scope);
-	snprintf(v.version, sizeof v.version, "%s", PACKAGE_VERSION);
 	snprintf(v.state, sizeof v.state, "%s", pg_state_name(d));
 	v.role = d->obs.data == PGQ_PGDATA_MISSING || !d->health_valid ? PGQ_VIEW_ROLE_NONE
 		 : d->obs.in_recovery ? PGQ_VIEW_ROLE_REPLICA : PGQ_VIEW_ROLE_PRIMARY;
@@ -72,6 +124,10 @@ void rt_ha_publish_view(struct pgq_runtime *rt)
 		const struct pgmgr_health *h = &d->health;
 		v.pg_details_valid = true;
 		v.server_version = h->server_version_num;
+		format_us(h->postmaster_start_us, v.postmaster_start_time, sizeof v.postmaster_start_time);
+		if (h->in_recovery && h->has_replay_timestamp)
+			format_us(h->replay_timestamp_us, v.xlog_replayed_timestamp,
+				  sizeof v.xlog_replayed_timestamp);
 		v.xlog_location = h->in_recovery ? 0 : h->current_lsn;
 		v.xlog_received_location = h->receive_lsn;
 		v.xlog_replayed_location = h->replay_lsn;
@@ -123,13 +179,7 @@ void rt_ha_publish_view(struct pgq_runtime *rt)
 	v.tags.has_failover_priority = true;
 	v.tags.failover_priority = rt->cfg->tags.failover_priority;
 	ha_ops_fill_view(d, &v);
-	v.raft.term = raft_term(n);
-	if (raft_leader(n) != RAFT_NONE && rt_peer_name(rt, raft_leader(n)) != NULL)
-		snprintf(v.raft.leader, sizeof v.raft.leader, "%s", rt_peer_name(rt, raft_leader(n)));
-	v.raft.commit_index = raft_commit_index(n);
-	v.raft.applied_index = raft_applied_index(n);
-	snprintf(v.raft.role, sizeof v.raft.role, "%s", raft_role_name(raft_role(n)));
-	v.raft.is_leader = raft_role(n) == RAFT_LEADER;
+	raft_part(rt, &v);
 	v.loop_last_run_ms = (int64_t)d->last_cycle_ms;
 	v.liveness_max_age_ms = (int64_t)dc->ttl_ms;
 	pgq_rest_publish_member_view(rt->rest, &v);

@@ -60,6 +60,7 @@ static void shutdown_agent(struct pgq_runtime *rt, int exit_code)
 			pgq_warning("agent", "%s", err);
 	}
 	rt_pending_expire(rt, true);
+	rt_metrics_stop(rt);
 	stop_loop_handles(rt);
 	rt_ha_stop(rt);
 	if (rt->rest != NULL) {
@@ -249,6 +250,7 @@ static void on_report_timer(uv_timer_t *t)
 		return;
 	rt_report(rt);
 	rt_reconcile(rt);
+	rt_metrics_poll(rt);
 	rt_publish(rt);
 }
 
@@ -385,6 +387,7 @@ int pgq_runtime_run(const char *config_path, struct pgq_config *config, char *er
 	}
 	rt->config_path = config_path;
 	rt->cfg = config;
+	rt->metrics.primaries_observed = -1;
 	rt->test_hooks = hooks != NULL && strcmp(hooks, "1") == 0;
 	rt->tick_ms = config->raft.heartbeat_ms != 0 ? config->raft.heartbeat_ms : 100;
 	pgq_notify_init(&rt->notify);

@@ -70,6 +70,21 @@ struct pending {
 
 struct ha_driver;
 
+/* GET /metrics, the loop's part (metrics_feed.c). */
+struct rt_metrics;
+struct rt_metrics_probe {
+	struct rt_metrics *metrics;
+	struct pgmgr_sql *q;              /* in flight, NULL otherwise */
+};
+struct rt_metrics {
+	uint64_t leader_changes, failovers, switchovers;
+	uint64_t seen_epoch;              /* 0: none seen yet */
+	struct rt_metrics_probe probes[RAFT_MAX_MEMBERS];
+	size_t outstanding;               /* probes of the current round still out */
+	size_t round_primaries;           /* answered "not in recovery" this round */
+	int primaries_observed;           /* last complete round; -1 none yet */
+};
+
 struct pgq_runtime {
 	uv_loop_t loop;
 	const char *config_path;
@@ -126,10 +141,20 @@ struct pgq_runtime {
 	unsigned forwards_inflight;   /* HA commands on their way to the leader (status.c) */
 	unsigned rest_forwards_inflight; /* REST writes on their way to the leader (status.c) */
 	bool record_dirty;            /* the record changed since the last publish */
+	struct rt_metrics metrics;
 };
 
 /* The restapi section's TLS files as the REST server takes them (runtime.c). */
 struct pgq_rest_tls_files rt_rest_tls_files(const struct pgq_config *cfg);
+
+/*
+ * metrics_feed.c: start a round of direct pg_is_in_recovery() probes of
+ * every member (every loop_wait; skipped while one is out), publish the
+ * counters and lags to the REST server, cancel the probes at shutdown.
+ */
+void rt_metrics_poll(struct pgq_runtime *rt);
+void rt_metrics_publish(struct pgq_runtime *rt);
+void rt_metrics_stop(struct pgq_runtime *rt);
 
 /* Tell systemd the current role (STATUS=...), READY=1 the first time. */
 void rt_notify_status(struct pgq_runtime *rt);

@@ -111,6 +111,7 @@ void rt_publish(struct pgq_runtime *rt)
 	free(text);
 	json_decref(s);
 	rt_ha_publish_view(rt);
+	rt_metrics_publish(rt);
 	if (rt->record_dirty && pgq_record_bootstrapped(rt->record)) {
 		rt->record_dirty = false;
 		c = pgq_record_to_json(rt->record);
