@@ -53,7 +53,9 @@ static void usage(FILE *out)
 		"Global options (before the command):\n"
 		"  -c, --config FILE   find the agents from an agent configuration file: the\n"
 		"                      restapi address of every raft.peers entry, and the\n"
-		"                      credentials of restapi.authentication\n"
+		"                      credentials of restapi.authentication; https with\n"
+		"                      restapi.cafile (and certfile/keyfile as the client\n"
+		"                      certificate under restapi.verify_client)\n"
 		"      --url URL       an agent's REST API, e.g. http://10.0.0.1:8008\n"
 		"                      (repeatable; else PGQUORUMCTL_URL, comma separated).\n"
 		"                      Agents are tried in order until one answers; writes\n"
@@ -132,6 +134,14 @@ static int add_urls_from_config(struct ctl_ctx *c, const char *path)
 		if (c->userpwd != NULL)
 			snprintf(c->userpwd, n, "%s:%s", cfg->restapi.authentication.username,
 				 cfg->restapi.authentication.password);
+	}
+	/* The agent's TLS files, unless given on the command line (--cacert, --cert, --key). */
+	if (c->cacert == NULL && cfg->restapi.cafile != NULL)
+		c->cacert = strdup(cfg->restapi.cafile);
+	if (c->cert == NULL && c->key == NULL && cfg->restapi.verify_client != PGQ_VERIFY_CLIENT_NONE &&
+	    cfg->restapi.certfile != NULL && cfg->restapi.keyfile != NULL) {
+		c->cert = strdup(cfg->restapi.certfile);
+		c->key = strdup(cfg->restapi.keyfile);
 	}
 	pgq_config_free(cfg);
 	if (added == 0) {

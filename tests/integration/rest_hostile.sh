@@ -19,11 +19,20 @@ IT_RESTAPI_EXTRA="  request_timeout: 2s
 trap '' PIPE
 
 it_setup 3
-it_plan 13
+it_plan 14
 it_cluster_start 3
 leader=$(it_wait_leader 30 1 2 3)
 it_ok $? "3 agents elect a leader (n${leader:-?})"
 term0=$(it_status_num "$leader" term)
+# postgresql.manage: false — no PostgreSQL known: health paths are "not true", never "no such path".
+view() { [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$(it_url "$leader")/patroni")" = 200 ]; }
+it_wait_cond 10 view
+h=$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$(it_url "$leader")/health")
+pr=$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$(it_url "$leader")/primary")
+st=$(it_get "$leader" /patroni | jq -r .state 2>/dev/null)
+m=$(it_get "$leader" /metrics | grep -c '^pgquorum_raft_term{')
+[ "$h" = 503 ] && [ "$pr" = 503 ] && [ "$st" = unknown ] && [ "$m" = 1 ]
+it_ok $? "manage: false: /health $h, /primary $pr (503, not 404), /patroni 200 with state '$st', /metrics serves ($m)"
 URL=$(it_url "$leader")
 PORT=$(it_rest_port "$leader")
 TOTAL=0

@@ -19,7 +19,7 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 
 it_setup 3
-it_plan 18
+it_plan 19
 T=$IT_DIR/tls
 mkdir -p "$T"
 mk_ca() { # mk_ca NAME
@@ -140,6 +140,10 @@ it_ok $? "a client certificate from another CA is refused (got $code)"
 code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' $IT_CURL_OPTS "$URL/liveness")
 [ "$code" = 200 ]
 it_ok $? "a client certificate from restapi.cafile: 200 (got $code)"
+
+out=$("$CTL" -c "$IT_DIR/n$follower.yml" list 2>&1); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "n$leader"
+it_ok $? "pgquorumctl -c (the agent's configuration) takes its cafile and client certificate: list works (rc $rc)"
 
 [ "$(it_propose 2 "$follower")" = 200 ]
 it_ok $? "with client certificates required, a write through a follower commits"
