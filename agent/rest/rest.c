@@ -697,6 +697,16 @@ static bool read_on_loop(const char *url)
 	return strcmp(url, "/config") == 0 || strcmp(url, "/history") == 0;
 }
 
+/* GET, HEAD and OPTIONS: from the published view, or read on the loop. */
+static enum MHD_Result answer_read(struct pgq_rest *rest, struct MHD_Connection *conn,
+				   const char *url, struct upload *up)
+{
+	if (!(rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0) && !read_on_loop(url))
+		return handle_get(rest, conn, url);
+	/* test views, /config and /history are read from the record on the loop */
+	return handle_write(rest, conn, "GET", url, up);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -750,16 +760,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		enum MHD_Result ret;
 
 		answer_status_only = true;
-		ret = handle_get(rest, conn, url);
+		ret = answer_read(rest, conn, url, up);
 		answer_status_only = false;
 		return ret;
 	}
-	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
-	    !(rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0) && !read_on_loop(url))
-		return handle_get(rest, conn, url);
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-		/* test views, /config and /history are read from the record on the loop */
-		return handle_write(rest, conn, "GET", url, up);
+		return answer_read(rest, conn, url, up);
 	if (strcmp(method, "POST") == 0 || strcmp(method, "DELETE") == 0 ||
 	    ((strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0) &&
 	     strcmp(url, "/config") == 0))
