@@ -73,6 +73,7 @@ struct pgq_rest {
 	struct pgq_rest_counters loop_counters;
 	struct pgq_metrics_member *metric_members;
 	size_t n_metric_members;
+	uint64_t metrics_read_ms;       /* monotonic ms of the last GET /metrics (atomic); 0 never */
 };
 
 /*
@@ -318,6 +319,7 @@ static enum MHD_Result respond_metrics(struct pgq_rest *rest, struct MHD_Connect
 	enum MHD_Result ret;
 	int rc;
 
+	__atomic_store_n(&rest->metrics_read_ms, monotonic_ms(), __ATOMIC_RELAXED);
 	pgq_member_view_init(&v);
 	pthread_mutex_lock(&rest->lock);
 	rc = pgq_member_view_copy(&v, &rest->view, err, sizeof err);
@@ -354,6 +356,13 @@ static enum MHD_Result respond_metrics(struct pgq_rest *rest, struct MHD_Connect
 	ret = MHD_queue_response(conn, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+uint64_t pgq_rest_metrics_idle_ms(struct pgq_rest *rest)
+{
+	uint64_t last = __atomic_load_n(&rest->metrics_read_ms, __ATOMIC_RELAXED);
+
+	return last == 0 ? UINT64_MAX : monotonic_ms() - last;
 }
 
 int pgq_rest_reload_tls(struct pgq_rest *rest, const struct pgq_rest_tls_files *tls, char *err,

@@ -106,6 +106,8 @@ void pgq_rest_publish_member_view(struct pgq_rest *rest, const struct pgq_member
  */
 void pgq_rest_publish_metrics(struct pgq_rest *rest, const struct pgq_rest_counters *counters,
 			      const struct pgq_metrics_member *members, size_t n_members);
+/* Milliseconds since GET /metrics was last read (UINT64_MAX: never). */
+uint64_t pgq_rest_metrics_idle_ms(struct pgq_rest *rest);
 /*
  * Re-read the TLS certificate and key (restapi reload). On success the
  * next handshake presents them; on failure nothing changes and err names

@@ -4,13 +4,22 @@
  * from the record, and pgquorum_primaries_observed.
  *
  * primaries_observed is this agent's own look at every member's
- * PostgreSQL, not the record's word: every loop_wait one round of
+ * PostgreSQL, not the record's word: every loop_wait (at least
+ * POLL_MIN_INTERVAL_MS apart) one round of
  * `select pg_is_in_recovery()` goes to each member's pg_address through
  * pgmgr's non-blocking libpq (pgmgr/sql.h, on the loop, bounded by a
  * deadline). A member that answers false is a writable primary; more than
  * one is split-brain, which is why the figure must not come from the
  * record (SAFETY.md R1 is what it watches). The count of a round is
  * published once every probe of the round answered or timed out.
+ *
+ * Why not more often, and only while someone reads /metrics (within
+ * POLL_WHILE_READ_MS of the last GET /metrics): each probe is a new
+ * connection with authentication (a backend forked, SCRAM) on every
+ * member, from every agent. Polling every second (the tests' loop_wait)
+ * slowed switchovers past their deadline on a loaded 2-core machine
+ * (pg_switchover.sh: 4 of 4 runs failed; every 5 s: 28 s instead of 6 s);
+ * nobody reading the figure must cost the HA nothing.
  */
 #include "log.h"
 #include "pgmgr/conninfo.h"
@@ -22,6 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define POLL_MIN_INTERVAL_MS 5000u
+#define POLL_WHILE_READ_MS 120000u
 
 /* "host:port" or "[v6]:port" with a numeric host (libpq resolves names synchronously). */
 static bool numeric_hostport(const char *text, char *host, size_t hostlen, uint16_t *port)
@@ -74,12 +86,19 @@ void rt_metrics_poll(struct pgq_runtime *rt)
 	uint32_t timeout_ms = loop_wait - loop_wait / 5;
 	size_t n = pgq_record_member_count(rt->record);
 
-	if (m->outstanding > 0 || !pg->manage)
+	if (m->outstanding > 0 || !pg->manage || rt->rest == NULL)
 		return; /* the last round is still out: it ends by its deadline */
+	if (pgq_rest_metrics_idle_ms(rt->rest) > POLL_WHILE_READ_MS) {
+		m->primaries_observed = -1; /* no fresh figure: no sample rather than a stale one */
+		return;
+	}
+	if (m->last_round_ms != 0 && uv_now(&rt->loop) - m->last_round_ms < POLL_MIN_INTERVAL_MS)
+		return;
+	m->last_round_ms = uv_now(&rt->loop);
+	if (loop_wait < POLL_MIN_INTERVAL_MS)
+		timeout_ms = POLL_MIN_INTERVAL_MS - POLL_MIN_INTERVAL_MS / 5;
 	if (timeout_ms > 3000)
 		timeout_ms = 3000;
-	if (timeout_ms < 200)
-		timeout_ms = 200;
 	m->round_primaries = 0;
 	for (size_t i = 0; i < n && i < RAFT_MAX_MEMBERS; i++) {
 		const struct pgq_member *mem = pgq_record_member_at(rt->record, i);

@@ -82,6 +82,7 @@ struct rt_metrics {
 	struct rt_metrics_probe probes[RAFT_MAX_MEMBERS];
 	size_t outstanding;               /* probes of the current round still out */
 	size_t round_primaries;           /* answered "not in recovery" this round */
+	uint64_t last_round_ms;           /* uv_now() of the last round's start; 0 none */
 	int primaries_observed;           /* last complete round; -1 none yet */
 };
 
