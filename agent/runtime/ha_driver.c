@@ -706,7 +706,13 @@ static void ha_cycle(struct ha_driver *d)
 	 * progress), a fresh look would be misleading: decide on the look taken
 	 * before it (renewals and reports go on), act again once it ended.
 	 */
-	if (d->op != HA_OP_NONE) {
+	/*
+	 * A fence or pre_promote hook does not touch PostgreSQL, and may run for
+	 * its whole timeout: the member keeps observing and deciding (renewing
+	 * its lease, S1/S5) meanwhile; ha_decide starts no action while it runs.
+	 */
+	if (d->op != HA_OP_NONE && d->op_action != PGQ_HA_RUN_FENCE_HOOK &&
+	    d->op_action != PGQ_HA_RUN_PRE_PROMOTE) {
 		if (d->rt->node != NULL && d->rt->phase == PHASE_RUNNING && is_leader(d->rt) &&
 		    pgq_record_bootstrapped(d->rt->record))
 			leader_side(d, d->last_cycle_ms);
