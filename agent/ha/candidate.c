@@ -107,12 +107,59 @@ static const char *ineligible(const struct pgq_record *r, const struct pgq_membe
  * everything when it was named (S8). So it alone may be named again, once
  * it runs read-only and its report is valid (S9; it fenced itself, C9).
  */
+/* The LSN the current epoch's primary was named at (history), 0 when unknown. */
+static uint64_t naming_lsn(const struct pgq_record *r)
+{
+	const struct pgq_primary *p = pgq_record_primary(r);
+
+	for (size_t i = pgq_record_history_count(r); i > 0; i--) {
+		const struct pgq_history_entry *h = pgq_record_history_at(r, i - 1);
+		if (h->epoch == p->epoch && strcmp(h->new_primary, p->name) == 0)
+			return h->lsn;
+	}
+	return 0;
+}
+
+/*
+ * C18 (b): a primary that never committed promoted{} in its epoch
+ * acknowledged nothing in it (C11): every acknowledged commit is at or
+ * below the LSN it was named at, on the record's timeline. Any eligible
+ * member with a valid report at or past that LSN holds them all.
+ */
+static bool choose_k0_unpromoted(const struct pgq_record *r, uint64_t wall_ms,
+				 struct pgq_ha_choice *out)
+{
+	uint64_t at = naming_lsn(r);
+	const struct pgq_member *best = NULL;
+
+	if (pgq_record_primary(r)->promoted || at == 0)
+		return false;
+	for (size_t i = 0; i < pgq_record_member_count(r); i++) {
+		const struct pgq_member *m = pgq_record_member_at(r, i);
+
+		if (!pgq_record_report_valid_for_loss(r, m) || report_lsn(m) < at ||
+		    ineligible_any(r, m, wall_ms, false)[0] != '\0')
+			continue;
+		if (best == NULL || pgq_ha_candidate_cmp(m, best) < 0)
+			best = m;
+	}
+	if (best == NULL)
+		return false;
+	out->kind = PGQ_CHOICE_PROMOTE;
+	out->valid_reports = 1;
+	memcpy(out->name, best->name, sizeof(out->name));
+	out->lsn = report_lsn(best);
+	return true;
+}
+
 static void choose_k0(const struct pgq_record *r, uint64_t wall_ms, struct pgq_ha_choice *out)
 {
 	const struct pgq_member *op = pgq_record_primary_member(r);
 	const char *why;
 
 	out->kind = PGQ_CHOICE_BLOCKED;
+	if (choose_k0_unpromoted(r, wall_ms, out))
+		return;
 	if (op == NULL) {
 		snprintf(out->why, sizeof(out->why),
 			 "synchronous mode with k_rec = 0: no automatic failover (S7)");

@@ -183,6 +183,18 @@ static int check_sync_candidate(const struct pgq_record *r, const struct pgq_mem
 		/* C18: only the lost primary holds every commit acknowledged under k_rec = 0. */
 		if (strcmp(m->name, r->primary.name) == 0)
 			return 0;
+		/* C18 (b): never promoted: nothing acknowledged past its naming LSN (C11). */
+		if (!r->primary.promoted) {
+			for (size_t i = r->n_history; i > 0; i--) {
+				const struct pgq_history_entry *h = &r->history[i - 1];
+				if (h->epoch != r->primary.epoch ||
+				    strcmp(h->new_primary, r->primary.name) != 0)
+					continue;
+				if (h->lsn > 0 && pgq_member_report_lsn(m) >= h->lsn)
+					return 0;
+				break;
+			}
+		}
 		return rec_reject(why, wl, "synchronous mode with k_rec = 0: failover needs "
 				  "allow_data_loss, or the old primary '%s' named again (S7, C18)",
 				  r->primary.name);

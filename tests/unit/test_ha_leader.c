@@ -489,6 +489,35 @@ static void test_c18_k0_old_primary_named_again(void **state)
 	assert_string_equal(primary(f)->name, "pg1");
 }
 
+/*
+ * C18 (b): a primary named with k_rec = 0 and lost before promoted{}
+ * acknowledged nothing: any member at or past the LSN it was named at holds
+ * every acknowledged commit; a member behind it does not.
+ */
+static void test_c18_k0_unpromoted_named_from_naming_lsn(void **state)
+{
+	struct fx *f = *state;
+	json_t *cfg = sync_config("quorum");
+	struct pgq_ha_leader_clock c = { 0 };
+
+	fx_cluster3(f, cfg);
+	json_decref(cfg);
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg1", 5000);
+	fx_report_valid(f, "pg2", 4000);
+	fx_report_valid(f, "pg3", 3000);
+	observe(&c, f, 1000);
+	expect_apply(f, &c, 7000, "set_primary", PGQ_RECORD_APPLIED); /* pg1 again, at 5000 */
+	assert_string_equal(primary(f)->name, "pg1");
+	fx_renew(f);
+	fx_lose_primary(f);                 /* never promoted; pg1 itself does not report */
+	fx_report_valid(f, "pg2", 5000);
+	fx_report_valid(f, "pg3", 4999);
+	observe(&c, f, 20000);
+	expect_apply(f, &c, 27000, "set_primary", PGQ_RECORD_APPLIED);
+	assert_string_equal(primary(f)->name, "pg2");
+}
+
 /* S18: paused: the loss is still declared (safety), the failover is not (decision). */
 static void test_s18_pause_blocks_failover_not_loss(void **state)
 {
@@ -818,6 +847,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_s8_sync_needs_quorum_of_reports, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s7_k0_no_automatic_failover, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_c18_k0_old_primary_named_again, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_c18_k0_unpromoted_named_from_naming_lsn, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s18_pause_blocks_failover_not_loss, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_l8_failover_backoff, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_s13_switchover_names_target_after_final_lsn, fx_setup, fx_teardown),

@@ -361,7 +361,15 @@ static void test_failover_k0_old_primary_C18(void **state)
 	REJECT(f, "'pg1' has no report measured after entry", pgq_cmd_set_primary, "pg1", 1, 1,
 	       PGQ_CHANGE_FAILOVER, false, 0, 10000);
 	fx_report_valid(f, "pg1", 0x100);
-	OK(f, pgq_cmd_set_primary, "pg1", 1, 1, PGQ_CHANGE_FAILOVER, false, 0, 10000);
+	OK(f, pgq_cmd_set_primary, "pg1", 1, 1, PGQ_CHANGE_FAILOVER, false, 0x100, 10000);
+	/* (b) lost before promoted{}: a member at or past the naming LSN 0x100 qualifies. */
+	fx_renew(f);
+	fx_lose_primary(f);
+	fx_report_valid(f, "pg2", 0xff);
+	fx_report_valid(f, "pg3", 0x100);
+	REJECT(f, "k_rec = 0: failover needs allow_data_loss", pgq_cmd_set_primary, "pg2", 2, 1,
+	       PGQ_CHANGE_FAILOVER, false, 0, 20000);
+	OK(f, pgq_cmd_set_primary, "pg3", 2, 1, PGQ_CHANGE_FAILOVER, false, 0x100, 20000);
 	json_decref(cfg);
 }
 
