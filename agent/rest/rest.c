@@ -28,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 struct rest_call {
 	struct pgq_rest_call pub;       /* first: the loop sees only this part */
@@ -716,6 +718,23 @@ static enum MHD_Result answer_read(struct pgq_rest *rest, struct MHD_Connection 
 	return handle_write(rest, conn, "GET", url, up);
 }
 
+/*
+ * Each connection's thread runs at a lower priority than the agent's loop
+ * (nice +10, Linux: per thread), so that a flood of health checks takes
+ * what the loop leaves and never delays Raft heartbeats or lease renewals
+ * on a busy machine (issue 7: thousands of requests per second must not
+ * disturb Raft). Once per thread; a failure only costs the priority.
+ */
+static _Thread_local bool thread_deprioritised;
+
+static void deprioritise_this_thread(void)
+{
+	if (thread_deprioritised)
+		return;
+	thread_deprioritised = true;
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -725,6 +744,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct upload *up = *con_cls;
 
 	if (up == NULL) {
+		deprioritise_this_thread();
 		up = calloc(1, sizeof *up);
 		if (up == NULL)
 			return MHD_NO;

@@ -15,6 +15,9 @@
 # BENCH_THREADS (2).
 set -u
 PG_SLOT=${PG_SLOT:-8}
+# Raft timings are pg_lib.sh's (heartbeat 50 ms, election 250 ms: far more
+# sensitive than the agent's defaults of 100 ms / 1 s); PG_HEARTBEAT_MS and
+# PG_ELECTION_MS change them.
 . "$(dirname "$0")/../integration/pg_lib.sh"
 
 SECS=${BENCH_SECONDS:-10}
