@@ -26,6 +26,12 @@ EVENTS="on_start on_stop on_restart on_reload on_role_change pre_promote post_pr
 perl -MIO::Socket::UNIX -e 1 2>/dev/null || pg_skip "perl IO::Socket::UNIX not available"
 
 pg_setup 3
+# The agents run as the postgres user, which may not reach the checkout (a
+# clone under /root): they run a copy of the hook from the test directory.
+cp "$PG_REC" "$PG_DIR/record-hook.sh" && chmod 755 "$PG_DIR/record-hook.sh" &&
+	{ [ "${#PG_AS[@]}" -eq 0 ] || chown postgres: "$PG_DIR/record-hook.sh"; } ||
+	pg_skip "cannot copy record-hook.sh into $PG_DIR"
+PG_REC="$PG_DIR/record-hook.sh"
 
 # ---- per-member configuration ------------------------------------------------
 for i in 1 2 3; do
