@@ -285,7 +285,9 @@ static void test_exec_timeout_sigterm(void **state)
 	assert_true(t.results[0].r.exec.run_ms >= 280);
 	assert_true(t.results[0].at_ms < 3000);
 	/* 10 ms ticker over >= 300 ms: the loop was never stalled. */
-	assert_true(t.ticks - ticks_before >= 15);
+	/* A blocking wait would give 0-1 ticks; a loaded machine coalesces timers,
+	 * so only "kept firing" is asserted, not a rate. */
+	assert_true(t.ticks - ticks_before >= 3);
 	assert_true(pgq_hooks_vetoed(&t.results[0].r));
 	ht_teardown(&t);
 }
@@ -310,7 +312,7 @@ static void test_exec_timeout_sigkill(void **state)
 	assert_true(t.results[0].r.exec.run_ms >= 450); /* 200 ms + 300 ms grace, timer slack */
 	assert_true(t.results[0].at_ms < 3000);
 	assert_string_equal(t.results[0].r.exec.output, "ignoring");
-	assert_true(t.ticks - ticks_before >= 25);
+	assert_true(t.ticks - ticks_before >= 3); /* kept firing (see above) */
 	ht_teardown(&t);
 }
 
