@@ -75,14 +75,6 @@ static bool pending_waits(const struct pgq_runtime *rt, uint64_t key)
 	return false;
 }
 
-/*
- * Leadership moves (an election under load): a forward that met a former
- * leader (307) or no answer is sent again to whoever leads now, or proposed
- * here once this member leads. Sending the same bytes twice is harmless:
- * the record applies a merge patch, a replacement, pause/resume, a
- * schedule or a cancel the second time as a no-op or a rejection, and the
- * call is answered by the first apply.
- */
 static void retry_closed(uv_handle_t *h)
 {
 	free(h->data);
@@ -142,6 +134,14 @@ static bool schedule_retry(struct pgq_runtime *rt, uint64_t key, const uint8_t *
 	return true;
 }
 
+/*
+ * Leadership moves (an election under load): a forward that met a former
+ * leader (307) or no answer is sent again to whoever leads now, or proposed
+ * here once this member leads. Sending the same bytes twice is harmless:
+ * the record applies a merge patch, a replacement, pause/resume, a
+ * schedule or a cancel the second time as a no-op or a rejection, and the
+ * call is answered by the first apply.
+ */
 void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status,
 			   const uint8_t *data, size_t len, unsigned attempt)
 {
