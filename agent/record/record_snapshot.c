@@ -150,7 +150,7 @@ int pgq_record_snapshot(const struct pgq_record *r, uint8_t **out, size_t *out_l
 }
 
 /*
- * The view's member role (GET /cluster, Patroni's names): "primary" for the
+ * The view's member role (GET /cluster, Patroni's names): "leader" for the
  * recorded primary, "sync_standby" / "quorum_standby" for members of the
  * recorded set while k_rec > 0 (S7: they hold every acknowledged commit),
  * else the role the member last reported. Not in snapshots: derived.
@@ -158,18 +158,139 @@ int pgq_record_snapshot(const struct pgq_record *r, uint8_t **out, size_t *out_l
 static const char *view_role(const struct pgq_record *r, const struct pgq_member *m)
 {
 	if (r->primary.state != PGQ_PRIMARY_NONE && strcmp(r->primary.name, m->name) == 0)
-		return "primary";
+		return "leader";
 	if (r->sync.k > 0 && rec_sync_set_contains(&r->sync, m->name))
 		return r->cfg.synchronous_mode == PGQ_RECORD_SYNC_QUORUM ? "quorum_standby"
 									 : "sync_standby";
 	return m->status.reported && m->status.role[0] != '\0' ? m->status.role : "unknown";
 }
 
+/* PostgreSQL's text form of an LSN ("16/B374D848"). */
+static json_t *lsn_json(uint64_t lsn)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%X/%X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
+	return json_string(buf);
+}
+
+/* "host:port" or "[v6]:port" → host and port; false when there is no port. */
+static bool split_address(const char *addr, char *host, size_t hostlen, long *port)
+{
+	const char *colon = strrchr(addr, ':');
+	const char *h = addr;
+	size_t n;
+	char *end;
+
+	if (colon == NULL || colon == addr)
+		return false;
+	n = (size_t)(colon - addr);
+	if (addr[0] == '[' && n >= 2 && addr[n - 1] == ']') {
+		h = addr + 1;
+		n -= 2;
+	}
+	*port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || *port <= 0 || *port > 65535 || n >= hostlen)
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return true;
+}
+
+/* The furthest position a member reported (what `lag` is measured against). */
+static uint64_t member_position(const struct pgq_member_status *s)
+{
+	uint64_t p = s->receive_lsn > s->replay_lsn ? s->receive_lsn : s->replay_lsn;
+
+	return s->flush_lsn > p ? s->flush_lsn : p;
+}
+
+static json_t *lag_json(uint64_t ref, uint64_t lsn, bool known)
+{
+	if (!known)
+		return json_string("unknown"); /* Patroni's value when it can't tell */
+	return json_integer(ref > lsn ? (json_int_t)(ref - lsn) : 0);
+}
+
+/*
+ * Patroni's GET /cluster member fields: host, port, state, timeline,
+ * pending_restart and, for standbys, lsn/lag, receive_lsn/receive_lag,
+ * replay_lsn/replay_lag in bytes behind the primary's last reported
+ * position ("unknown" when the primary has not reported).
+ */
+static int patroni_member(json_t *o, const struct pgq_record *r, const struct pgq_member *m,
+			  const char *role)
+{
+	const struct pgq_member_status *s = &m->status;
+	const struct pgq_member *p = NULL;
+	char host[256];
+	long port = 0;
+	bool ref_known;
+	uint64_t ref = 0, lsn;
+	int rc = 0;
+
+	if (split_address(m->pg_address, host, sizeof(host), &port)) {
+		rc |= json_object_set_new(o, "host", json_string(host));
+		rc |= json_object_set_new(o, "port", json_integer(port));
+	}
+	rc |= json_object_set_new(o, "state", json_string(s->reported ? s->state : "unknown"));
+	if (s->reported && s->timeline > 0)
+		rc |= json_object_set_new(o, "timeline", json_integer((json_int_t)s->timeline));
+	rc |= json_object_set_new(o, "pending_restart", json_boolean(s->pending_restart));
+	if (strcmp(role, "leader") == 0 || !s->reported || strcmp(s->role, "replica") != 0)
+		return rc;
+	for (uint32_t i = 0; i < r->n_members; i++)
+		if (r->primary.state != PGQ_PRIMARY_NONE &&
+		    strcmp(r->members[i].name, r->primary.name) == 0)
+			p = &r->members[i];
+	ref_known = p != NULL && p->status.reported && strcmp(p->status.role, "primary") == 0;
+	if (ref_known)
+		ref = member_position(&p->status);
+	lsn = s->receive_lsn > s->replay_lsn ? s->receive_lsn : s->replay_lsn;
+	rc |= json_object_set_new(o, "lsn", lsn_json(lsn));
+	rc |= json_object_set_new(o, "lag", lag_json(ref, lsn, ref_known));
+	rc |= json_object_set_new(o, "receive_lsn", lsn_json(s->receive_lsn));
+	rc |= json_object_set_new(o, "receive_lag", lag_json(ref, s->receive_lsn, ref_known));
+	rc |= json_object_set_new(o, "replay_lsn", lsn_json(s->replay_lsn));
+	rc |= json_object_set_new(o, "replay_lag", lag_json(ref, s->replay_lsn, ref_known));
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const char *na = json_string_value(json_object_get(*(json_t *const *)a, "name"));
+	const char *nb = json_string_value(json_object_get(*(json_t *const *)b, "name"));
+
+	return strcmp(na != NULL ? na : "", nb != NULL ? nb : "");
+}
+
+/* Patroni lists members by name; the record keeps Raft id order. */
+static int sort_members_by_name(json_t *members)
+{
+	size_t n = json_array_size(members);
+	json_t **v = n > 0 ? calloc(n, sizeof(*v)) : NULL;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(members, i));
+	qsort(v, n, sizeof(*v), by_name);
+	json_array_clear(members);
+	for (size_t i = 0; i < n; i++)
+		rc |= json_array_append_new(members, v[i]);
+	free(v);
+	return rc;
+}
+
 /*
  * The view adds, for readers, `scheduled_switchover.at` as ISO 8601 UTC
- * (Patroni's GET /cluster field) next to the stored `at_ms`, and each
- * member's `role` (view_role). Formatting a stored value reads no clock, so
- * the view stays a function of the record.
+ * (Patroni's GET /cluster field) next to the stored `at_ms`, Patroni's
+ * `pause`, and for each member Patroni's fields (view_role, patroni_member).
+ * Members are sorted by name, as Patroni lists them. Formatting a stored
+ * value reads no clock, so the view stays a function of the record.
  */
 json_t *pgq_record_to_json(const struct pgq_record *r)
 {
@@ -191,12 +312,21 @@ json_t *pgq_record_to_json(const struct pgq_record *r)
 			json_object_set_new(sched, "at", json_string(at));
 		}
 	}
-	for (uint32_t i = 0; members != NULL && i < r->n_members && i < json_array_size(members); i++)
-		if (json_object_set_new(json_array_get(members, i), "role",
-					json_string(view_role(r, &r->members[i]))) != 0) {
+	for (uint32_t i = 0; members != NULL && i < r->n_members && i < json_array_size(members); i++) {
+		const char *role = view_role(r, &r->members[i]);
+		json_t *m = json_array_get(members, i);
+
+		if (json_object_set_new(m, "role", json_string(role)) != 0 ||
+		    patroni_member(m, r, &r->members[i], role) != 0) {
 			json_decref(o);
 			return NULL;
 		}
+	}
+	if (o != NULL && (json_object_set_new(o, "pause", json_boolean(r->paused)) != 0 ||
+			  sort_members_by_name(members) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

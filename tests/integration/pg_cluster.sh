@@ -12,7 +12,7 @@ PG_SLOT=0
 pg_setup 3
 pg_cluster_up 120
 up=$?
-pg_plan 8
+pg_plan 9
 p=$PG_PRIMARY
 pg_ok $up "bootstrap: one writable primary (m${p:-?}), every other member streams from it"
 [ $up = 0 ] || { pg_fail_rest 7 "cluster did not come up"; exit 1; }
@@ -62,3 +62,19 @@ rc=$?
 echo "$out" | sed 's/^/# /'
 [ $rc = 0 ] && echo "$out" | grep -q m1 && echo "$out" | grep -q m2 && echo "$out" | grep -q m3
 pg_ok $? "pgquorumctl list exits 0 and lists m1, m2, m3"
+
+# Issue 7: GET /cluster carries Patroni's fields (pause; per member role,
+# host, port, state, timeline; lsn and lag on standbys), members by name.
+patroni_fields() {
+	[ "$(pg_cluster_field "$s1" pause)" = false ] &&
+		[ "$(pg_cluster_field "$s1" "members[name=m$p].role")" = leader ] &&
+		[ "$(pg_cluster_field "$s1" "members[name=m$s1].role")" = replica ] &&
+		[ "$(pg_cluster_field "$s1" "members[name=m$s2].host")" = 127.0.0.1 ] &&
+		[ "$(pg_cluster_field "$s1" "members[name=m$s2].port")" = "$(pg_pg_port "$s2")" ] &&
+		[ "$(pg_cluster_field "$s1" "members[name=m$p].timeline")" = 1 ] &&
+		[[ "$(pg_cluster_field "$s1" "members[name=m$s1].lsn")" =~ ^[0-9A-F]+/[0-9A-F]+$ ]] &&
+		[[ "$(pg_cluster_field "$s1" "members[name=m$s2].replay_lag")" =~ ^[0-9]+$ ]] &&
+		[ "$(pg_get "$s1" /cluster | perl -MJSON::PP -e 'print join(",", map { $_->{name} } @{decode_json(join("", <STDIN>))->{members}})')" = m1,m2,m3 ]
+}
+pg_wait_cond 20 patroni_fields
+pg_ok $? "GET /cluster has Patroni's fields: m$p role $(pg_cluster_field "$s1" "members[name=m$p].role"), m$s2 at $(pg_cluster_field "$s1" "members[name=m$s2].host"):$(pg_cluster_field "$s1" "members[name=m$s2].port"), m$s1 lsn $(pg_cluster_field "$s1" "members[name=m$s1].lsn") lag $(pg_cluster_field "$s1" "members[name=m$s1].lag"), pause $(pg_cluster_field "$s1" pause)"

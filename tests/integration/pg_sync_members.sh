@@ -45,7 +45,7 @@ pg_ok $? "quorum mode: S_rec = {m$a, m$b}, k_rec = 1; m$p runs ANY 1 (\"m$a\", \
 codes="$(pg_http_code "$a" /quorum) $(pg_http_code "$b" /quorum) $(pg_http_code "$a" /synchronous) $(pg_http_code "$a" /asynchronous) $(pg_http_code "$p" /read-only-quorum) $(pg_http_code "$p" /quorum)"
 roles="$(pg_cluster_field "$p" "members[name=m$a].role") $(pg_cluster_field "$p" "members[name=m$b].role") $(pg_cluster_field "$p" "members[name=m$p].role")"
 qs=$(pg_get "$a" /patroni | pg_json quorum_standby)
-[ "$codes" = "200 200 503 503 200 503" ] && [ "$roles" = "quorum_standby quorum_standby primary" ] && [ "$qs" = true ]
+[ "$codes" = "200 200 503 503 200 503" ] && [ "$roles" = "quorum_standby quorum_standby leader" ] && [ "$qs" = true ]
 pg_ok $? "REST: /quorum 200 on both standbys, /synchronous and /asynchronous 503, /read-only-quorum 200 on the primary, /quorum 503 there ($codes); GET /cluster roles: $roles; status quorum_standby: $qs"
 
 # ---- the S7 invariant sampler

@@ -168,7 +168,7 @@ if [ "$MODE" = on ]; then
 	codes="$(pg_http_code "$s" /synchronous) $(pg_http_code "$o" /synchronous) $(pg_http_code "$o" /asynchronous) $(pg_http_code "$s" /asynchronous) $(pg_http_code "$p" /read-only-sync) $(pg_http_code "$o" /read-only-sync)"
 	roles="$(pg_cluster_field "$p" "members[name=m$s].role") $(pg_cluster_field "$p" "members[name=m$o].role") $(pg_cluster_field "$p" "members[name=m$p].role")"
 	[[ "$rs" =~ ^1\ m[0-9]+$ ]] && [ "$codes" = "200 503 200 503 200 503" ] &&
-		[ "$roles" = "sync_standby replica primary" ] &&
+		[ "$roles" = "sync_standby replica leader" ] &&
 		[ "$(pg_get "$s" /patroni | pg_json sync_standby)" = true ]
 	pg_ok $? "mode on: S_rec = {m$s}, k 1 ($rs); /synchronous 200 on m$s only, /asynchronous 200 on m$o only, /read-only-sync 200 on the primary ($codes); GET /cluster roles $roles"
 else

@@ -215,7 +215,7 @@ static void test_view_roles_follow_sync_set_S7(void **state)
 
 	fx_cluster3(f, cfg);
 	fx_report(f, "pg2", "replica", 1, 0x100, 0, 0);
-	assert_string_equal(view_role_of(f, "pg1"), "primary");
+	assert_string_equal(view_role_of(f, "pg1"), "leader");
 	assert_string_equal(view_role_of(f, "pg2"), "replica");
 	assert_string_equal(view_role_of(f, "pg3"), "unknown");
 	OK(f, pgq_cmd_sync_set_update, "pg1", 1, 1, two, 2, 0);
@@ -237,6 +237,65 @@ static void test_sync_set_off_mode_S7(void **state)
 	OK(f, pgq_cmd_sync_set_update, "pg1", 1, 1, one, 1, 0);
 }
 
+static json_t *view_member(json_t *v, const char *name)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(json_object_get(v, "members"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "name")), name) == 0)
+			return m;
+	return NULL;
+}
+
+/* GET /cluster carries Patroni's member fields, sorted by name, and `pause` (issue 7). */
+static void test_view_patroni_fields(void **state)
+{
+	struct fx *f = *state;
+	json_t *v, *m;
+
+	fx_cluster3(f, NULL);
+	fx_report(f, "pg1", "primary", 1, 0x3000100, 0, 0);
+	fx_report(f, "pg2", "replica", 1, 0x3000000, 0, 0);
+	struct pgq_cmd_member m0 = { .name = "pg0", .raft_address = "127.0.0.1:7000",
+				     .api_url = "http://127.0.0.1:8007", .pg_address = "[::1]:5431" };
+
+	OK(f, pgq_cmd_member_add, &m0, 5500); /* raft id 4, but first by name */
+	OK(f, pgq_cmd_pause, 6000);
+	v = pgq_record_to_json(f->r);
+	assert_non_null(v);
+	assert_true(json_is_true(json_object_get(v, "pause")));
+	m = view_member(v, "pg1");
+	assert_string_equal(json_string_value(json_object_get(m, "role")), "leader");
+	assert_string_equal(json_string_value(json_object_get(m, "host")), "127.0.0.1");
+	assert_int_equal(json_integer_value(json_object_get(m, "port")), 5432);
+	assert_string_equal(json_string_value(json_object_get(m, "state")), "running");
+	assert_int_equal(json_integer_value(json_object_get(m, "timeline")), 1);
+	assert_null(json_object_get(m, "lag")); /* the primary has no lag */
+	m = view_member(v, "pg2");
+	assert_string_equal(json_string_value(json_object_get(m, "role")), "replica");
+	assert_int_equal(json_integer_value(json_object_get(m, "port")), 5433);
+	assert_string_equal(json_string_value(json_object_get(m, "lsn")), "0/3000000");
+	assert_string_equal(json_string_value(json_object_get(m, "replay_lsn")), "0/3000000");
+	assert_int_equal(json_integer_value(json_object_get(m, "lag")), 0x100);
+	assert_int_equal(json_integer_value(json_object_get(m, "receive_lag")), 0x100);
+	assert_int_equal(json_integer_value(json_object_get(m, "replay_lag")), 0x100);
+	assert_false(json_is_true(json_object_get(m, "pending_restart")));
+	/* pg3 never reported: no position, state unknown */
+	m = view_member(v, "pg3");
+	assert_string_equal(json_string_value(json_object_get(m, "state")), "unknown");
+	assert_null(json_object_get(m, "lsn"));
+	m = view_member(v, "pg0");
+	assert_string_equal(json_string_value(json_object_get(m, "host")), "::1");
+	assert_int_equal(json_integer_value(json_object_get(m, "port")), 5431);
+	/* sorted by name, not by Raft id */
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(json_object_get(v, "members"), 0), "name")), "pg0");
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(json_object_get(v, "members"), 3), "name")), "pg3");
+	json_decref(v);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -252,6 +311,7 @@ int main(void)
 		T(test_view_roles_follow_sync_set_S7),
 		T(test_sync_set_update_S7),
 		T(test_sync_set_off_mode_S7),
+		T(test_view_patroni_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
