@@ -30,8 +30,13 @@ static int post_action(const struct ctl_ctx *c, const char *method, const char *
 	struct ctl_reply r;
 	char err[1024];
 	int rc = CTL_EXIT_OK;
+	/* A switchover or failover now is answered once the new primary is promoted (the
+	 * agent waits up to 100 s): give it that long, whatever --timeout. */
+	struct ctl_ctx wait = *c;
 
-	if (ctl_request(c, method, path, body, &r, err, sizeof err) != 0) {
+	if (json_object_get(body, "scheduled_at") == NULL && wait.timeout_ms < 120000)
+		wait.timeout_ms = 120000;
+	if (ctl_request(&wait, method, path, body, &r, err, sizeof err) != 0) {
 		fprintf(stderr, "pgquorumctl: cluster unreachable: %s\n", err);
 		return CTL_EXIT_UNREACHABLE;
 	}

@@ -665,12 +665,15 @@ static enum MHD_Result handle_write(struct pgq_rest *rest, struct MHD_Connection
 	uv_async_send(&rest->wake);
 
 	/*
-	 * POST /restart answers once PostgreSQL runs again (Patroni's is
+	 * POST /restart answers once PostgreSQL runs again, POST /switchover
+	 * and /failover once the new primary is promoted (Patroni's are
 	 * synchronous too): wait longer, and keep libmicrohttpd from closing
 	 * the connection as idle meanwhile. Other threads keep serving.
 	 */
 	wait_ms = rest->opts.call_timeout_ms;
-	if (strcmp(method, "POST") == 0 && strcmp(url, "/restart") == 0 &&
+	if (strcmp(method, "POST") == 0 &&
+	    (strcmp(url, "/restart") == 0 || strcmp(url, "/switchover") == 0 ||
+	     strcmp(url, "/failover") == 0) &&
 	    rest->opts.restart_timeout_ms > wait_ms) {
 		wait_ms = rest->opts.restart_timeout_ms;
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,

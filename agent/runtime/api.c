@@ -32,6 +32,7 @@
 #include <string.h>
 
 #define PENDING_TIMEOUT_MS 8000
+#define PRIMARY_CHANGE_WAIT_MS 100000u /* below rest.c's long wait (restart_timeout_ms) */
 
 bool rt_is_leader(const struct pgq_runtime *rt)
 {
@@ -67,7 +68,7 @@ static void redirect_to_leader(struct pgq_runtime *rt, struct pgq_rest_call *cal
 static bool keyed_by_seq(enum pending_kind kind)
 {
 	return kind == PENDING_TEST_ENTRY || kind == PENDING_CONFIG || kind == PENDING_SCHEDULE ||
-	       kind == PENDING_CANCEL;
+	       kind == PENDING_CANCEL || kind == PENDING_PRIMARY_CHANGE;
 }
 
 int rt_pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
@@ -134,6 +135,19 @@ void rt_pending_expire(struct pgq_runtime *rt, bool all)
 		if (all && now < p->deadline_ms && rt->phase == PHASE_RUNNING &&
 		    rt_api_resend_after_leader_change(rt, i)) {
 			i++;
+			continue;
+		}
+		/* A committed primary change goes on without this leader: keep watching the record. */
+		if (all && now < p->deadline_ms && rt->phase == PHASE_RUNNING &&
+		    p->kind == PENDING_PRIMARY_CHANGE && p->applied) {
+			i++;
+			continue;
+		}
+		if (p->kind == PENDING_PRIMARY_CHANGE && !all && now >= p->deadline_ms) {
+			pgq_rest_call_fail(p->call, 503, p->failover
+					   ? "Failover status unknown: not promoted in time; see GET /cluster"
+					   : "Switchover status unknown: not promoted in time; see GET /cluster");
+			pending_remove_at(rt, i);
 			continue;
 		}
 		if (all || now >= p->deadline_ms) {
@@ -304,8 +318,10 @@ static void forwarded_command(struct pgq_runtime *rt, struct pgq_rest_call *call
  * HA decisions carry them out (S13's state machine). S18: a manual failover
  * while the primary still holds its lease runs as a switchover; once the
  * lease ended (lost, released, demoted, vetoed) it names the candidate
- * under the next epoch with the same rules as an automatic one. Answer:
- * 202 once proposed; GET /cluster shows the progress.
+ * under the next epoch with the same rules as an automatic one. Answer,
+ * as Patroni's: 200 once the record shows the new primary promoted, 412
+ * when the record refuses the change, 503 when it failed or was not done
+ * within PRIMARY_CHANGE_WAIT_MS (the HTTP side waits that long, rest.c).
  */
 static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, bool failover)
 {
@@ -314,6 +330,8 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 	const struct pgq_primary *p = pgq_record_primary(rt->record);
 	const struct pgq_member *cand;
 	struct cmd c = { 0 };
+	struct pending *pw;
+	uint64_t key;
 	int rc;
 
 	const json_t *scheduled = call->body != NULL ? json_object_get(call->body, "scheduled_at") : NULL;
@@ -363,16 +381,91 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 	else
 		rc = pgq_cmd_set_primary(to, p->epoch, p->lease_seq, PGQ_CHANGE_MANUAL, false,
 					 pgq_member_report_lsn(cand), rt_wall_ms(), &c.data, &c.len);
-	if (rt_propose_cmd(rt, rc, &c) != RAFT_OK) {
-		pgq_rest_call_fail(call, 503, "proposal refused; retry");
+	if (rc != 0 || c.data == NULL) {
+		free(c.data);
+		pgq_rest_call_fail(call, 500, "could not build the record command");
 		return;
 	}
-	pgq_rest_call_finish(call, 202,
-			     json_pack("{s:s,s:s,s:s?}", "status", "proposed", "kind",
-				       p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING
-					       ? "switchover" : "failover",
-				       "candidate", to),
-			     NULL);
+	/* Patroni answers once it is done: wait for the apply, then for promoted{}. */
+	key = rt_entry_key(c.data, c.len);
+	if (rt_pending_add(rt, call, PENDING_PRIMARY_CHANGE, key, to) != 0) {
+		free(c.data);
+		return;
+	}
+	pw = &rt->pending[rt->n_pending - 1];
+	pw->epoch_before = p->epoch;
+	pw->failover = !(p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING);
+	pw->deadline_ms = rt_now_ms() + PRIMARY_CHANGE_WAIT_MS;
+	if (rt_propose_cmd(rt, 0, &c) != RAFT_OK)
+		rt_pending_resolve(rt, PENDING_PRIMARY_CHANGE, key, NULL, 503,
+				   json_pack("{s:s}", "error", "proposal refused (no Raft quorum or "
+					     "leadership lost); nothing changed, retry"));
+}
+
+/* The record refused the primary change at apply (S4, S13 precheck): 412 with its reason. */
+static void primary_change_applied(struct pgq_runtime *rt, size_t i, bool accepted,
+				   const char *reason)
+{
+	struct pending *p = &rt->pending[i];
+
+	if (accepted) {
+		p->applied = true;
+		return;
+	}
+	pgq_rest_call_fail(p->call, 412, reason != NULL ? reason : "refused by the record");
+	pending_remove_at(rt, i);
+}
+
+void rt_api_primary_change_entry(struct pgq_runtime *rt, uint64_t key, bool accepted,
+				 const char *reason)
+{
+	for (size_t i = 0; i < rt->n_pending; i++)
+		if (rt->pending[i].kind == PENDING_PRIMARY_CHANGE && rt->pending[i].seq == key &&
+		    !rt->pending[i].applied) {
+			primary_change_applied(rt, i, accepted, reason);
+			return;
+		}
+}
+
+void rt_api_primary_change_poll(struct pgq_runtime *rt)
+{
+	const struct pgq_primary *p = pgq_record_primary(rt->record);
+	const struct pgq_switchover *sw = pgq_record_switchover(rt->record);
+	char msg[PGQ_RECORD_TEXT_MAX + 96];
+
+	for (size_t i = 0; i < rt->n_pending;) {
+		struct pending *w = &rt->pending[i];
+		const char *what = w->failover ? "Failover" : "Switchover";
+		unsigned status = 0;
+
+		if (w->kind != PENDING_PRIMARY_CHANGE || !w->applied) {
+			i++;
+			continue;
+		}
+		if (!w->failover && sw->phase == PGQ_SWITCHOVER_ABORTED && sw->epoch == w->epoch_before) {
+			/* S13 (4): aborted; a new epoch names the most complete member. */
+			snprintf(msg, sizeof msg, "Switchover failed: %s", sw->abort_reason);
+			status = 503;
+		} else if (p->epoch > w->epoch_before && p->promoted &&
+			   (p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING)) {
+			if (w->name[0] == '\0' || strcmp(w->name, p->name) == 0) {
+				snprintf(msg, sizeof msg, "Successfully %s over to \"%s\"",
+					 w->failover ? "failed" : "switched", p->name);
+				status = 200;
+			} else {
+				snprintf(msg, sizeof msg, "%s failed: \"%s\" was promoted instead", what,
+					 p->name);
+				status = 503;
+			}
+		}
+		if (status == 0) {
+			i++;
+			continue;
+		}
+		pgq_rest_call_finish(w->call, status,
+				     json_pack("{s:s}", status == 200 ? "status" : "error", msg), NULL);
+		pending_remove_at(rt, i);
+	}
 }
 
 /*

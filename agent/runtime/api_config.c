@@ -438,6 +438,7 @@ void rt_api_entry_applied(struct pgq_runtime *rt, const uint8_t *data, size_t le
 	if (rt->n_pending == 0)
 		return;
 	key = rt_entry_key(data, len);
+	rt_api_primary_change_entry(rt, key, accepted, reason);
 	for (size_t i = 0; i < rt->n_pending; i++) {
 		struct pending p = rt->pending[i];
 

@@ -114,6 +114,7 @@ static void apply_record(struct pgq_runtime *rt, const struct raft_entry *e)
 	if (rc == PGQ_RECORD_APPLIED)
 		rt->record_dirty = true;
 	rt_api_entry_applied(rt, e->data, e->len, rc == PGQ_RECORD_APPLIED, res.reason);
+	rt_api_primary_change_poll(rt);
 	if (rc == PGQ_RECORD_REJECTED) {
 		pgq_debug("record", "entry %llu %s", (unsigned long long)e->index, res.reason);
 		return;

@@ -237,6 +237,7 @@ static void on_tick(uv_timer_t *t)
 	if (!rt->notified_ready && rt->notify.enabled && joined_with_role(rt))
 		rt_notify_status(rt);
 	pgq_node_tick(rt->node);
+	rt_api_primary_change_poll(rt);
 	rt_pending_expire(rt, false);
 	if (rt->view_dirty && rt->phase == PHASE_RUNNING)
 		rt_publish(rt);

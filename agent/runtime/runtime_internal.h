@@ -53,6 +53,8 @@ enum pending_kind {
 	PENDING_CONFIG,           /* PATCH/PUT /config, its pause/resume */
 	PENDING_SCHEDULE,         /* POST /switchover with scheduled_at */
 	PENDING_CANCEL,           /* DELETE /switchover */
+	PENDING_PRIMARY_CHANGE,   /* POST /switchover now, POST /failover: until the new primary
+				   * is promoted (api.c) */
 };
 
 struct pending {
@@ -66,6 +68,11 @@ struct pending {
 	uint8_t *cmd;             /* config/schedule/cancel: the command's bytes (owned), to send
 				   * again after a change of leader; freed with the entry */
 	size_t cmd_len;
+	/* PENDING_PRIMARY_CHANGE: the epoch when asked, whether the entry applied
+	 * (then only the record's progress is awaited), failover or switchover. */
+	uint64_t epoch_before;
+	bool applied;
+	bool failover;
 };
 
 struct ha_driver;
@@ -193,6 +200,12 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call);
 void rt_pending_resolve(struct pgq_runtime *rt, enum pending_kind kind, uint64_t seq,
 			const char *name, unsigned status, json_t *reply);
 void rt_pending_expire(struct pgq_runtime *rt, bool all);
+/* POST /switchover (now) and /failover: answer the waiting calls whose primary
+ * change the record shows done or failed (after each batch and tick). */
+void rt_api_primary_change_poll(struct pgq_runtime *rt);
+/* The entry under key applied (accepted or refused): a waiting primary change learns it. */
+void rt_api_primary_change_entry(struct pgq_runtime *rt, uint64_t key, bool accepted,
+				 const char *reason);
 /* Remove pending entry i (frees what it owns; does not answer its call). */
 void rt_pending_drop(struct pgq_runtime *rt, size_t i);
 /* Leadership lost: send the waiting config/schedule/cancel commands to the new leader. */

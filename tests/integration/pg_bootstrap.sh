@@ -289,11 +289,13 @@ ok "$([ "$got" = 1 ]; echo $?)" "the old primary rejoins (rewind or re-clone) an
 ok $? "the old primary is a standby now (never writable again under its epoch)"
 
 # 6. Switchover (S13) to a named candidate through a follower (307 to the leader).
+TMP_SW_REPLY=$DIR/switchover_reply.json
 CAND=${OTHER:-1}
-code=$(curl -s -L -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+# Patroni's answer: 200 once the candidate is promoted (the request waits).
+code=$(curl -s -L -o "$TMP_SW_REPLY" -w '%{http_code}' --max-time 120 -X POST \
 	-d "{\"leader\": \"n${NEW:-1}\", \"candidate\": \"n$CAND\"}" \
 	"http://127.0.0.1:$(rest_port "$CAND")/switchover")
-ok "$([ "$code" = 202 ]; echo $?)" "POST /switchover {leader, candidate} accepted ($code)"
+ok "$([ "$code" = 200 ] && grep -q "Successfully switched over to .*n$CAND" "$TMP_SW_REPLY"; echo $?)" "POST /switchover {leader, candidate}: 200 once n$CAND is promoted ($code $(cat "$TMP_SW_REPLY"))"
 t0=$(date +%s)
 done_sw=""
 for _ in $(seq 1 120); do

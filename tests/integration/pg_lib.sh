@@ -455,7 +455,8 @@ pg_cluster_any() {
 pg_ctl_cmd() {
 	local urls="" i
 	for i in $(seq 1 "$PG_N"); do urls="$urls${urls:+,}$(pg_url "$i")"; done
-	PGQUORUMCTL_URL=$urls timeout 30 "$PG_CTL_BIN" --timeout 10 "$@"
+	# 130 s: a switchover or failover is answered once done (up to 100 s).
+	PGQUORUMCTL_URL=$urls timeout 130 "$PG_CTL_BIN" --timeout 10 "$@"
 }
 
 # pg_post I PATH BODY: POST through mI, following a redirect to the leader;

@@ -15,7 +15,7 @@ PG_TAGS_3=$'nofailover: true\nfailover_priority: 10'
 pg_setup 3
 pg_cluster_up 120
 up=$?
-pg_plan 8
+pg_plan 9
 p=$PG_PRIMARY
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
 [ $up = 0 ] || { pg_fail_rest 7 "cluster did not come up"; exit 1; }
@@ -33,7 +33,7 @@ fi
 # streaming standby under the member's name (fixed: it has its own name).
 pg_ok $ok "starting point: m${p:-?} (untagged) primary, m3 (nofailover) streams"
 if [ $ok != 0 ]; then
-	for k in 1 2 3 4 5 6; do
+	for k in 1 2 3 4 5 6 7; do
 		PG_TESTNO=$((PG_TESTNO + 1))
 		echo "ok $PG_TESTNO - not reached # SKIP no starting point (check 2 failed)"
 	done
@@ -44,6 +44,13 @@ tag=$(pg_cluster_field "$p" 'members[name=m3].tags.nofailover')
 prio=$(pg_cluster_field "$p" 'members[name=m3].tags.failover_priority')
 [ "$tag" = true ] && [ "$prio" = 10 ]
 pg_ok $? "the record carries m3's tags from its configuration (nofailover=$tag, failover_priority=$prio)"
+
+# Issue 7: a switchover the record refuses (R4: nofailover) is 412 with the reason; nothing changes.
+code=$(pg_post "$q" /switchover "{\"leader\":\"m$p\",\"candidate\":\"m3\"}")
+why=$(pg_json error < "$PG_DIR/last_post.json")
+[ "$code" = 412 ] && echo "$why" | grep -q nofailover &&
+	[ "$(pg_cluster_field "$p" primary.name)" = "m$p" ] && pg_is_writable "$p"
+pg_ok $? "POST /switchover to the nofailover m3: 412 ($code: $why), m$p stays primary"
 
 pg_sampler_start
 pg_sql "$p" "create table t(id int); insert into t values (1)" >/dev/null
