@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CTL_MAX_REPLY_BYTES (4u << 20)
 
@@ -223,8 +224,34 @@ int ctl_request_at(const struct ctl_ctx *c, const char *base_url, const char *me
 	return rc;
 }
 
+static int request_once(const struct ctl_ctx *c, const char *method, const char *path,
+			const json_t *body, struct ctl_reply *r, char *err, size_t errlen);
+
+/* The agents' "no Raft leader known" 503 is answered before anything is
+ * proposed (an election, e.g. leadership moving off a new primary's host):
+ * the request, write or read, is safe to send again. */
+#define LEADERLESS_RETRY_MS 500
+#define LEADERLESS_RETRIES 20
+
 int ctl_request(const struct ctl_ctx *c, const char *method, const char *path,
 		const json_t *body, struct ctl_reply *r, char *err, size_t errlen)
+{
+	int rc = -1;
+
+	for (int attempt = 0; attempt <= LEADERLESS_RETRIES; attempt++) {
+		rc = request_once(c, method, path, body, r, err, errlen);
+		if (rc != 0 || r->code != 503 ||
+		    strstr(ctl_reply_message(r), "no Raft leader known") == NULL ||
+		    attempt == LEADERLESS_RETRIES)
+			return rc;
+		ctl_reply_free(r);
+		usleep(LEADERLESS_RETRY_MS * 1000);
+	}
+	return rc;
+}
+
+static int request_once(const struct ctl_ctx *c, const char *method, const char *path,
+			const json_t *body, struct ctl_reply *r, char *err, size_t errlen)
 {
 	char *text;
 	char one[512];
