@@ -20,6 +20,13 @@
 # Environment knobs: PGQUORUM_BIN, PGQUORUMCTL_BIN (default: $top_builddir),
 # PGQ_PG_BIN (default /usr/lib/postgresql/15/bin), PG_KEEP=1 (keep the
 # directory), PG_TTL, PG_LOOP_WAIT, PG_ELECTION_MS (timings).
+# Per member, for tests that give each member its own network namespace
+# (pg_partition_netns.sh): PG_ADDR_<I> (its Raft, REST and PostgreSQL
+# address, default 127.0.0.1), PG_NETNS_<I> (a namespace: the agent and the
+# harness's curl calls to it run under `ip netns exec`), PG_HBA_NET (the
+# network pg_hba.conf admits for the agents and replication, default
+# 127.0.0.1/32). psql always uses the Unix socket, which is not bound to a
+# network namespace.
 
 set -u
 
@@ -100,7 +107,23 @@ pg_choose_ports() {
 pg_raft_port() { echo $((PG_BASE + $1)); }
 pg_rest_port() { echo $((PG_BASE + 10 + $1)); }
 pg_pg_port() { echo $((PG_BASE + 20 + $1)); }
-pg_url() { echo "http://127.0.0.1:$(pg_rest_port "$1")"; }
+pg_addr() { local v="PG_ADDR_$1"; echo "${!v:-127.0.0.1}"; }
+pg_url() { echo "http://$(pg_addr "$1"):$(pg_rest_port "$1")"; }
+# pg_ns_prefix I: the words that run a command in mI's network namespace
+# (none by default).
+pg_ns_prefix() {
+	local v="PG_NETNS_$1"
+	[ -n "${!v:-}" ] && echo "ip netns exec ${!v}"
+	return 0
+}
+# pg_curl I CURL-ARGS...: curl from mI's namespace (reaches mI even while
+# that namespace is cut off).
+pg_curl() {
+	local i=$1
+	shift
+	# shellcheck disable=SC2046
+	$(pg_ns_prefix "$i") curl "$@"
+}
 pg_datadir() { echo "$PG_DIR/m$1/pgdata"; }
 
 # pg_write_config I: the agent configuration of member mI. Knobs (env):
@@ -120,7 +143,7 @@ pg_write_config() {
 		echo "log:"
 		echo "  level: ${PG_LOG_LEVEL:-info}"
 		echo "raft:"
-		echo "  listen: 127.0.0.1:$(pg_raft_port "$i")"
+		echo "  listen: $(pg_addr "$i"):$(pg_raft_port "$i")"
 		echo "  data_dir: $PG_DIR/m$i/raft"
 		if [ "${PG_DEFAULT_TIMINGS:-0}" != 1 ]; then
 			echo "  heartbeat_ms: ${PG_HEARTBEAT_MS:-50}"
@@ -128,15 +151,15 @@ pg_write_config() {
 		fi
 		echo "  peers:"
 		for p in $(seq 1 "$PG_N"); do
-			echo "    - {name: m$p, address: 127.0.0.1:$(pg_raft_port "$p"), restapi: 127.0.0.1:$(pg_rest_port "$p")}"
+			echo "    - {name: m$p, address: $(pg_addr "$p"):$(pg_raft_port "$p"), restapi: $(pg_addr "$p"):$(pg_rest_port "$p")}"
 		done
 		echo "restapi:"
-		echo "  listen: 127.0.0.1:$(pg_rest_port "$i")"
+		echo "  listen: $(pg_addr "$i"):$(pg_rest_port "$i")"
 		echo "postgresql:"
 		echo "  manage: true"
 		echo "  data_dir: $PG_DIR/m$i/pgdata"
 		echo "  bin_dir: $PG_BINDIR"
-		echo "  listen: 127.0.0.1:$(pg_pg_port "$i")"
+		echo "  listen: $(pg_addr "$i"):$(pg_pg_port "$i")"
 		echo "  authentication:"
 		echo "    superuser: {username: postgres, password: $PG_SU_PASS}"
 		echo "    replication: {username: replicator, password: $PG_REPL_PASS}"
@@ -147,8 +170,8 @@ pg_write_config() {
 		echo "    wal_keep_size: 64MB"
 		echo "  pg_hba:"
 		echo "    - local all all trust"
-		echo "    - host all all 127.0.0.1/32 scram-sha-256"
-		echo "    - host replication all 127.0.0.1/32 scram-sha-256"
+		echo "    - host all all ${PG_HBA_NET:-127.0.0.1/32} scram-sha-256"
+		echo "    - host replication all ${PG_HBA_NET:-127.0.0.1/32} scram-sha-256"
 		echo "watchdog:"
 		if [ -n "${!wd_var:-}" ]; then
 			echo "${!wd_var}" | sed 's/^/  /'
@@ -193,7 +216,7 @@ pg_start() {
 	(
 		cd "$PG_DIR/m$i" || exit 1
 		# shellcheck disable=SC2086
-		exec env HOME="$PG_DIR" PGQUORUM_TEST_HOOKS=1 ${!env_var:-} "${PG_AS[@]}" \
+		exec env HOME="$PG_DIR" PGQUORUM_TEST_HOOKS=1 ${!env_var:-} $(pg_ns_prefix "$i") "${PG_AS[@]}" \
 			"$PG_AGENT_BIN" -c "$PG_DIR/m$i.yml" >> "$PG_DIR/m$i.log" 2>&1
 	) &
 	PG_PIDS[$i]=$!
@@ -412,8 +435,8 @@ pg_others() {
 
 # ---------------------------------------------------------------- REST
 
-pg_get() { curl -s --max-time 2 "$(pg_url "$1")$2"; }
-pg_http_code() { curl -s --max-time 2 -o /dev/null -w '%{http_code}' -X "${3:-GET}" "$(pg_url "$1")$2"; }
+pg_get() { pg_curl "$1" -s --max-time 2 "$(pg_url "$1")$2"; }
+pg_http_code() { pg_curl "$1" -s --max-time 2 -o /dev/null -w '%{http_code}' -X "${3:-GET}" "$(pg_url "$1")$2"; }
 
 # pg_json PATH: read JSON on stdin, print the value at PATH (dot separated,
 # numbers index arrays, "members[name=m1]" picks by name); objects and
@@ -462,7 +485,7 @@ pg_ctl_cmd() {
 # pg_post I PATH BODY: POST through mI, following a redirect to the leader;
 # prints the status code.
 pg_post() {
-	curl -s --max-time 15 -L --post301 --post302 --post303 -o "$PG_DIR/last_post.json" \
+	pg_curl "$1" -s --max-time 15 -L --post301 --post302 --post303 -o "$PG_DIR/last_post.json" \
 		-w '%{http_code}' -X "${4:-POST}" -H 'Content-Type: application/json' \
 		-d "$3" "$(pg_url "$1")$2"
 }
