@@ -32,6 +32,8 @@ read -r a b <<< "$(pg_others "$p")"
 # The standby stopped below is not the Raft leader when avoidable: this test
 # is about the synchronous set, not about a leader election under load.
 if [ "$(pg_get "$p" /patroni | pg_json raft.leader)" = "m$b" ]; then t=$a; a=$b; b=$t; fi
+# The record and synchronous_standby_names list names sorted: lo, hi.
+if [ "$a" -lt "$b" ]; then lo=$a hi=$b; else lo=$b hi=$a; fi
 
 # "k m.. " of the record (sorted names) and of synchronous_standby_names.
 rec_sync() { pg_get "$p" /cluster | perl -MJSON::PP -e 'local $/; my $s = eval { decode_json(<STDIN>)->{sync} } or exit 1; print join(" ", $s->{k}, sort @{$s->{members}}), "\n"'; }
@@ -39,7 +41,7 @@ pg_ssn() { pg_sql "$p" "show synchronous_standby_names"; }
 ssn_parse() { perl -e '$_ = shift; if (/^(?:FIRST|ANY)\s+(\d+)\s*\((.*)\)$/) { my ($k, $l) = ($1, $2); my @n = $l =~ /"((?:[^"]|"")*)"/g; print join(" ", $k, sort @n), "\n" } else { print "0\n" }' "$1"; }
 expect() { [ "$(rec_sync)" = "$1" ] && [ "$(pg_ssn)" = "$2" ]; }
 
-pg_wait_cond 30 expect "1 m$a m$b" "ANY 1 (\"m$a\", \"m$b\")"
+pg_wait_cond 30 expect "1 m$lo m$hi" "ANY 1 (\"m$lo\", \"m$hi\")"
 pg_ok $? "quorum mode: S_rec = {m$a, m$b}, k_rec = 1; m$p runs ANY 1 (\"m$a\", \"m$b\") (got: $(rec_sync); $(pg_ssn))"
 
 codes="$(pg_http_code "$a" /quorum) $(pg_http_code "$b" /quorum) $(pg_http_code "$a" /synchronous) $(pg_http_code "$a" /asynchronous) $(pg_http_code "$p" /read-only-quorum) $(pg_http_code "$p" /quorum)"
@@ -83,7 +85,7 @@ pg_ok $? "m$b is no longer a quorum_standby in GET /cluster, and writes go on wi
 
 # ---- it comes back: record first, then PostgreSQL
 pg_start "$b"
-pg_wait_cond 60 expect "1 m$a m$b" "ANY 1 (\"m$a\", \"m$b\")"
+pg_wait_cond 60 expect "1 m$lo m$hi" "ANY 1 (\"m$lo\", \"m$hi\")"
 pg_ok $? "m$b back: re-added (record first): $(rec_sync); $(pg_ssn)"
 
 kill -TERM "$S7_PID" 2>/dev/null
@@ -111,7 +113,7 @@ out=$(timeout -s INT -k 5 3 "$PG_BINDIR/psql" -X -q -At -h "$PG_DIR" -p "$(pg_pg
 pg_ok $? "strict, both standbys stopped: record k_rec = 0 ($(rec_sync)), PostgreSQL waits for the placeholder ($(pg_ssn)), a write still waits after 3 s and is cancelled unacknowledged (S11): $(echo "$out" | head -1)"
 
 pg_set_pause false
-pg_wait_cond 90 expect "1 m$a m$b" "ANY 1 (\"m$a\", \"m$b\")"
+pg_wait_cond 90 expect "1 m$lo m$hi" "ANY 1 (\"m$lo\", \"m$hi\")"
 ok=$?
 out=$(timeout -s INT -k 5 10 "$PG_BINDIR/psql" -X -q -At -h "$PG_DIR" -p "$(pg_pg_port "$p")" -U postgres -d postgres -c "insert into pgq_probe values (5)" 2>&1)
 [ $ok = 0 ] && [ -z "$out" ]
