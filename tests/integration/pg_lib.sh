@@ -485,7 +485,7 @@ pg_ctl_cmd() {
 # pg_post I PATH BODY: POST through mI, following a redirect to the leader;
 # prints the status code.
 pg_post() {
-	pg_curl "$1" -s --max-time 15 -L --post301 --post302 --post303 -o "$PG_DIR/last_post.json" \
+	pg_curl "$1" -s --max-time 120 -L --post301 --post302 --post303 -o "$PG_DIR/last_post.json" \
 		-w '%{http_code}' -X "${4:-POST}" -H 'Content-Type: application/json' \
 		-d "$3" "$(pg_url "$1")$2"
 }

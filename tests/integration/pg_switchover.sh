@@ -12,10 +12,10 @@ PG_SLOT=3
 pg_setup 3
 pg_cluster_up 120
 up=$?
-pg_plan 7
+pg_plan 9
 p=$PG_PRIMARY
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 6 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 8 "cluster did not come up"; exit 1; }
 read -r s1 cand <<< "$(pg_others "$p")"
 pg_sampler_start
 pg_sql "$p" "create table w(id int primary key)" >/dev/null
@@ -57,6 +57,25 @@ m=$(pg_sql "$cand" "select count(*) from w where id <= $k")
 pg_log "acknowledged $k, rows on m$cand $n ($m of the acknowledged ids)"
 [ -n "$n" ] && [ "$n" = "$k" ] && [ "$m" = "$k" ]
 pg_ok $? "acknowledged rows ($k) = rows on the new primary ($n): nothing lost"
+
+# Issue 7, S18: a manual failover while the primary holds its lease runs as a
+# switchover; both interfaces answer once the candidate is promoted.
+# S13's precheck needs the candidate's report as a replica on the current timeline.
+reported_replica() {
+	[ "$(pg_cluster_field "$cand" "members[name=m$1].status.role")" = replica ] &&
+		[ "$(pg_cluster_field "$cand" "members[name=m$1].status.timeline")" = "$(pg_cluster_field "$cand" timeline)" ]
+}
+pg_wait_cond 60 reported_replica "$p" || pg_log "m$p has not reported as a replica on the current timeline"
+out=$(pg_ctl_cmd failover --candidate "m$p" --force 2>&1)
+rc=$?
+[ $rc = 0 ] && echo "$out" | grep -Eq "Successfully (switched|failed) over to" && pg_is_writable "$p" &&
+	[ "$(pg_cluster_field "$cand" primary.name)" = "m$p" ]
+pg_ok $? "pgquorumctl failover --candidate m$p (primary alive: a switchover): exit $rc, m$p writable ($out)"
+pg_wait_streaming 60 "$p" "$cand" "$s1" || pg_log "not every standby streams from m$p yet"
+pg_wait_cond 60 reported_replica "$cand" || pg_log "m$cand has not reported as a replica on the current timeline"
+code=$(pg_post "$s1" /failover "{\"candidate\":\"m$cand\"}")
+[ "$code" = 200 ] && grep -Eq "Successfully (switched|failed) over to" "$PG_DIR/last_post.json" && pg_is_writable "$cand"
+pg_ok $? "POST /failover {candidate: m$cand} through m$s1: $code $(cat "$PG_DIR/last_post.json"), m$cand writable"
 
 read -r samples violations <<< "$(pg_sampler_stop)"
 [ "$samples" -ge 20 ] && [ "$violations" = 0 ]
