@@ -28,10 +28,9 @@ fi
 if [ -z "${PGQ_BUILD_DIR:-}" ] && [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 &&
 	! setpriv --reuid=postgres --regid=postgres --init-groups -- test -x "$SRC" 2>/dev/null; then
 	BUILD=/var/tmp/pgquorum-build-check
-	# A build directory configured for another checkout is of no use here.
-	if [ -f "$BUILD/config.status" ] && ! grep -qF "$SRC" "$BUILD/config.status"; then
-		rm -rf "$BUILD"
-	fi
+	# Ours alone, and possibly left by another checkout (its dependency
+	# files name that checkout's sources): start afresh.
+	rm -rf "$BUILD"
 	mkdir -p "$BUILD" && chmod 755 "$BUILD"
 fi
 echo "== building with sanitizers in $BUILD"
