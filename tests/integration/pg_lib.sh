@@ -499,30 +499,38 @@ pg_management_missing() {
 # ---------------------------------------------------------------- sampler
 
 # The "no two writable primaries" sampler: every 100 ms, ask every member
-# pg_is_in_recovery(); a sample with two or more members answering false is
-# a violation, written to $PG_DIR/violations. Samples are counted in
-# $PG_DIR/samples so the test can show the sampler really ran.
+# at once for its server clock (epoch ms), pg_is_in_recovery() and its
+# postmaster start time; every answer goes to $PG_DIR/answers as
+# "SAMPLE MEMBER SERVER_MS t|f POSTMASTER_START_US" (one host, one clock).
+# $PG_DIR/samples gets one line per sample ("HH:MM:SS.ns [writable...]") so a
+# test can show the sampler ran. pg_sampler_stop judges the answers
+# (pg_sampler_judge): a violation is a proven overlap, see docs/testing.md.
 pg_sampler_start() {
 	: > "$PG_DIR/violations"
 	: > "$PG_DIR/samples"
+	: > "$PG_DIR/answers"
 	(
 		trap 'exit 0' TERM
+		n=0
 		while :; do
 			t=$(pg_now_ms)
-			# One query per member, all at once, so that a sample is a
-			# near-instant picture even when one member is slow to answer.
+			n=$((n + 1))
+			# One query per member, all at once; each answer carries the
+			# server's own time, so a slow answer cannot pass for a
+			# simultaneous one.
 			for i in $(seq 1 "$PG_N"); do
-				pg_in_recovery "$i" > "$PG_DIR/sample.$i" &
+				pg_sql "$i" "select (extract(epoch from clock_timestamp()) * 1000)::bigint, pg_is_in_recovery(), (extract(epoch from pg_postmaster_start_time()) * 1000000)::bigint" \
+					> "$PG_DIR/sample.$i" &
 			done
 			wait
 			w=""
 			for i in $(seq 1 "$PG_N"); do
-				[ "$(cat "$PG_DIR/sample.$i")" = f ] && w="$w $i"
+				IFS='|' read -r ms rec pm < "$PG_DIR/sample.$i" || continue
+				[ -n "$pm" ] || continue
+				echo "$n $i $ms $rec $pm" >> "$PG_DIR/answers"
+				[ "$rec" = f ] && w="$w $i"
 			done
 			echo "$(date -u +%H:%M:%S.%N)${w}" >> "$PG_DIR/samples"
-			if [ "$(echo "$w" | wc -w)" -gt 1 ]; then
-				echo "$(date -u +%H:%M:%S.%N) writable:$w" >> "$PG_DIR/violations"
-			fi
 			t=$((100 - ($(pg_now_ms) - t)))
 			[ $t -gt 0 ] && sleep "0.$(printf '%03d' $t)"
 		done
@@ -530,12 +538,48 @@ pg_sampler_start() {
 	PG_SAMPLER_PID=$!
 }
 
-# pg_sampler_stop: stop it; prints "SAMPLES VIOLATIONS".
+# pg_sampler_judge: writes to $PG_DIR/violations one line per sample in which
+# a member B answered writable at server time tB while another member A is
+# proven writable at tB: A answered writable at tA1 <= tB <= tA2 from the same
+# postmaster (a promoted postmaster never returns to recovery), or A answered
+# writable within PG_SAMPLER_EPS_MS (50, below the smallest drift margin of
+# 100 ms that separates an old lease's end from a promotion, S2). Each line
+# lists every answer of that sample with its server time.
+pg_sampler_judge() {
+	awk -v eps="${PG_SAMPLER_EPS_MS:-50}" '
+	function hms(ms,  d) { d = ms % 86400000
+		return sprintf("%02d:%02d:%02d.%03d", int(d / 3600000), int(d / 60000) % 60, int(d / 1000) % 60, d % 1000) }
+	{ s[NR] = $1; m[NR] = $2; t[NR] = $3; r[NR] = $4; pm[NR] = $5
+	  all[$1] = all[$1] " m" $2 "=" ($4 == "f" ? "writable" : "recovery") "@" hms($3)
+	  if ($4 == "f") {
+		k = $2 SUBSEP $5
+		if (!(k in lo) || $3 < lo[k]) lo[k] = $3
+		if (!(k in hi) || $3 > hi[k]) hi[k] = $3
+	  } }
+	END {
+		for (i = 1; i <= NR; i++) {
+			if (r[i] != "f" || (s[i] in done)) continue
+			for (k in lo) {
+				split(k, a, SUBSEP)
+				if (a[1] == m[i]) continue
+				if (t[i] >= lo[k] - eps && t[i] <= hi[k] + eps) {
+					printf "sample %d: m%d writable at %s while m%d (postmaster %s) was writable from %s to %s; answers:%s\n", \
+						s[i], m[i], hms(t[i]), a[1], a[2], hms(lo[k]), hms(hi[k]), all[s[i]]
+					done[s[i]] = 1
+					break
+				}
+			}
+		}
+	}' "$PG_DIR/answers" > "$PG_DIR/violations"
+}
+
+# pg_sampler_stop: stop it, judge the answers; prints "SAMPLES VIOLATIONS".
 pg_sampler_stop() {
 	[ -n "$PG_SAMPLER_PID" ] || return 0
 	kill -TERM "$PG_SAMPLER_PID" 2>/dev/null
 	wait "$PG_SAMPLER_PID" 2>/dev/null
 	PG_SAMPLER_PID=""
+	pg_sampler_judge
 	echo "$(wc -l < "$PG_DIR/samples") $(wc -l < "$PG_DIR/violations")"
 }
 
