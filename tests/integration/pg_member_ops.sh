@@ -144,11 +144,16 @@ pg_ok $? "m$s2 restarted at its time (postmaster $old -> $(pg_postmaster_pid "$s
 # ---- 6. flush restart cancels
 at=$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%S+00:00)
 code=$(rest_restart "$s2" "{\"schedule\": \"$at\"}")
-pg_ctl_cmd list -e -f json > "$PG_DIR/ctl_list.json" 2>&1
-listed=$(perl -MJSON::PP -e 'local $/; my $a = eval { JSON::PP->new->decode(<STDIN>) } || [];
-	for (@$a) { print $_->{"Scheduled restart"} // "", "\n" if ($_->{Member} // "") eq $ARGV[0] }' "m$s2" < "$PG_DIR/ctl_list.json")
-[ "$listed" = "$at" ]
-pg_ok $? "pgquorumctl list -e shows m$s2's scheduled restart ($listed)"
+# list -e asks each member's GET /patroni (2 s each): retry while one is busy.
+listed_ok() {
+	pg_ctl_cmd list -e -f json > "$PG_DIR/ctl_list.json" 2>&1
+	listed=$(perl -MJSON::PP -e 'local $/; my $a = eval { JSON::PP->new->decode(<STDIN>) } || [];
+		for (@$a) { print $_->{"Scheduled restart"} // "", "\n" if ($_->{Member} // "") eq $ARGV[0] }' "m$s2" < "$PG_DIR/ctl_list.json")
+	[ "$listed" = "$at" ]
+}
+listed=""
+[ "$code" = 202 ] && pg_wait_cond 15 listed_ok
+pg_ok $? "pgquorumctl list -e shows m$s2's scheduled restart (HTTP $code; listed '$listed')"
 pg_ctl_cmd flush restart "m$s2" > "$PG_DIR/ctl_flush.out" 2>&1
 rc=$?
 code2=$(pg_http_code "$s2" /restart DELETE)

@@ -31,7 +31,10 @@ P=$p
 T=3
 S=$(for i in 1 2; do [ "$i" != "$P" ] && echo "$i"; done | head -n 1)
 # The agents' views follow the record within a loop_wait or two.
-primary_ok() { [ "$(pg_http_code "$P" /primary)" = 200 ] && [ "$(pg_http_code "$S" /replica)" = 200 ]; }
+# /readiness on S measures its lag against the primary's position in the
+# record: after the hand-over above that needs the new primary's first report.
+primary_ok() { [ "$(pg_http_code "$P" /primary)" = 200 ] && [ "$(pg_http_code "$S" /replica)" = 200 ] &&
+	[ "$(pg_http_code "$S" /readiness)" = 200 ]; }
 pg_wait_cond 30 primary_ok
 pg_ok $? "roles settled: P=m$P, S=m$S, T=m$T (noloadbalance)"
 

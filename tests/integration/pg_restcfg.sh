@@ -147,10 +147,12 @@ pg_ok $? "max_connections removed again: pending_restart clears on every member"
 
 # ---------------------------------------------------------------- pause
 code=$(req "$s2" PATCH /config '{"pause":true}')
-[ "$code" = 200 ] && [ "$(reply pause)" = true ] && [ "$(pg_cluster_field "$s1" paused)" = true ]
+# Another member shows it once it applied the entry too (a few ms later).
+paused_on() { [ "$(pg_cluster_field "$1" paused)" = "$2" ]; }
+[ "$code" = 200 ] && [ "$(reply pause)" = true ] && pg_wait_cond 5 paused_on "$s1" true
 pg_ok $? "PATCH {\"pause\": true}: 200, GET /config and the record show it (S18)"
 code=$(req "$s2" PATCH /config '{"pause":false}')
-[ "$code" = 200 ] && ! reply pause >/dev/null && [ "$(pg_cluster_field "$s1" paused)" = false ]
+[ "$code" = 200 ] && ! reply pause >/dev/null && pg_wait_cond 5 paused_on "$s1" false
 pg_ok $? "PATCH {\"pause\": false}: resumed"
 
 # ---------------------------------------------------------------- history
