@@ -64,7 +64,7 @@ void ha_op_done(struct ha_driver *d, const char *what, bool ok, const char *deta
 }
 
 /* "host:port" or "[v6]:port" → host, port. false when malformed. */
-static bool split_hostport(const char *text, char *host, size_t hostlen, uint16_t *port)
+bool ha_split_hostport(const char *text, char *host, size_t hostlen, uint16_t *port)
 {
 	const char *colon;
 	unsigned long p;
@@ -109,7 +109,7 @@ static int member_conninfo(const struct ha_driver *d, const char *member, const 
 	struct pgmgr_conninfo_parts p = { 0 };
 	char host[256];
 
-	if (m == NULL || !split_hostport(m->pg_address, host, sizeof host, &p.port))
+	if (m == NULL || !ha_split_hostport(m->pg_address, host, sizeof host, &p.port))
 		return -1;
 	p.host = host;
 	p.user = user;
@@ -163,7 +163,7 @@ static int write_conf(struct ha_driver *d, const char *upstream, enum pgmgr_sign
 	for (size_t i = 0; i < pgq_record_member_count(d->rt->record) && n_hosts < PGQ_RECORD_MAX_MEMBERS; i++) {
 		const struct pgq_member *m = pgq_record_member_at(d->rt->record, i);
 		uint16_t port;
-		if (split_hostport(m->pg_address, hostbuf[n_hosts], sizeof hostbuf[n_hosts], &port))
+		if (ha_split_hostport(m->pg_address, hostbuf[n_hosts], sizeof hostbuf[n_hosts], &port))
 			hosts[n_hosts] = hostbuf[n_hosts], n_hosts++;
 	}
 	in.listen_addresses = pg->listen.host;

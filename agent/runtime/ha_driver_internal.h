@@ -224,4 +224,7 @@ void ha_unfence_check(struct ha_driver *d);
 /* L8: true while a failed fence waits loop_wait before its retry. */
 bool ha_fence_retry_later(struct ha_driver *d);
 
+/* "host:port" or "[v6]:port" → host, port. false when malformed (ha_actions.c). */
+bool ha_split_hostport(const char *text, char *host, size_t hostlen, uint16_t *port);
+
 #endif /* PGQ_RUNTIME_HA_DRIVER_INTERNAL_H */

@@ -38,30 +38,10 @@
 /* "host:port" or "[v6]:port" with a numeric host (libpq resolves names synchronously). */
 static bool numeric_hostport(const char *text, char *host, size_t hostlen, uint16_t *port)
 {
-	const char *colon;
-	unsigned long p;
-	char *end;
 	unsigned char buf[16];
 
-	if (text == NULL || text[0] == '\0')
-		return false;
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-		if (close == NULL || close[1] != ':')
-			return false;
-		snprintf(host, hostlen, "%.*s", (int)(close - text - 1), text + 1);
-		colon = close + 1;
-	} else {
-		colon = strrchr(text, ':');
-		if (colon == NULL)
-			return false;
-		snprintf(host, hostlen, "%.*s", (int)(colon - text), text);
-	}
-	p = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || p == 0 || p > 65535)
-		return false;
-	*port = (uint16_t)p;
-	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+	return ha_split_hostport(text, host, hostlen, port) &&
+	       (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1);
 }
 
 static void on_probe(void *ctx, const struct pgmgr_sql_result *r)
