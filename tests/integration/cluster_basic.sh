@@ -23,9 +23,17 @@ it_start 3
 leader=$(it_wait_leader 20 1 2 3)
 it_ok $? "3 agents bootstrap and agree on one leader (n${leader:-?})"
 
+# A follower learns the leader from a heartbeat one round before it applies
+# the bootstrap entry that carries the id: wait (bounded) until all three
+# report one, then demand they are equal.
+cids_known() { [ -n "$(it_status_field 1 cluster_id)" ] && [ -n "$(it_status_field 2 cluster_id)" ] &&
+	[ -n "$(it_status_field 3 cluster_id)" ]; }
+it_wait_cond 10 cids_known
 cid=$(it_status_field 1 cluster_id)
-[ -n "$cid" ] && [ "$cid" = "$(it_status_field 2 cluster_id)" ] && [ "$cid" = "$(it_status_field 3 cluster_id)" ]
-it_ok $? "one cluster id on every agent ($cid)"
+cid2=$(it_status_field 2 cluster_id)
+cid3=$(it_status_field 3 cluster_id)
+[ -n "$cid" ] && [ "$cid" = "$cid2" ] && [ "$cid" = "$cid3" ]
+it_ok $? "one cluster id on every agent ($cid, $cid2, $cid3)"
 
 ok=0
 for s in 1 2 3 4 5; do
