@@ -533,6 +533,7 @@ static void leader_side(struct ha_driver *d, uint64_t now)
 	in.wall_ms = rt_wall_ms();
 	in.became_leader_ms = d->became_leader_ms;
 	in.timing = ha_timing(rt);
+	ha_s3_leader_input(d, now, &in); /* S3: voters' ages shorten the new-leader wait */
 	if (pgq_ha_decide_leader(rt->record, &d->leader_clock, &in, &ld, err, sizeof err) != 0) {
 		pgq_warning("ha", "leader decision: %s", err);
 		pgq_ha_cmds_free(&ld.cmds);

@@ -22,6 +22,13 @@ struct ha_driver;
 int rt_ha_start(struct pgq_runtime *rt, char *err, size_t errlen);
 /* After every Raft batch: note applied entries (S2 timers) and role changes. */
 void rt_ha_after_batch(struct pgq_runtime *rt);
+/*
+ * S3 (ha_s3.c): a LEASE_AGE frame from peer_id. A query is answered on any
+ * agent that holds the entry; an answer feeds the leader's shortened wait.
+ */
+struct pgq_frame_lease_age;
+void rt_ha_on_lease_age(struct pgq_runtime *rt, const char *peer_name, uint64_t peer_id,
+			const struct pgq_frame_lease_age *a);
 /* Shutdown: stop the timer and probes; stop PostgreSQL (fast) if it runs. */
 void rt_ha_stop(struct pgq_runtime *rt);
 /* After the loop ended: free everything. */

@@ -9,6 +9,7 @@
 #include "ha/leader.h"
 #include "ha/lease_store.h"
 #include "ha/member.h"
+#include "ha/s3_ages.h"
 #include "hooks/hooks.h"
 #include "pgmgr/health.h"
 #include "rest/restart_req.h"
@@ -66,6 +67,9 @@ struct ha_driver {
 	struct pgq_ha_leader_clock leader_clock;
 	struct pgq_ha_hook_obs hooks_obs;
 	uint64_t became_leader_ms;
+	struct pgq_s3_reports s3;      /* S3: voters' ages of the latest renewal (ha_s3.c) */
+	uint64_t s3_asked_ms;          /* last LEASE_AGE queries sent */
+	size_t s3_logged_n;            /* reports counted in the last "shortened" log line */
 	uint64_t caught_up_term;       /* S4: caught up under this term and leader */
 	raft_id_t caught_up_leader;
 	bool was_leader;
@@ -157,6 +161,9 @@ struct pgq_ha_timing ha_timing(const struct pgq_runtime *rt);
 void ha_decide(struct ha_driver *d);
 void ha_cycle_soon(struct ha_driver *d);
 void ha_propose(struct ha_driver *d, const uint8_t *data, size_t len, const char *name);
+
+/* ha_s3.c: S3's voter ages for a newly elected leader (fills renewal_*, ages). */
+void ha_s3_leader_input(struct ha_driver *d, uint64_t now, struct pgq_ha_leader_input *in);
 
 /* ha_lease_file.c: S14's persisted lease. */
 void ha_lease_restore(struct ha_driver *d);

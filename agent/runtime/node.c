@@ -9,6 +9,9 @@
  */
 #include "runtime/node.h"
 
+#include "ha/clock.h"
+#include "ha/s3_ages.h"
+
 #include "log.h"
 
 #include <stdio.h>
@@ -62,6 +65,9 @@ struct pgq_node {
 	size_t n_inbox, cap_inbox;
 
 	struct pgq_node_stats stats;
+	/* S3: when this agent appended each recent entry (memory only: after
+	 * a restart it knows nothing and reports nothing). */
+	struct pgq_append_clock append_clock;
 };
 
 static uint64_t now_us(void)
@@ -291,6 +297,22 @@ static void work_done(uv_work_t *req, int status)
 static void enter(struct pgq_node *node);
 static void leave(struct pgq_node *node);
 
+/*
+ * S3: remember when each entry reached our log (the moment Raft hands it
+ * over for appending; the write follows). Any moment after the entry was
+ * created is after the primary first sent it, which is all S3 needs.
+ */
+static void note_appends(struct pgq_node *node, const struct raft_ready *rd)
+{
+	uint64_t now = pgq_now_boottime_ms();
+
+	if (rd->snapshot != NULL)
+		memset(&node->append_clock, 0, sizeof node->append_clock); /* log replaced */
+	for (size_t i = 0; i < rd->n_entries; i++)
+		pgq_append_clock_note(&node->append_clock, rd->entries[i].index,
+				      rd->entries[i].term, now);
+}
+
 static void process(struct pgq_node *node)
 {
 	if (node->in_process)
@@ -300,6 +322,7 @@ static void process(struct pgq_node *node)
 	while (!node->stopping && !node->busy && raft_has_ready(node->raft)) {
 		raft_ready(node->raft, &node->rd);
 		node->busy = true;
+		note_appends(node, &node->rd);
 		/* Leader appends may leave before our own fsync (L1). */
 		send_all(node, node->rd.msgs, node->rd.n_msgs);
 		if (needs_write(&node->rd)) {
@@ -538,6 +561,11 @@ int pgq_node_compact(struct pgq_node *node, raft_index_t index, const uint8_t *d
 		return -1;
 	}
 	return 0;
+}
+
+const struct pgq_append_clock *pgq_node_append_clock(const struct pgq_node *node)
+{
+	return &node->append_clock;
 }
 
 const struct raft_node *pgq_node_raft(const struct pgq_node *node)

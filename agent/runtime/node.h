@@ -26,6 +26,8 @@
 #include "raft/raft.h"
 #include "storage/storage.h"
 
+struct pgq_append_clock;
+
 struct pgq_node;
 
 struct pgq_node_callbacks {
@@ -88,6 +90,8 @@ int pgq_node_compact(struct pgq_node *node, raft_index_t index, const uint8_t *d
 
 /* Read-only access to the core for status (never while busy in another thread: loop only). */
 const struct raft_node *pgq_node_raft(const struct pgq_node *node);
+/* S3: when this agent appended its recent log entries (ha/s3_ages.h). */
+const struct pgq_append_clock *pgq_node_append_clock(const struct pgq_node *node);
 struct pgq_storage *pgq_node_storage(struct pgq_node *node);
 
 /* Figures for status and benchmarks. */

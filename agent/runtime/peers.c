@@ -10,6 +10,7 @@
  * another (R6).
  */
 #include "log.h"
+#include "runtime/ha_driver.h"
 #include "runtime/ids.h"
 #include "runtime/runtime_internal.h"
 
@@ -57,6 +58,12 @@ static void on_raft(void *ctx, const char *peer_name, uint64_t peer_id,
 		pgq_node_step(rt->node, &m);
 	}
 	raft_msg_free(&m);
+}
+
+static void on_lease_age(void *ctx, const char *peer_name, uint64_t peer_id,
+			 const struct pgq_frame_lease_age *a)
+{
+	rt_ha_on_lease_age(ctx, peer_name, peer_id, a);
 }
 
 static void on_unreachable(void *ctx, const char *peer_name, uint64_t peer_id)
@@ -150,6 +157,7 @@ int rt_transport_start(struct pgq_runtime *rt, bool has_state, char *err, size_t
 	struct pgq_transport_config tc;
 	struct pgq_transport_callbacks cb = {
 		.on_raft = on_raft,
+		.on_lease_age = on_lease_age,
 		.on_unreachable = on_unreachable,
 		.on_peer_hello = on_peer_hello,
 	};

@@ -452,6 +452,17 @@ static void deliver(struct pgq_conn *c, const uint8_t *payload, size_t len)
 static void protocol_error(struct pgq_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The peer behind c, or NULL after closing c (it is no longer a member). */
+static struct pgq_peer *live_peer(struct pgq_conn *c)
+{
+	struct pgq_peer *p = pgq_transport_find_peer_name(c->t, c->peer_name);
+	if (!p || p->id != c->peer_id) {
+		pgq_conn_close(c, PGQ_LOG_INFO, "peer no longer a member");
+		return NULL;
+	}
+	return p;
+}
+
 static void protocol_error(struct pgq_conn *c, const char *fmt, ...)
 {
 	char reason[300];
@@ -461,6 +472,29 @@ static void protocol_error(struct pgq_conn *c, const char *fmt, ...)
 	va_end(ap);
 	c->t->stats.protocol_errors++;
 	pgq_conn_close(c, PGQ_LOG_WARNING, "%s", reason);
+}
+
+/* S3: a LEASE_AGE frame; malformed closes this connection only (R6). */
+static void inbound_lease_age(struct pgq_conn *c, const struct pgq_frame *f)
+{
+	struct pgq_transport *t = c->t;
+	struct pgq_frame_lease_age a;
+	struct pgq_peer *p;
+
+	if (pgq_frame_lease_age_decode(f->payload, f->payload_len, &a) != PGQ_FRAME_OK) {
+		protocol_error(c, "malformed LEASE_AGE frame");
+		return;
+	}
+	p = live_peer(c);
+	if (!p)
+		return;
+	if (p->blocked) {
+		p->stats.messages_dropped++;
+		return;
+	}
+	p->stats.messages_received++;
+	if (t->cb.on_lease_age)
+		t->cb.on_lease_age(t->ctx, c->peer_name, c->peer_id, &a);
 }
 
 static void inbound_chunk(struct pgq_conn *c, const struct pgq_frame *f)
@@ -526,6 +560,9 @@ static void handle_frame(struct pgq_conn *c, const struct pgq_frame *f)
 		break;
 	case PGQ_FRAME_RAFT_CHUNK:
 		inbound_chunk(c, f);
+		break;
+	case PGQ_FRAME_LEASE_AGE:
+		inbound_lease_age(c, f);
 		break;
 	default:
 		protocol_error(c, "unexpected %s frame after handshake", pgq_frame_type_name(f->type));

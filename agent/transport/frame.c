@@ -72,6 +72,7 @@ const char *pgq_frame_type_name(int type)
 	case PGQ_FRAME_REFUSE: return "REFUSE";
 	case PGQ_FRAME_RAFT: return "RAFT";
 	case PGQ_FRAME_RAFT_CHUNK: return "RAFT_CHUNK";
+	case PGQ_FRAME_LEASE_AGE: return "LEASE_AGE";
 	}
 	return "?";
 }
@@ -118,7 +119,7 @@ int pgq_frame_build(uint8_t type, const uint8_t *payload, size_t payload_len,
 
 static bool known_type(uint8_t type)
 {
-	return type >= PGQ_FRAME_HELLO && type <= PGQ_FRAME_RAFT_CHUNK;
+	return type >= PGQ_FRAME_HELLO && type <= PGQ_FRAME_LEASE_AGE;
 }
 
 int pgq_frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
@@ -268,5 +269,51 @@ int pgq_frame_chunk_decode(const uint8_t *p, size_t len, struct pgq_frame_chunk 
 	c->data_len = len - PGQ_FRAME_CHUNK_PREFIX_BYTES;
 	if (c->offset > c->total_len || c->total_len - c->offset < c->data_len)
 		return PGQ_FRAME_ERR_MALFORMED;
+	return PGQ_FRAME_OK;
+}
+
+/* The checks shared by encode and decode (S3: a bad report must never count). */
+static bool lease_age_valid(const struct pgq_frame_lease_age *a)
+{
+	if (a->kind != PGQ_LEASE_AGE_QUERY && a->kind != PGQ_LEASE_AGE_ANSWER)
+		return false;
+	if (a->leader_term == 0 || a->index == 0 || a->term == 0 || a->term > a->leader_term)
+		return false;
+	if (a->kind == PGQ_LEASE_AGE_QUERY)
+		return a->age_ms == 0;
+	return a->age_ms <= PGQ_LEASE_AGE_MAX_MS;
+}
+
+size_t pgq_frame_lease_age_encode(const struct pgq_frame_lease_age *a,
+				  uint8_t out[PGQ_FRAME_LEASE_AGE_BYTES])
+{
+	if (!lease_age_valid(a))
+		return 0;
+	memset(out, 0, PGQ_FRAME_LEASE_AGE_BYTES);
+	out[0] = a->kind;
+	put_u64(out + 8, a->leader_term);
+	put_u64(out + 16, a->index);
+	put_u64(out + 24, a->term);
+	put_u64(out + 32, a->age_ms);
+	return PGQ_FRAME_LEASE_AGE_BYTES;
+}
+
+int pgq_frame_lease_age_decode(const uint8_t *p, size_t len, struct pgq_frame_lease_age *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (len != PGQ_FRAME_LEASE_AGE_BYTES)
+		return PGQ_FRAME_ERR_MALFORMED;
+	for (size_t i = 1; i < 8; i++)
+		if (p[i] != 0)
+			return PGQ_FRAME_ERR_MALFORMED;
+	a->kind = p[0];
+	a->leader_term = get_u64(p + 8);
+	a->index = get_u64(p + 16);
+	a->term = get_u64(p + 24);
+	a->age_ms = get_u64(p + 32);
+	if (!lease_age_valid(a)) {
+		memset(a, 0, sizeof(*a));
+		return PGQ_FRAME_ERR_MALFORMED;
+	}
 	return PGQ_FRAME_OK;
 }

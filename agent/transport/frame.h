@@ -47,6 +47,7 @@ enum pgq_frame_type {
 	PGQ_FRAME_REFUSE = 3,     /* handshake refused: code + reason, then close */
 	PGQ_FRAME_RAFT = 4,       /* one whole encoded Raft message */
 	PGQ_FRAME_RAFT_CHUNK = 5, /* a piece of one large encoded Raft message */
+	PGQ_FRAME_LEASE_AGE = 6,  /* S3: "how long since you appended entry (index, term)?" */
 };
 
 /* Result of pgq_frame_decode and of the payload decoders. */
@@ -145,5 +146,45 @@ void pgq_frame_chunk_prefix_encode(uint8_t out[PGQ_FRAME_CHUNK_PREFIX_BYTES],
 				   uint64_t msg_seq, uint64_t total_len, uint64_t offset);
 /* Validates: data_len > 0, offset + data_len <= total_len (no overflow). */
 int pgq_frame_chunk_decode(const uint8_t *p, size_t len, struct pgq_frame_chunk *c);
+
+/*
+ * LEASE_AGE payload (SAFETY.md S3, docs/safety-changes.md C3): a newly
+ * elected leader asks each voter how long ago it appended the latest lease
+ * renewal in the leader's log; a voter that holds exactly that entry answers
+ * with the duration on its own clock. Fixed 40 bytes:
+ *
+ *   offset  size  field
+ *   0       1     kind (1 query, 2 answer)
+ *   1       7     reserved, must be 0
+ *   8       8     leader_term: the term of the leader that asked
+ *   16      8     index of the entry (> 0)
+ *   24      8     term of the entry (> 0, <= leader_term)
+ *   32      8     age_ms: 0 in a query; in an answer the time since the
+ *                 voter appended the entry (<= PGQ_LEASE_AGE_MAX_MS)
+ */
+#define PGQ_FRAME_LEASE_AGE_BYTES 40
+/* Larger ages are refused at decode; a voter clamps down to it (understating
+ * an age only lengthens the wait, the safe side). About 115 days. */
+#define PGQ_LEASE_AGE_MAX_MS 10000000000ull
+
+enum pgq_lease_age_kind {
+	PGQ_LEASE_AGE_QUERY = 1,
+	PGQ_LEASE_AGE_ANSWER = 2,
+};
+
+struct pgq_frame_lease_age {
+	uint8_t kind;
+	uint64_t leader_term;
+	uint64_t index;
+	uint64_t term;
+	uint64_t age_ms;
+};
+
+/* Encodes into out; returns PGQ_FRAME_LEASE_AGE_BYTES, or 0 when a field is
+ * invalid (the same checks as the decoder: nothing invalid is ever sent). */
+size_t pgq_frame_lease_age_encode(const struct pgq_frame_lease_age *a,
+				  uint8_t out[PGQ_FRAME_LEASE_AGE_BYTES]);
+/* Decodes and validates every field; PGQ_FRAME_OK or PGQ_FRAME_ERR_MALFORMED. */
+int pgq_frame_lease_age_decode(const uint8_t *p, size_t len, struct pgq_frame_lease_age *a);
 
 #endif /* PGQ_TRANSPORT_FRAME_H */

@@ -595,8 +595,9 @@ int pgq_transport_remove_peer(struct pgq_transport *t, uint64_t id)
 	return 0;
 }
 
-int pgq_transport_send(struct pgq_transport *t, uint64_t peer_id, const uint8_t *payload,
-		       size_t len)
+/* Queues one payload as a frame of `type`; only RAFT payloads may be chunked. */
+static int send_typed(struct pgq_transport *t, uint64_t peer_id, uint8_t type,
+		      const uint8_t *payload, size_t len)
 {
 	if (t->closing)
 		return -1;
@@ -632,8 +633,8 @@ int pgq_transport_send(struct pgq_transport *t, uint64_t peer_id, const uint8_t 
 	m->taken = 0;
 	m->seq = 0;
 	memcpy(m->data, payload, len);
-	if (len <= t->chunk_bytes) {
-		pgq_frame_header_encode(m->hdr, PGQ_FRAME_RAFT, (uint32_t)len,
+	if (len <= t->chunk_bytes || type != PGQ_FRAME_RAFT) {
+		pgq_frame_header_encode(m->hdr, type, (uint32_t)len,
 					pgq_crc32c(0, m->data, len));
 		queue_push(&p->small, m);
 	} else {
@@ -644,6 +645,23 @@ int pgq_transport_send(struct pgq_transport *t, uint64_t peer_id, const uint8_t 
 	if (p->conn)
 		pgq_conn_pump(p->conn);
 	return 0;
+}
+
+int pgq_transport_send(struct pgq_transport *t, uint64_t peer_id, const uint8_t *payload,
+		       size_t len)
+{
+	return send_typed(t, peer_id, PGQ_FRAME_RAFT, payload, len);
+}
+
+int pgq_transport_send_lease_age(struct pgq_transport *t, uint64_t peer_id,
+				 const struct pgq_frame_lease_age *a)
+{
+	uint8_t buf[PGQ_FRAME_LEASE_AGE_BYTES];
+
+	/* Never put an invalid report on the wire (S3). */
+	if (pgq_frame_lease_age_encode(a, buf) == 0)
+		return -1;
+	return send_typed(t, peer_id, PGQ_FRAME_LEASE_AGE, buf, sizeof buf);
 }
 
 int pgq_transport_set_cluster_id(struct pgq_transport *t, const char *cluster_id)

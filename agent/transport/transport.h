@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "transport/frame.h"
+
 struct pgq_transport;
 
 struct pgq_transport_config {
@@ -59,6 +61,10 @@ struct pgq_transport_callbacks {
 	 * valid only during the call. */
 	void (*on_raft)(void *ctx, const char *peer_name, uint64_t peer_id,
 			const uint8_t *payload, size_t len);
+	/* S3: a valid LEASE_AGE query or answer from an authenticated peer
+	 * (fields already checked by pgq_frame_lease_age_decode). */
+	void (*on_lease_age)(void *ctx, const char *peer_name, uint64_t peer_id,
+			     const struct pgq_frame_lease_age *a);
 	/* Messages to this peer were lost (connection failed or dropped, queue
 	 * full): the caller should call raft_report_unreachable(). */
 	void (*on_unreachable)(void *ctx, const char *peer_name, uint64_t peer_id);
@@ -125,6 +131,15 @@ int pgq_transport_remove_peer(struct pgq_transport *t, uint64_t id);
  */
 int pgq_transport_send(struct pgq_transport *t, uint64_t peer_id,
 		       const uint8_t *payload, size_t len);
+
+/*
+ * S3: queues a LEASE_AGE frame (small queue, never chunked) for peer_id.
+ * Returns 0, or -1 when dropped (invalid fields, as pgq_transport_send).
+ * A peer built before this frame existed closes the connection on it
+ * (unknown frame type) and reconnects; see docs/transport.md.
+ */
+int pgq_transport_send_lease_age(struct pgq_transport *t, uint64_t peer_id,
+				 const struct pgq_frame_lease_age *a);
 
 /* Sets the cluster id (after bootstrap or join); used by later handshakes. */
 int pgq_transport_set_cluster_id(struct pgq_transport *t, const char *cluster_id);

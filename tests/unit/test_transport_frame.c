@@ -136,7 +136,7 @@ static void frame_bad_version_type_flags_rejected(void **state)
 	memcpy(copy, f, flen);
 	copy[5] = 0;
 	assert_int_equal(pgq_frame_decode(copy, flen, BIG_LIMIT, &fr, &used), PGQ_FRAME_ERR_TYPE);
-	copy[5] = PGQ_FRAME_RAFT_CHUNK + 1;
+	copy[5] = PGQ_FRAME_LEASE_AGE + 1;
 	assert_int_equal(pgq_frame_decode(copy, flen, BIG_LIMIT, &fr, &used), PGQ_FRAME_ERR_TYPE);
 
 	memcpy(copy, f, flen);
