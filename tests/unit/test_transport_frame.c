@@ -359,6 +359,125 @@ static void addr_split_cases(void **state)
 					sizeof(err)), -1);
 }
 
+
+/* ---- LEASE_AGE (SAFETY.md S3, docs/safety-changes.md C3) ---------------- */
+
+static const struct pgq_frame_lease_age good_answer = {
+	.kind = PGQ_LEASE_AGE_ANSWER, .leader_term = 7, .index = 1234, .term = 6, .age_ms = 4321,
+};
+
+static void lease_age_round_trip(void **state)
+{
+	(void)state;
+	uint8_t buf[PGQ_FRAME_LEASE_AGE_BYTES];
+	struct pgq_frame_lease_age a, q = good_answer;
+
+	assert_int_equal(pgq_frame_lease_age_encode(&good_answer, buf), PGQ_FRAME_LEASE_AGE_BYTES);
+	/* Layout: kind, 7 zero bytes, then four big-endian u64. */
+	assert_int_equal(buf[0], PGQ_LEASE_AGE_ANSWER);
+	for (int i = 1; i < 8; i++)
+		assert_int_equal(buf[i], 0);
+	assert_int_equal(buf[15], 7);
+	assert_int_equal(buf[22], 1234 >> 8);
+	assert_int_equal(buf[23], 1234 & 0xff);
+	assert_int_equal(buf[31], 6);
+	assert_int_equal(buf[39], 4321 & 0xff);
+	assert_int_equal(pgq_frame_lease_age_decode(buf, sizeof buf, &a), PGQ_FRAME_OK);
+	assert_int_equal(a.kind, PGQ_LEASE_AGE_ANSWER);
+	assert_int_equal(a.leader_term, 7);
+	assert_int_equal(a.index, 1234);
+	assert_int_equal(a.term, 6);
+	assert_int_equal(a.age_ms, 4321);
+
+	/* A query carries age 0; the largest age and term == leader_term pass. */
+	q.kind = PGQ_LEASE_AGE_QUERY;
+	q.age_ms = 0;
+	q.term = q.leader_term;
+	assert_int_equal(pgq_frame_lease_age_encode(&q, buf), PGQ_FRAME_LEASE_AGE_BYTES);
+	assert_int_equal(pgq_frame_lease_age_decode(buf, sizeof buf, &a), PGQ_FRAME_OK);
+	assert_int_equal(a.kind, PGQ_LEASE_AGE_QUERY);
+	assert_int_equal(a.age_ms, 0);
+	q = good_answer;
+	q.age_ms = PGQ_LEASE_AGE_MAX_MS;
+	assert_int_equal(pgq_frame_lease_age_encode(&q, buf), PGQ_FRAME_LEASE_AGE_BYTES);
+	assert_int_equal(pgq_frame_lease_age_decode(buf, sizeof buf, &a), PGQ_FRAME_OK);
+	assert_true(a.age_ms == PGQ_LEASE_AGE_MAX_MS);
+
+	/* Inside a whole frame: the decoder accepts type 6 and hands back the payload. */
+	assert_int_equal(pgq_frame_lease_age_encode(&good_answer, buf), PGQ_FRAME_LEASE_AGE_BYTES);
+	size_t flen, used;
+	struct pgq_frame fr;
+	uint8_t *f = build(PGQ_FRAME_LEASE_AGE, buf, sizeof buf, &flen);
+	assert_int_equal(pgq_frame_decode(f, flen, BIG_LIMIT, &fr, &used), PGQ_FRAME_OK);
+	assert_int_equal(fr.type, PGQ_FRAME_LEASE_AGE);
+	assert_int_equal(pgq_frame_lease_age_decode(fr.payload, fr.payload_len, &a), PGQ_FRAME_OK);
+	assert_int_equal(a.index, 1234);
+	assert_string_equal(pgq_frame_type_name(PGQ_FRAME_LEASE_AGE), "LEASE_AGE");
+	free(f);
+}
+
+static void lease_age_truncated_and_oversize_rejected(void **state)
+{
+	(void)state;
+	uint8_t buf[PGQ_FRAME_LEASE_AGE_BYTES + 8];
+	struct pgq_frame_lease_age a;
+
+	assert_int_equal(pgq_frame_lease_age_encode(&good_answer, buf), PGQ_FRAME_LEASE_AGE_BYTES);
+	for (size_t n = 0; n < PGQ_FRAME_LEASE_AGE_BYTES; n++) {
+		assert_int_equal(pgq_frame_lease_age_decode(buf, n, &a), PGQ_FRAME_ERR_MALFORMED);
+		assert_int_equal(a.age_ms, 0); /* nothing half-decoded leaks out */
+	}
+	memset(buf + PGQ_FRAME_LEASE_AGE_BYTES, 0, 8);
+	for (size_t n = PGQ_FRAME_LEASE_AGE_BYTES + 1; n <= sizeof buf; n++)
+		assert_int_equal(pgq_frame_lease_age_decode(buf, n, &a), PGQ_FRAME_ERR_MALFORMED);
+}
+
+static void lease_age_bad_values_rejected(void **state)
+{
+	(void)state;
+	uint8_t buf[PGQ_FRAME_LEASE_AGE_BYTES], bad[PGQ_FRAME_LEASE_AGE_BYTES];
+	struct pgq_frame_lease_age a, v;
+	struct {
+		const char *what;
+		size_t off;       /* byte to change in the good encoding */
+		uint8_t value;
+	} bytes[] = {
+		{ "kind 0", 0, 0 }, { "kind 3", 0, 3 }, { "kind 255", 0, 255 },
+		{ "reserved byte 1", 1, 1 }, { "reserved byte 7", 7, 0x80 },
+		{ "leader term 0", 15, 0 },      /* leader_term 7 -> 0 */
+		{ "index 0 (low bytes)", 23, 0 },
+		{ "entry term 0", 31, 0 },
+		{ "entry term above leader term", 31, 8 },
+		{ "age above the maximum", 32, 0x01 }, /* 2^56 + 4321 */
+	};
+
+	assert_int_equal(pgq_frame_lease_age_encode(&good_answer, buf), PGQ_FRAME_LEASE_AGE_BYTES);
+	for (size_t i = 0; i < sizeof bytes / sizeof bytes[0]; i++) {
+		memcpy(bad, buf, sizeof bad);
+		if (bytes[i].off == 23)
+			bad[22] = 0; /* index 1234 spans two bytes */
+		bad[bytes[i].off] = bytes[i].value;
+		if (pgq_frame_lease_age_decode(bad, sizeof bad, &a) != PGQ_FRAME_ERR_MALFORMED)
+			fail_msg("accepted: %s", bytes[i].what);
+	}
+	/* A query with an age, an answer past the maximum: refused both ways. */
+	v = good_answer;
+	v.kind = PGQ_LEASE_AGE_QUERY;
+	assert_int_equal(pgq_frame_lease_age_encode(&v, bad), 0);
+	memcpy(bad, buf, sizeof bad);
+	bad[0] = PGQ_LEASE_AGE_QUERY;
+	assert_int_equal(pgq_frame_lease_age_decode(bad, sizeof bad, &a), PGQ_FRAME_ERR_MALFORMED);
+	v = good_answer;
+	v.age_ms = PGQ_LEASE_AGE_MAX_MS + 1;
+	assert_int_equal(pgq_frame_lease_age_encode(&v, bad), 0);
+	v = good_answer;
+	v.index = 0;
+	assert_int_equal(pgq_frame_lease_age_encode(&v, bad), 0);
+	v = good_answer;
+	v.term = v.leader_term + 1;
+	assert_int_equal(pgq_frame_lease_age_encode(&v, bad), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +496,9 @@ int main(void)
 		cmocka_unit_test(backoff_doubles_caps_and_jitters),
 		cmocka_unit_test(backoff_jitter_is_seeded_and_varies),
 		cmocka_unit_test(addr_split_cases),
+		cmocka_unit_test(lease_age_round_trip),
+		cmocka_unit_test(lease_age_truncated_and_oversize_rejected),
+		cmocka_unit_test(lease_age_bad_values_rejected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
