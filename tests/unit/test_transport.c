@@ -57,6 +57,9 @@ struct node {
 	char hello_cluster_id[80];
 	bool hello_has_state, hello_inbound;
 	bool close_on_rx; /* close the transport from inside on_raft */
+	struct pgq_frame_lease_age ages[MAX_RX]; /* S3 LEASE_AGE frames received */
+	uint64_t ages_from[MAX_RX];
+	size_t nages;
 	bool decode;      /* payloads are Raft messages: decode with the codec */
 };
 
@@ -142,8 +145,20 @@ static void on_peer_hello(void *ctx, const struct pgq_transport_peer_hello *h)
 	n->hello_inbound = h->inbound;
 }
 
+static void on_lease_age(void *ctx, const char *peer_name, uint64_t peer_id,
+			 const struct pgq_frame_lease_age *a)
+{
+	struct node *n = ctx;
+	(void)peer_name;
+	if (n->nages >= MAX_RX)
+		return;
+	n->ages_from[n->nages] = peer_id;
+	n->ages[n->nages++] = *a;
+}
+
 static const struct pgq_transport_callbacks callbacks = {
 	.on_raft = on_raft,
+	.on_lease_age = on_lease_age,
 	.on_unreachable = on_unreachable,
 	.on_connected = on_connected,
 	.on_peer_hello = on_peer_hello,
@@ -1241,6 +1256,81 @@ static void api_rejects_bad_arguments(void **state)
 	assert_int_equal(pgq_transport_peer_stats(a->t, 77, &s), -1);
 }
 
+
+/* ---- S3 LEASE_AGE frames ------------------------------------------------- */
+
+static bool has_ages(void *arg)
+{
+	struct rx_wait *w = arg;
+	return w->n->nages >= w->count;
+}
+
+/* S3: a query and its answer travel as LEASE_AGE frames, fields intact. */
+static void lease_age_query_and_answer_delivered(void **state)
+{
+	struct pair p = start_pair();
+	struct pgq_frame_lease_age q = {
+		.kind = PGQ_LEASE_AGE_QUERY, .leader_term = 9, .index = 321, .term = 8,
+	};
+	struct rx_wait wb = { p.b, 1 }, wa = { p.a, 1 };
+
+	assert_int_equal(pgq_transport_send_lease_age(p.a->t, p.b->id, &q), 0);
+	assert_true(run_until(has_ages, &wb, WAIT_MS));
+	assert_int_equal(p.b->ages_from[0], p.a->id);
+	assert_int_equal(p.b->ages[0].kind, PGQ_LEASE_AGE_QUERY);
+	assert_int_equal(p.b->ages[0].leader_term, 9);
+	assert_int_equal(p.b->ages[0].index, 321);
+	assert_int_equal(p.b->ages[0].term, 8);
+	q = p.b->ages[0];
+	q.kind = PGQ_LEASE_AGE_ANSWER;
+	q.age_ms = 2500;
+	assert_int_equal(pgq_transport_send_lease_age(p.b->t, p.a->id, &q), 0);
+	assert_true(run_until(has_ages, &wa, WAIT_MS));
+	assert_int_equal(p.a->ages_from[0], p.b->id);
+	assert_int_equal(p.a->ages[0].kind, PGQ_LEASE_AGE_ANSWER);
+	assert_int_equal(p.a->ages[0].age_ms, 2500);
+	assert_int_equal(p.a->nrx, 0); /* never handed to Raft */
+	/* An invalid frame is never sent (a query with an age). */
+	q.kind = PGQ_LEASE_AGE_QUERY;
+	assert_int_equal(pgq_transport_send_lease_age(p.b->t, p.a->id, &q), -1);
+	assert_pair_still_works(p.a, p.b);
+}
+
+/* A malformed LEASE_AGE closes that connection only (R6), nothing delivered. */
+static void malformed_lease_age_closes_connection_only(void **state)
+{
+	struct node *a = node_start(0, "a", 1, NULL);
+	struct node *b = node_start(1, "b", 2, NULL);
+	node_add_peer(a, b);
+	struct raw *r = raw_handshaken_as_b(a);
+	struct pgq_frame_lease_age ok = {
+		.kind = PGQ_LEASE_AGE_ANSWER, .leader_term = 3, .index = 10, .term = 3, .age_ms = 7,
+	};
+	uint8_t payload[PGQ_FRAME_LEASE_AGE_BYTES];
+	struct rx_wait wa = { a, 1 };
+
+	assert_int_equal(pgq_frame_lease_age_encode(&ok, payload), PGQ_FRAME_LEASE_AGE_BYTES);
+	raw_send_frame(r, PGQ_FRAME_LEASE_AGE, payload, sizeof payload);
+	assert_true(run_until(has_ages, &wa, WAIT_MS));
+	payload[31] = 4; /* entry term above the leader term */
+	raw_send_frame(r, PGQ_FRAME_LEASE_AGE, payload, sizeof payload);
+	assert_true(run_until(raw_poll_eof, r, WAIT_MS));
+	assert_int_equal(a->nages, 1);
+	assert_int_equal(tstats(a).protocol_errors, 1);
+	raw_free(r);
+	/* A truncated one (39 bytes) likewise. */
+	r = raw_handshaken_as_b(a);
+	raw_send_frame(r, PGQ_FRAME_LEASE_AGE, payload, sizeof payload - 1);
+	assert_true(run_until(raw_poll_eof, r, WAIT_MS));
+	assert_int_equal(a->nages, 1);
+	assert_int_equal(tstats(a).protocol_errors, 2);
+	raw_free(r);
+	/* The real b still gets through. */
+	node_add_peer(b, a);
+	send_tagged(b, a, 9, 10);
+	assert_true(wait_rx(a, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1254,6 +1344,8 @@ int main(void)
 		T(codec_snapshot_and_heartbeat_through_transport),
 		T(reconnect_after_listener_restart_with_backoff),
 		T(garbage_bytes_close_connection_only),
+		T(lease_age_query_and_answer_delivered),
+		T(malformed_lease_age_closes_connection_only),
 		T(oversized_frame_before_handshake_closed),
 		T(oversized_frame_after_handshake_closed),
 		T(wrong_frame_version_refused_with_reason),
