@@ -464,6 +464,27 @@ static bool caught_up(struct ha_driver *d)
  */
 #define TRANSFER_RETRY_MS 5000u
 
+/*
+ * TEST ONLY (PGQUORUM_TEST_LEADER_ON_PRIMARY=1): the opposite hand-over,
+ * onto the primary's host, so that a test or bench can kill the Raft leader
+ * together with the primary (the S3 case). Same S3 precondition (no loss
+ * timer running) and the same "up to date, heard from lately" target rule.
+ */
+static const char *test_primary_target(const struct pgq_runtime *rt,
+				       const struct pgq_ha_peer_progress *peers, size_t n,
+				       uint64_t commit_index)
+{
+	const struct pgq_primary *p = pgq_record_primary(rt->record);
+
+	if (p->state == PGQ_PRIMARY_NONE || strcmp(p->name, rt->cfg->name) == 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (peers[i].name != NULL && strcmp(peers[i].name, p->name) == 0 &&
+		    peers[i].voter && peers[i].recent_active && peers[i].match >= commit_index)
+			return peers[i].name;
+	return NULL;
+}
+
 static void maybe_transfer_leadership(struct ha_driver *d, const struct raft_progress *prog,
 				      size_t n_prog, uint64_t now)
 {
@@ -474,8 +495,8 @@ static void maybe_transfer_leadership(struct ha_driver *d, const struct raft_pro
 	const char *to;
 	int rc;
 
-	if (d->no_leader_transfer || raft_transferee(n) != RAFT_NONE ||
-	    now - d->transfer_tried_ms < TRANSFER_RETRY_MS ||
+	if ((d->no_leader_transfer && !d->test_leader_on_primary) ||
+	    raft_transferee(n) != RAFT_NONE || now - d->transfer_tried_ms < TRANSFER_RETRY_MS ||
 	    !pgq_ha_leader_transfer_allowed(rt->record, &d->leader_clock, now))
 		return;
 	for (size_t i = 0; i < n_prog && i < RAFT_MAX_MEMBERS; i++) {
@@ -487,7 +508,11 @@ static void maybe_transfer_leadership(struct ha_driver *d, const struct raft_pro
 		peers[n_peers].recent_active = prog[i].recent_active;
 		n_peers++;
 	}
-	to = pgq_ha_transfer_target(rt->record, rt->cfg->name, peers, n_peers, raft_commit_index(n));
+	if (d->test_leader_on_primary)
+		to = test_primary_target(rt, peers, n_peers, raft_commit_index(n));
+	else
+		to = pgq_ha_transfer_target(rt->record, rt->cfg->name, peers, n_peers,
+					    raft_commit_index(n));
 	if (to == NULL)
 		return;
 	d->transfer_tried_ms = now;
@@ -497,7 +522,10 @@ static void maybe_transfer_leadership(struct ha_driver *d, const struct raft_pro
 		if (name == NULL || strcmp(name, to) != 0)
 			continue;
 		rc = pgq_node_transfer(rt->node, prog[i].id);
-		if (rc == RAFT_OK)
+		if (rc == RAFT_OK && d->test_leader_on_primary)
+			pgq_info("ha", "handing Raft leadership to %s, the primary "
+				 "(PGQUORUM_TEST_LEADER_ON_PRIMARY)", to);
+		else if (rc == RAFT_OK)
 			pgq_info("ha", "handing Raft leadership to %s: the leader stays off the "
 				 "primary's host (S3, faster loss detection)", to);
 		else
@@ -811,6 +839,10 @@ int rt_ha_start(struct pgq_runtime *rt, char *err, size_t errlen)
 	d->last_action = PGQ_HA_ACTION__COUNT;
 	/* Measurement aid (tests/bench/failover.sh): keep Raft leadership where it is. */
 	d->no_leader_transfer = getenv("PGQUORUM_NO_LEADER_TRANSFER") != NULL;
+	d->test_leader_on_primary = getenv("PGQUORUM_TEST_LEADER_ON_PRIMARY") != NULL;
+	if (d->test_leader_on_primary)
+		pgq_warning("ha", "PGQUORUM_TEST_LEADER_ON_PRIMARY is set: Raft leadership is "
+			    "moved ONTO the primary's host (tests only; slower failover)");
 	ha_lease_restore(d); /* S14: before the first look at PostgreSQL */
 	uv_timer_init(&rt->loop, &d->timer);
 	d->timer.data = d;

@@ -75,6 +75,7 @@ struct ha_driver {
 	bool was_leader;
 	uint64_t transfer_tried_ms;    /* last leadership hand-over off the primary's host */
 	bool no_leader_transfer;       /* PGQUORUM_NO_LEADER_TRANSFER set: never hand over */
+	bool test_leader_on_primary;   /* PGQUORUM_TEST_LEADER_ON_PRIMARY: hand over onto it */
 	uint64_t seen_record_index;
 	uint64_t next_check_ms;
 	uint64_t last_cycle_ms, last_decide_ms;

@@ -125,7 +125,7 @@ void ha_s3_leader_input(struct ha_driver *d, uint64_t now, struct pgq_ha_leader_
 							     in->timing.drift_floor_ms, index, term,
 							     d->s3.ages, d->s3.n);
 		if (shortened < full)
-			pgq_info("ha", "S3: wait shortened by %zu voter report(s) on renewal "
+			pgq_info("ha", "S3: wait shortened by %zu voter report(s) (own included) on renewal "
 				 "(index %llu, term %llu): the lease of %s may be declared lost "
 				 "%llu ms after election instead of %llu ms",
 				 d->s3.n, (unsigned long long)index, (unsigned long long)term,
