@@ -1,6 +1,6 @@
 /*
  * ha_s3.c — SAFETY.md S3's shortened wait, at run time (docs/safety-changes.md
- * C3, C13).
+ * C3, C20).
  *
  * A newly elected leader does not know when the primary last renewed, so it
  * waits a whole lease from its election. It may shorten that only with

@@ -1,6 +1,6 @@
 #!/bin/bash
 # pg_s3_voter_ages.sh — SAFETY.md S3 with voters' ages (docs/safety-changes.md
-# C3, C13): the Raft leader sits on the primary's host (test-only
+# C3, C20): the Raft leader sits on the primary's host (test-only
 # PGQUORUM_TEST_LEADER_ON_PRIMARY=1 hands leadership onto it) and both die
 # together (kill -9 of the agent and every PostgreSQL process). The new
 # leader does not know when the primary last renewed; instead of a whole

@@ -1,6 +1,6 @@
 /*
  * test_ha_s3_ages.c — SAFETY.md S3's shortened new-leader wait, the runtime
- * bookkeeping (agent/ha/s3_ages.c, docs/safety-changes.md C3, C13): a
+ * bookkeeping (agent/ha/s3_ages.c, docs/safety-changes.md C3, C20): a
  * voter's append times (truncation, duplicates, the bounded ring, "lacks
  * it" after a restart) and the leader's collection of reports (only exactly
  * the entry asked about, only this term's question, one per voter), fed
