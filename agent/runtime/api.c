@@ -1,12 +1,14 @@
 /*
  * api.c — REST write requests, answered on the loop thread.
  *
- * Writes that change the cluster go through the Raft leader. A follower
- * answers 307 Temporary Redirect with Location set to the leader's REST
- * URL (from the record), so a client re-sends the same method and body
- * there (curl --location, pgquorumctl does it); with no known leader it
- * answers 503. We chose redirect over proxying: the agent needs no HTTP
- * client on its loop, and a client sees who leads.
+ * Writes that change the cluster go through the Raft leader. For the
+ * operator's actions Patroni clients send anywhere (/switchover,
+ * /failover, /config) a follower forwards the record command to the
+ * leader's /propose from the thread pool and answers once its own record
+ * shows the outcome. Member changes and /pause, /resume answer 307
+ * Temporary Redirect with Location set to the leader's REST URL (curl
+ * --location, pgquorumctl follows it), as do the others when no leader
+ * can be reached; with no known leader: 503.
  *
  * A call that waits for an entry to apply is kept in rt->pending with a
  * deadline; it is answered when the entry applies, when leadership is lost
@@ -281,9 +283,9 @@ static void forwarded_command(struct pgq_runtime *rt, struct pgq_rest_call *call
 		"vetoed", "system_id", "member_update", "sync_set_update",
 		/* a named primary whose required fence fails says why (C16) */
 		"failover_blocked",
-		/* REST writes a follower accepted and forwards (api_config.c) */
+		/* REST writes a follower accepted and forwards (api_config.c, api.c) */
 		"config_patch", "config_replace", "pause", "resume", "switchover_schedule",
-		"switchover_cancel",
+		"switchover_cancel", "switchover_request", "set_primary",
 	};
 	const char *cmd = body_string(call, "cmd");
 	bool ok = false;
@@ -311,6 +313,71 @@ static void forwarded_command(struct pgq_runtime *rt, struct pgq_rest_call *call
 	pgq_rest_call_finish(call, 202, json_pack("{s:s}", "status", "proposed"), NULL);
 }
 
+#define PRIMARY_CHANGE_ATTEMPTS 5
+
+/*
+ * Build pending i's record command on this member's current record (S4:
+ * it carries the epoch and lease_seq seen here) and get it into the log:
+ * proposed here on the leader, else forwarded to the leader's /propose,
+ * as Patroni's members accept it anywhere. The pending entry keeps the
+ * bytes (to send again after a change of leader) and is keyed by them.
+ * Answers and drops the call when nothing could be sent.
+ */
+static void primary_change_send(struct pgq_runtime *rt, size_t i)
+{
+	struct pending *pw = &rt->pending[i];
+	const struct pgq_primary *p = pgq_record_primary(rt->record);
+	const struct pgq_member *cand = pw->name[0] != '\0'
+		? pgq_record_member_by_name(rt->record, pw->name) : NULL;
+	const char *to = pw->name[0] != '\0' ? pw->name : NULL;
+	struct pgq_rest_call *call = pw->call;
+	struct cmd c = { 0 };
+	int rc;
+
+	pw->failover = !(p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING);
+	if (!pw->failover)
+		rc = pgq_cmd_switchover_request(p->name, to, p->epoch, p->lease_seq, rt_wall_ms(),
+						&c.data, &c.len);
+	else
+		rc = pgq_cmd_set_primary(to, p->epoch, p->lease_seq, PGQ_CHANGE_MANUAL, false,
+					 cand != NULL ? pgq_member_report_lsn(cand) : 0, rt_wall_ms(),
+					 &c.data, &c.len);
+	free(pw->cmd);
+	pw->cmd = NULL;
+	if (rc != 0 || c.data == NULL || (to != NULL && cand == NULL) ||
+	    (pw->cmd = malloc(c.len)) == NULL) {
+		free(c.data);
+		pgq_rest_call_fail(call, 500, "could not build the record command");
+		pending_remove_at(rt, i);
+		return;
+	}
+	memcpy(pw->cmd, c.data, c.len);
+	pw->cmd_len = c.len;
+	pw->seq = rt_entry_key(c.data, c.len);
+	pw->epoch_before = p->epoch;
+	pw->lease_seq_sent = p->lease_seq;
+	pw->attempts++;
+	if (!is_leader(rt)) {
+		/*
+		 * A follower forwards it and answers once its own record shows
+		 * the outcome; a view that was behind is refused at apply (S4).
+		 * No leader reachable: a 307 to it, or 503.
+		 */
+		uint64_t key = pw->seq;
+		int frc = rt_forward_rest_command(rt, c.data, c.len, key, 1);
+		struct pgq_rest_call *back;
+
+		free(c.data);
+		if (frc != 0 && (back = rt_pending_take(rt, key)) != NULL)
+			redirect_to_leader(rt, back);
+		return;
+	}
+	if (rt_propose_cmd(rt, 0, &c) != RAFT_OK)
+		rt_pending_resolve(rt, PENDING_PRIMARY_CHANGE, pw->seq, NULL, 503,
+				   json_pack("{s:s}", "error", "proposal refused (no Raft quorum or "
+					     "leadership lost); nothing changed, retry"));
+}
+
 /*
  * POST /switchover {"leader": P, "candidate": X} (Patroni's body) and
  * POST /failover {"candidate": X}. Both become record commands proposed
@@ -329,10 +396,7 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 	const char *to = body_string(call, "candidate");
 	const struct pgq_primary *p = pgq_record_primary(rt->record);
 	const struct pgq_member *cand;
-	struct cmd c = { 0 };
 	struct pending *pw;
-	uint64_t key;
-	int rc;
 
 	const json_t *scheduled = call->body != NULL ? json_object_get(call->body, "scheduled_at") : NULL;
 
@@ -354,10 +418,6 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 		rt_api_switchover_schedule(rt, call, from, to);
 		return;
 	}
-	if (!is_leader(rt)) {
-		redirect_to_leader(rt, call);
-		return;
-	}
 	if (p->state == PGQ_PRIMARY_NONE) {
 		pgq_rest_call_fail(call, 409, "no primary recorded");
 		return;
@@ -375,31 +435,15 @@ static void primary_change(struct pgq_runtime *rt, struct pgq_rest_call *call, b
 		pgq_rest_call_fail(call, 409, "the candidate is already the primary");
 		return;
 	}
-	if (p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING)
-		rc = pgq_cmd_switchover_request(p->name, to, p->epoch, p->lease_seq, rt_wall_ms(),
-						&c.data, &c.len);
-	else
-		rc = pgq_cmd_set_primary(to, p->epoch, p->lease_seq, PGQ_CHANGE_MANUAL, false,
-					 pgq_member_report_lsn(cand), rt_wall_ms(), &c.data, &c.len);
-	if (rc != 0 || c.data == NULL) {
-		free(c.data);
-		pgq_rest_call_fail(call, 500, "could not build the record command");
+	if (to == NULL && p->state != PGQ_PRIMARY_ACTIVE && p->state != PGQ_PRIMARY_DEMOTING) {
+		pgq_rest_call_fail(call, 412, "the primary holds no lease: name a candidate");
 		return;
 	}
-	/* Patroni answers once it is done: wait for the apply, then for promoted{}. */
-	key = rt_entry_key(c.data, c.len);
-	if (rt_pending_add(rt, call, PENDING_PRIMARY_CHANGE, key, to) != 0) {
-		free(c.data);
+	if (rt_pending_add(rt, call, PENDING_PRIMARY_CHANGE, 0, to) != 0)
 		return;
-	}
 	pw = &rt->pending[rt->n_pending - 1];
-	pw->epoch_before = p->epoch;
-	pw->failover = !(p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING);
 	pw->deadline_ms = rt_now_ms() + PRIMARY_CHANGE_WAIT_MS;
-	if (rt_propose_cmd(rt, 0, &c) != RAFT_OK)
-		rt_pending_resolve(rt, PENDING_PRIMARY_CHANGE, key, NULL, 503,
-				   json_pack("{s:s}", "error", "proposal refused (no Raft quorum or "
-					     "leadership lost); nothing changed, retry"));
+	primary_change_send(rt, rt->n_pending - 1);
 }
 
 /* The record refused the primary change at apply (S4, S13 precheck): 412 with its reason. */
@@ -408,8 +452,24 @@ static void primary_change_applied(struct pgq_runtime *rt, size_t i, bool accept
 {
 	struct pending *p = &rt->pending[i];
 
+	const struct pgq_primary *now = pgq_record_primary(rt->record);
+
 	if (accepted) {
 		p->applied = true;
+		return;
+	}
+	/*
+	 * The primary renewed its lease between our look and the apply (every
+	 * loop_wait; a follower's copy is often one renewal behind): same
+	 * epoch, newer lease_seq. The operator's intent is unchanged, so build
+	 * it again on the record as it is now (bounded).
+	 */
+	if (now->epoch == p->epoch_before && now->lease_seq != p->lease_seq_sent &&
+	    p->attempts < PRIMARY_CHANGE_ATTEMPTS) {
+		pgq_info("rest", "%s: the primary renewed its lease meanwhile (lease_seq %llu -> "
+			 "%llu); sending it again", p->failover ? "failover" : "switchover",
+			 (unsigned long long)p->lease_seq_sent, (unsigned long long)now->lease_seq);
+		primary_change_send(rt, i);
 		return;
 	}
 	pgq_rest_call_fail(p->call, 412, reason != NULL ? reason : "refused by the record");

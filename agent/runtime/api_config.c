@@ -36,15 +36,26 @@ uint64_t rt_entry_key(const uint8_t *data, size_t len)
 	return h ^ (uint64_t)len;
 }
 
+/*
+ * A write whose record command may be sent (again) to the leader: a
+ * configuration change, a schedule, a cancel, or a primary change whose
+ * entry has not applied yet (once applied, only the record's progress is
+ * awaited).
+ */
+bool rt_pending_forwardable(const struct pending *p)
+{
+	return p->kind == PENDING_CONFIG || p->kind == PENDING_SCHEDULE ||
+	       p->kind == PENDING_CANCEL || (p->kind == PENDING_PRIMARY_CHANGE && !p->applied);
+}
+
 /* Remove the call waiting under key (without answering it); NULL when none. */
-static struct pgq_rest_call *pending_take(struct pgq_runtime *rt, uint64_t key)
+struct pgq_rest_call *rt_pending_take(struct pgq_runtime *rt, uint64_t key)
 {
 	for (size_t i = 0; i < rt->n_pending; i++) {
 		struct pending *p = &rt->pending[i];
 		struct pgq_rest_call *call = p->call;
 
-		if (p->seq != key ||
-		    (p->kind != PENDING_CONFIG && p->kind != PENDING_SCHEDULE && p->kind != PENDING_CANCEL))
+		if (p->seq != key || !rt_pending_forwardable(p))
 			continue;
 		rt_pending_drop(rt, i);
 		return call;
@@ -68,9 +79,7 @@ struct forward_retry {
 static bool pending_waits(const struct pgq_runtime *rt, uint64_t key)
 {
 	for (size_t i = 0; i < rt->n_pending; i++)
-		if (rt->pending[i].seq == key && (rt->pending[i].kind == PENDING_CONFIG ||
-						  rt->pending[i].kind == PENDING_SCHEDULE ||
-						  rt->pending[i].kind == PENDING_CANCEL))
+		if (rt->pending[i].seq == key && rt_pending_forwardable(&rt->pending[i]))
 			return true;
 	return false;
 }
@@ -103,7 +112,7 @@ static void retry_fire(uv_timer_t *t)
 
 	if (rt->phase == PHASE_RUNNING && pending_waits(rt, r->key) &&
 	    !send_again(rt, r->key, r->data, r->len, r->attempt) &&
-	    (call = pending_take(rt, r->key)) != NULL)
+	    (call = rt_pending_take(rt, r->key)) != NULL)
 		pgq_rest_call_fail(call, 503, "no Raft leader took the change: nothing changed, retry");
 	uv_close((uv_handle_t *)&r->timer, retry_closed);
 }
@@ -152,7 +161,7 @@ void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status
 		return; /* already answered (applied, or timed out) */
 	if (attempt < FORWARD_ATTEMPTS && schedule_retry(rt, key, data, len, attempt))
 		return;
-	call = pending_take(rt, key);
+	call = rt_pending_take(rt, key);
 	if (http_status < 0)
 		snprintf(msg, sizeof msg, "the Raft leader did not answer the forwarded change: "
 			 "outcome unknown, check and retry");
@@ -172,8 +181,7 @@ bool rt_api_resend_after_leader_change(struct pgq_runtime *rt, size_t i)
 {
 	struct pending *p = &rt->pending[i];
 
-	if ((p->kind != PENDING_CONFIG && p->kind != PENDING_SCHEDULE && p->kind != PENDING_CANCEL) ||
-	    p->cmd == NULL)
+	if (!rt_pending_forwardable(p) || p->cmd == NULL)
 		return false;
 	pgq_info("rest", "leadership lost before a REST change applied: sending it to the new leader");
 	return schedule_retry(rt, p->seq, p->cmd, p->cmd_len, 1);
@@ -219,7 +227,7 @@ static void propose_and_wait(struct pgq_runtime *rt, struct pgq_rest_call *call,
 
 		free(c->data);
 		c->data = NULL;
-		if (rc != 0 && (call = pending_take(rt, key)) != NULL)
+		if (rc != 0 && (call = rt_pending_take(rt, key)) != NULL)
 			rt_redirect_to_leader(rt, call);
 		return;
 	}

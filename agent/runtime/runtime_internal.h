@@ -71,6 +71,8 @@ struct pending {
 	/* PENDING_PRIMARY_CHANGE: the epoch when asked, whether the entry applied
 	 * (then only the record's progress is awaited), failover or switchover. */
 	uint64_t epoch_before;
+	uint64_t lease_seq_sent;  /* the lease_seq the command carries (S4) */
+	unsigned attempts;        /* commands built: resent after a renewal race */
 	bool applied;
 	bool failover;
 };
@@ -210,6 +212,9 @@ void rt_api_primary_change_entry(struct pgq_runtime *rt, uint64_t key, bool acce
 void rt_pending_drop(struct pgq_runtime *rt, size_t i);
 /* Leadership lost: send the waiting config/schedule/cancel commands to the new leader. */
 bool rt_api_resend_after_leader_change(struct pgq_runtime *rt, size_t i);
+bool rt_pending_forwardable(const struct pending *p);
+/* Remove the forwardable call waiting under key, unanswered; NULL when none. */
+struct pgq_rest_call *rt_pending_take(struct pgq_runtime *rt, uint64_t key);
 /* Wait for a proposed record command: 0, or -1 after answering the call (503). */
 int rt_pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
 		   uint64_t seq, const char *name);

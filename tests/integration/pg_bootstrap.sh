@@ -288,7 +288,7 @@ ok "$([ "$got" = 1 ]; echo $?)" "the old primary rejoins (rewind or re-clone) an
 [ "$(psql_at "$OLD" "SELECT pg_is_in_recovery()")" = "t" ]
 ok $? "the old primary is a standby now (never writable again under its epoch)"
 
-# 6. Switchover (S13) to a named candidate through a follower (307 to the leader).
+# 6. Switchover (S13) to a named candidate through a follower (forwarded to the leader).
 TMP_SW_REPLY=$DIR/switchover_reply.json
 CAND=${OTHER:-1}
 # Patroni's answer: 200 once the candidate is promoted (the request waits).

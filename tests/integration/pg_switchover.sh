@@ -73,9 +73,19 @@ rc=$?
 pg_ok $? "pgquorumctl failover --candidate m$p (primary alive: a switchover): exit $rc, m$p writable ($out)"
 pg_wait_streaming 60 "$p" "$cand" "$s1" || pg_log "not every standby streams from m$p yet"
 pg_wait_cond 60 reported_replica "$cand" || pg_log "m$cand has not reported as a replica on the current timeline"
-code=$(pg_post "$s1" /failover "{\"candidate\":\"m$cand\"}")
-[ "$code" = 200 ] && grep -Eq "Successfully (switched|failed) over to" "$PG_DIR/last_post.json" && pg_is_writable "$cand"
-pg_ok $? "POST /failover {candidate: m$cand} through m$s1: $code $(cat "$PG_DIR/last_post.json"), m$cand writable"
+# Issue 7: any member accepts the action, as Patroni's do. Sent without
+# following redirects to a Raft follower: it forwards the command to the
+# leader and answers from its own record.
+via=""
+for i in "$s1" "$p" "$cand"; do
+	[ "$(pg_get "$i" /patroni | pg_json raft.role)" = follower ] && { via=$i; break; }
+done
+code=$(pg_curl "${via:-$s1}" -s --max-time 120 -o "$PG_DIR/last_post.json" -w '%{http_code}' \
+	-X POST -H 'Content-Type: application/json' -d "{\"candidate\":\"m$cand\"}" \
+	"$(pg_url "${via:-$s1}")/failover")
+[ -n "$via" ] && [ "$code" = 200 ] && grep -Eq "Successfully (switched|failed) over to" "$PG_DIR/last_post.json" &&
+	pg_is_writable "$cand"
+pg_ok $? "POST /failover {candidate: m$cand} to m${via:-?}, a Raft follower, no redirect followed: $code $(cat "$PG_DIR/last_post.json"), m$cand writable"
 
 read -r samples violations <<< "$(pg_sampler_stop)"
 [ "$samples" -ge 20 ] && [ "$violations" = 0 ]
