@@ -29,8 +29,14 @@
 
 #include "raft/raft.h"
 
-/* The command version this build applies; higher versions stop apply (S17). */
-#define PGQ_RECORD_CMD_VERSION 1
+/*
+ * The command version this build applies; higher versions stop apply (S17).
+ * 2: fence_confirm carries the epoch it confirms (S4, L8); builders emit it
+ * with v 2, every other command with v 1. Propose a version-2 command only
+ * when pgq_record_cmd_version_usable() >= 2.
+ */
+#define PGQ_RECORD_CMD_VERSION 2
+#define PGQ_RECORD_CMD_VERSION_FENCE_CONFIRM 2
 /* The snapshot format this build writes and reads. */
 #define PGQ_RECORD_SNAPSHOT_FORMAT 1
 
@@ -174,6 +180,9 @@ struct pgq_history_entry {
 	enum pgq_change_reason reason;
 	uint64_t time_ms;
 	char new_primary[PGQ_RECORD_NAME_MAX];
+	/* L8: the former primary an operator confirmed fenced for this epoch's promotion, "" none. */
+	char fence_confirmed[PGQ_RECORD_NAME_MAX];
+	uint64_t fence_confirmed_ms;
 };
 
 struct pgq_scheduled_switchover {

@@ -55,7 +55,7 @@ static const struct command commands[] = {
 	  FIELDS("member", "epoch", "lease_seq", "members", "k") },
 	{ "config_patch", cmd_config_patch, FIELDS("patch", "time_ms") },
 	{ "config_replace", cmd_config_replace, FIELDS("config", "time_ms") },
-	{ "fence_confirm", cmd_fence_confirm, FIELDS("member", "time_ms") },
+	{ "fence_confirm", cmd_fence_confirm, FIELDS("member", "epoch", "time_ms") },
 	{ "pause", cmd_pause, FIELDS("time_ms") },
 	{ "resume", cmd_resume, FIELDS("time_ms") },
 };

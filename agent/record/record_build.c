@@ -9,7 +9,8 @@
 
 #include "record/record_cmd.h"
 
-#define V PGQ_RECORD_CMD_VERSION
+/* Version 1 for every command but fence_confirm (2): old agents keep applying them (S17). */
+#define V 1
 
 static bool fits(uint64_t v) { return v <= (uint64_t)INT64_MAX; }
 #define I(x) ((json_int_t)(x))
@@ -362,12 +363,15 @@ int pgq_cmd_config_replace(const json_t *config, uint64_t time_ms, uint8_t **out
 	return with_object("config_replace", "config", config, time_ms, out, out_len);
 }
 
-int pgq_cmd_fence_confirm(const char *member, uint64_t time_ms, uint8_t **out, size_t *out_len)
+int pgq_cmd_fence_confirm(const char *member, uint64_t epoch, uint64_t time_ms, uint8_t **out,
+			  size_t *out_len)
 {
-	if (!member || !fits(time_ms) || !out || !out_len)
+	if (!member || !fits(epoch) || !fits(time_ms) || !out || !out_len)
 		return PGQ_RECORD_ERR_INVALID;
-	return finish(json_pack("{s:i, s:s, s:s, s:I}", "v", V, "cmd", "fence_confirm",
-				"member", member, "time_ms", I(time_ms)),
+	/* S17: version 2; proposed only once every voter applies it. */
+	return finish(json_pack("{s:i, s:s, s:s, s:I, s:I}", "v",
+				PGQ_RECORD_CMD_VERSION_FENCE_CONFIRM, "cmd", "fence_confirm",
+				"member", member, "epoch", I(epoch), "time_ms", I(time_ms)),
 		      out, out_len);
 }
 

@@ -102,8 +102,13 @@ int pgq_cmd_sync_set_update(const char *member, uint64_t epoch, uint64_t lease_s
 /* RFC 7386 merge patch (null deletes a key); patch is copied. */
 int pgq_cmd_config_patch(const json_t *patch, uint64_t time_ms, uint8_t **out, size_t *out_len);
 int pgq_cmd_config_replace(const json_t *config, uint64_t time_ms, uint8_t **out, size_t *out_len);
-/* L8, S19: an operator confirms a former primary is down (its fence keeps failing). */
-int pgq_cmd_fence_confirm(const char *member, uint64_t time_ms, uint8_t **out, size_t *out_len);
+/*
+ * L8, S19, S4: an operator confirms that former primary `member` is fenced for
+ * the blocked promotion of `epoch` (its required fence keeps failing).
+ * Command version 2 (PGQ_RECORD_CMD_VERSION_FENCE_CONFIRM).
+ */
+int pgq_cmd_fence_confirm(const char *member, uint64_t epoch, uint64_t time_ms, uint8_t **out,
+			  size_t *out_len);
 int pgq_cmd_pause(uint64_t time_ms, uint8_t **out, size_t *out_len);
 int pgq_cmd_resume(uint64_t time_ms, uint8_t **out, size_t *out_len);
 

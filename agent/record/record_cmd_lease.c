@@ -429,24 +429,58 @@ int cmd_vetoed(struct pgq_record *r, const json_t *c, uint64_t index, char *why,
 	return PGQ_RECORD_APPLIED;
 }
 
-/* L8: an operator confirms a former primary is down when its required fence keeps failing. */
+/*
+ * L8: an operator confirms that a former primary is fenced (powered off,
+ * isolated) when the required fence of the pending promotion keeps failing.
+ * S4: a CAS on the promotion it unblocks — the epoch must be the current
+ * one, its primary named but not promoted, its promotion blocked
+ * (failover_blocked of this epoch, written by the failed fence) and
+ * `member` still awaiting fencing. Not lease_seq: the named primary renews
+ * its lease while it waits, and the confirmation is about the epoch's
+ * promotion, not about one renewal. Once the record moved on (promoted,
+ * another epoch, the fence succeeded) it is rejected and changes nothing.
+ * The epoch's history entry keeps the name (GET /cluster, post-mortems).
+ */
 int cmd_fence_confirm(struct pgq_record *r, const json_t *c, uint64_t index, char *why, size_t wl)
 {
 	char name[PGQ_RECORD_NAME_MAX];
-	uint64_t time_ms = 0;
+	uint64_t epoch = 0, time_ms = 0;
+	const struct pgq_primary *p = &r->primary;
+	struct pgq_history_entry *h;
 	uint32_t i;
 
+	(void)index;
 	if (!fld_name(c, "member", true, name, why, wl) ||
+	    !fld_u64(c, "epoch", true, &epoch, why, wl) ||
 	    !fld_u64(c, "time_ms", true, &time_ms, why, wl))
 		return PGQ_RECORD_REJECTED;
+	if (epoch != p->epoch)
+		return rec_reject(why, wl, "epoch %llu is not the current epoch %llu (S4)",
+				  (unsigned long long)epoch, (unsigned long long)p->epoch);
+	if (p->state != PGQ_PRIMARY_ACTIVE || p->promoted)
+		return rec_reject(why, wl, "no promotion is pending in epoch %llu (L8)",
+				  (unsigned long long)epoch);
+	if (strcmp(name, p->name) == 0)
+		return rec_reject(why, wl, "'%s' is the member being promoted, not a former primary",
+				  name);
 	for (i = 0; i < r->n_fence; i++)
 		if (strcmp(r->fence[i], name) == 0)
 			break;
 	if (i == r->n_fence)
 		return rec_reject(why, wl, "'%s' does not await fencing (S19)", name);
+	if (!r->blocked.set || r->blocked.epoch != epoch)
+		return rec_reject(why, wl, "the promotion of epoch %llu is not blocked by a failing "
+				  "fence (L8: confirm only a required fence that keeps failing)",
+				  (unsigned long long)epoch);
 	memmove(r->fence[i], r->fence[i + 1], (r->n_fence - i - 1) * sizeof(r->fence[0]));
 	r->n_fence--;
 	memset(r->fence[r->n_fence], 0, sizeof(r->fence[0]));
+	/* set_primary appended this epoch's entry; it is the last one. */
+	h = r->n_history > 0 ? &r->history[r->n_history - 1] : NULL;
+	if (h != NULL && h->epoch == epoch) {
+		memcpy(h->fence_confirmed, name, sizeof(name));
+		h->fence_confirmed_ms = time_ms;
+	}
 	return PGQ_RECORD_APPLIED;
 }
 

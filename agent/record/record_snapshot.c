@@ -71,12 +71,21 @@ static json_t *record_json(const struct pgq_record *r, json_t *config)
 	for (size_t i = 0; ok && i < r->n_history; i++) {
 		const struct pgq_history_entry *h = &r->history[i];
 
-		ok = json_array_append_new(history,
-			json_pack("{s:I, s:I, s:I, s:s, s:I, s:s}", "epoch", (json_int_t)h->epoch,
-				  "timeline", (json_int_t)h->timeline, "lsn", (json_int_t)h->lsn,
-				  "reason", pgq_change_reason_name(h->reason),
-				  "time_ms", (json_int_t)h->time_ms,
-				  "new_primary", h->new_primary)) == 0;
+		json_t *row = json_pack("{s:I, s:I, s:I, s:s, s:I, s:s}", "epoch", (json_int_t)h->epoch,
+					"timeline", (json_int_t)h->timeline, "lsn", (json_int_t)h->lsn,
+					"reason", pgq_change_reason_name(h->reason),
+					"time_ms", (json_int_t)h->time_ms,
+					"new_primary", h->new_primary);
+
+		/* L8: only when an operator confirmed a fence, so older snapshots keep their bytes. */
+		if (row != NULL && h->fence_confirmed[0] != '\0' &&
+		    (json_object_set_new(row, "fence_confirmed", json_string(h->fence_confirmed)) != 0 ||
+		     json_object_set_new(row, "fence_confirmed_ms",
+					 json_integer((json_int_t)h->fence_confirmed_ms)) != 0)) {
+			json_decref(row);
+			row = NULL;
+		}
+		ok = row != NULL && json_array_append_new(history, row) == 0;
 	}
 	for (uint32_t i = 0; ok && i < r->sync.n; i++)
 		ok = json_array_append_new(sync_members, json_string(r->sync.members[i])) == 0;
@@ -452,7 +461,9 @@ static int restore_lists(const json_t *o, struct pgq_record *r, char *why, size_
 		    !fld_u64(v, "lsn", true, &h.lsn, why, wl) ||
 		    !enum_value(v, "reason", reason_name_i, PGQ_CHANGE_SWITCHOVER + 1, &reason, why, wl) ||
 		    !fld_u64(v, "time_ms", true, &h.time_ms, why, wl) ||
-		    !fld_name(v, "new_primary", true, h.new_primary, why, wl))
+		    !fld_name(v, "new_primary", true, h.new_primary, why, wl) ||
+		    !fld_name(v, "fence_confirmed", false, h.fence_confirmed, why, wl) ||
+		    !fld_u64(v, "fence_confirmed_ms", false, &h.fence_confirmed_ms, why, wl))
 			return rec_reject(why, wl, "history[%zu] malformed", i);
 		h.reason = (enum pgq_change_reason)reason;
 		rc = rec_reserve_history(r);

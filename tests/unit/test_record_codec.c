@@ -86,8 +86,9 @@ static void build_scenario(struct scenario *s)
 	ADD(s, pgq_cmd_primary_lost, 2, 1, 2700);
 	ADD(s, pgq_cmd_failover_blocked, 2, 1, "k_rec = 0", 2800);
 	ADD(s, pgq_cmd_set_primary, "pg3", 2, 1, PGQ_CHANGE_MANUAL, true, 0x200, 2900);
-	ADD(s, pgq_cmd_fence_confirm, "pg2", 2950);
 	ADD(s, pgq_cmd_lease_renew, "pg3", 3, 0, 13, 30000, 3000);
+	ADD(s, pgq_cmd_failover_blocked, 3, 1, "fence exec hook failed with code 1", 3010);
+	ADD(s, pgq_cmd_fence_confirm, "pg2", 3, 3020);
 	ADD(s, pgq_cmd_vetoed, "pg3", 3, 1, "pre_promote exit 1", 3100);
 	ADD(s, pgq_cmd_set_primary, "pg4", 3, 1, PGQ_CHANGE_MANUAL, true, 0x200, 3200);
 	ADD(s, pgq_cmd_lease_renew, "pg4", 4, 0, 14, 30000, 3300);
@@ -307,11 +308,13 @@ static void test_unknown_command_rejected(void **state)
 static void test_unknown_version_stops_apply_S17(void **state)
 {
 	struct fx *f = *state;
-	const char *cmd = "{\"v\":2,\"cmd\":\"pause\",\"time_ms\":1}";
-	char *before;
+	char cmd[96], *before;
 	uint64_t last;
 	int rc;
 
+	/* One above what this build applies (S17). */
+	snprintf(cmd, sizeof(cmd), "{\"v\":%d,\"cmd\":\"pause\",\"time_ms\":1}",
+		 PGQ_RECORD_CMD_VERSION + 1);
 	fx_cluster3(f, NULL);
 	before = fx_state(f->r);
 	last = pgq_record_last_index(f->r);
