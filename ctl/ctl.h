@@ -112,6 +112,7 @@ int ctl_cmd_dsn(struct ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_members(struct ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_switchover(struct ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_failover(struct ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_fence_confirm(struct ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_flush(struct ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_restart(struct ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_reload(struct ctl_ctx *c, int argc, char **argv);

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "topology", ctl_cmd_topology, "the primary, then its standbys indented" },
 	{ "switchover", ctl_cmd_switchover, "hand the primary role to a standby (now or scheduled)" },
 	{ "failover", ctl_cmd_failover, "name a new primary when the primary is unhealthy" },
+	{ "fence-confirm", ctl_cmd_fence_confirm, "confirm a former primary is fenced (its required fence keeps failing)" },
 	{ "restart", ctl_cmd_restart, "restart PostgreSQL on members (now, scheduled, if pending)" },
 	{ "reload", ctl_cmd_reload, "reload PostgreSQL's configuration on members" },
 	{ "reinit", ctl_cmd_reinit, "rebuild a standby from the primary" },
@@ -73,11 +74,12 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  %-12s  %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-13s  %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"Read commands take -f, --format table|json|yaml. Destructive commands\n"
-		"(switchover, failover, restart, reinit, edit-config, members remove) ask\n"
+		"(switchover, failover, fence-confirm, restart, reinit, edit-config,\n"
+		"members remove) ask\n"
 		"for confirmation, refuse when standard input is not a terminal, and take\n"
 		"--force to proceed without asking. Colour only on a terminal, never with\n"
 		"NO_COLOR set.\n"

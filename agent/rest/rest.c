@@ -485,7 +485,7 @@ static bool write_path_allowed(const struct pgq_rest *rest, const char *url)
 	    strcmp(url, "/pause") == 0 || strcmp(url, "/resume") == 0 ||
 	    strcmp(url, "/config") == 0 || strcmp(url, "/history") == 0 ||
 	    strcmp(url, "/restart") == 0 || strcmp(url, "/reload") == 0 ||
-	    strcmp(url, "/reinitialize") == 0)
+	    strcmp(url, "/reinitialize") == 0 || strcmp(url, "/fence/confirm") == 0)
 		return true;
 	return rest->opts.test_hooks && strncmp(url, "/test/", 6) == 0;
 }

@@ -17,7 +17,8 @@
  * Endpoints: POST /members {name, raft_address, api_url}; DELETE
  * /members/NAME; POST /report {member, state} (reports forwarded by
  * followers); GET/PATCH/PUT /config, GET /history, DELETE /switchover and
- * POST /switchover {scheduled_at} live in api_config.c.
+ * POST /switchover {scheduled_at} live in api_config.c, POST /fence/confirm
+ * in api_fence.c.
  * POST|DELETE /restart, POST /reload, POST /reinitialize act on this
  * member's PostgreSQL (ha_member_ops.c: answered here, no leader). With
  * PGQUORUM_TEST_HOOKS=1 only: POST /test/propose {seq},
@@ -70,7 +71,7 @@ static void redirect_to_leader(struct pgq_runtime *rt, struct pgq_rest_call *cal
 static bool keyed_by_seq(enum pending_kind kind)
 {
 	return kind == PENDING_TEST_ENTRY || kind == PENDING_CONFIG || kind == PENDING_SCHEDULE ||
-	       kind == PENDING_CANCEL || kind == PENDING_PRIMARY_CHANGE;
+	       kind == PENDING_CANCEL || kind == PENDING_PRIMARY_CHANGE || kind == PENDING_FENCE_CONFIRM;
 }
 
 int rt_pending_add(struct pgq_runtime *rt, struct pgq_rest_call *call, enum pending_kind kind,
@@ -283,6 +284,8 @@ static void forwarded_command(struct pgq_runtime *rt, struct pgq_rest_call *call
 		"vetoed", "system_id", "member_update", "sync_set_update",
 		/* a named primary whose required fence fails says why (C16) */
 		"failover_blocked",
+		/* POST /fence/confirm taken by a follower (api_fence.c, L8) */
+		"fence_confirm",
 		/* REST writes a follower accepted and forwards (api_config.c, api.c) */
 		"config_patch", "config_replace", "pause", "resume", "switchover_schedule",
 		"switchover_cancel", "switchover_request", "set_primary",
@@ -678,6 +681,10 @@ void rt_on_call(void *ctx, struct pgq_rest_call *call)
 		member_reload(rt, call);
 	else if (post && strcmp(call->path, "/reinitialize") == 0)
 		rt_ha_reinit_post(rt, call);
+	else if (post && strcmp(call->path, "/fence/confirm") == 0)
+		rt_api_fence_confirm(rt, call);
+	else if (strcmp(call->path, "/fence/confirm") == 0)
+		pgq_rest_call_fail(call, 405, "method not allowed");
 	else if (post && strcmp(call->path, "/pause") == 0)
 		pause_change(rt, call, true);
 	else if (post && strcmp(call->path, "/resume") == 0)

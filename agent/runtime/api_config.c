@@ -2,7 +2,8 @@
  * api_config.c — REST writes on the dynamic configuration and the
  * scheduled switchover, answered on the loop thread: GET/PATCH/PUT
  * /config, GET /history, POST /switchover {scheduled_at}, DELETE
- * /switchover (Patroni's contract, docs/rest-api.md).
+ * /switchover (Patroni's contract, docs/rest-api.md). POST /fence/confirm
+ * (api_fence.c) rides on the same forwarding and waiting.
  *
  * A write is checked here first (agent/rest/config_api.c: a bad patch is
  * 400 with the reason and nothing is proposed), then proposed through Raft
@@ -38,14 +39,16 @@ uint64_t rt_entry_key(const uint8_t *data, size_t len)
 
 /*
  * A write whose record command may be sent (again) to the leader: a
- * configuration change, a schedule, a cancel, or a primary change whose
+ * configuration change, a schedule, a cancel, a fence confirmation (L8,
+ * api_fence.c), or a primary change whose
  * entry has not applied yet (once applied, only the record's progress is
  * awaited).
  */
 bool rt_pending_forwardable(const struct pending *p)
 {
 	return p->kind == PENDING_CONFIG || p->kind == PENDING_SCHEDULE ||
-	       p->kind == PENDING_CANCEL || (p->kind == PENDING_PRIMARY_CHANGE && !p->applied);
+	       p->kind == PENDING_CANCEL || p->kind == PENDING_FENCE_CONFIRM ||
+	       (p->kind == PENDING_PRIMARY_CHANGE && !p->applied);
 }
 
 /* Remove the call waiting under key (without answering it); NULL when none. */
@@ -198,6 +201,13 @@ static bool ready(struct pgq_runtime *rt, struct pgq_rest_call *call)
 
 /* Propose a built command and wait for it to apply; answers the call on failure. */
 static void propose_and_wait(struct pgq_runtime *rt, struct pgq_rest_call *call,
+			     enum pending_kind kind, int build_rc, struct cmd *c, int want_pause,
+			     int then_pause)
+{
+	rt_api_propose_and_wait(rt, call, kind, build_rc, c, want_pause, then_pause);
+}
+
+void rt_api_propose_and_wait(struct pgq_runtime *rt, struct pgq_rest_call *call,
 			     enum pending_kind kind, int build_rc, struct cmd *c, int want_pause,
 			     int then_pause)
 {
@@ -451,13 +461,16 @@ void rt_api_entry_applied(struct pgq_runtime *rt, const uint8_t *data, size_t le
 		struct pending p = rt->pending[i];
 
 		if (p.seq != key ||
-		    (p.kind != PENDING_CONFIG && p.kind != PENDING_SCHEDULE && p.kind != PENDING_CANCEL))
+		    (p.kind != PENDING_CONFIG && p.kind != PENDING_SCHEDULE && p.kind != PENDING_CANCEL &&
+		     p.kind != PENDING_FENCE_CONFIRM))
 			continue;
 		rt_pending_drop(rt, i);
 		reason = reason != NULL ? reason : "rejected";
 		if (!accepted)
 			pgq_warning("rest", "a REST change was refused by the record: %s", reason);
-		if (p.kind == PENDING_CONFIG)
+		if (p.kind == PENDING_FENCE_CONFIRM)
+			rt_api_fence_confirm_applied(rt, p.call, accepted, reason);
+		else if (p.kind == PENDING_CONFIG)
 			answer_config(rt, &p, accepted, reason);
 		else if (p.kind == PENDING_SCHEDULE)
 			answer_schedule(rt, p.call, accepted, reason);

@@ -684,6 +684,7 @@ void ha_decide(struct ha_driver *d)
 	if (is_leader(rt))
 		leader_side(d, now);
 	nonce = fresh_nonce(d, now);
+	ha_fence_confirm_check(d); /* L8: before the decision reads the hooks' state */
 	member_input(d, now, nonce, &in);
 	/* While an operation runs, the observation may be mid-change: decide, but only to renew/report. */
 	if (pgq_ha_decide_member(rt->record, &d->member, &in, &md, err, sizeof err) != 0) {

@@ -229,6 +229,8 @@ void ha_hooks_after_observe(struct ha_driver *d);
 void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 		     char names[][PGQ_RECORD_NAME_MAX], size_t n);
 void ha_unfence_check(struct ha_driver *d);
+/* L8: an applied fence_confirm stands for this member's failing required fence. */
+void ha_fence_confirm_check(struct ha_driver *d);
 /* L8: true while a failed fence waits loop_wait before its retry. */
 bool ha_fence_retry_later(struct ha_driver *d);
 

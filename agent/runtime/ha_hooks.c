@@ -15,7 +15,8 @@
  * behind them: a slow notification must not delay a failover.
  *
  * S19: a required fence that fails blocks the promotion; the member says
- * why in the record (failover_blocked) and clears it once fenced. unfence
+ * why in the record (failover_blocked) and clears it once fenced, or once
+ * an operator confirmed the former primary fenced (fence_confirm, L8). unfence
  * runs on the member that fenced, for each member it fenced, once that
  * member reports (after the fence) pg_is_in_recovery() on the current
  * timeline, or PostgreSQL stopped.
@@ -305,6 +306,45 @@ static void clear_fence_block(struct ha_driver *d)
 	propose_blocked(d, "");
 }
 
+/* Former primaries other than this member the record still wants fenced (S19). */
+static size_t others_awaiting_fence(const struct ha_driver *d)
+{
+	const char (*names)[PGQ_RECORD_NAME_MAX] = NULL;
+	size_t pending = pgq_record_fence_pending(d->rt->record, &names), n = 0;
+
+	for (size_t i = 0; i < pending; i++)
+		n += strcmp(names[i], d->rt->cfg->name) != 0;
+	return n;
+}
+
+/*
+ * L8: this member's required fence kept failing and an operator confirmed
+ * (fence_confirm, a CAS on this epoch, S4) that the former primary is
+ * fenced: once the record lists nobody else to fence, the confirmation
+ * counts as a successful fence for this epoch. Said loudly in the log; the
+ * epoch's history entry names the confirmed member (fence_confirmed).
+ * Acts only on the applied record (S4), never on the REST call itself.
+ */
+void ha_fence_confirm_check(struct ha_driver *d)
+{
+	const struct pgq_record *r = d->rt->record;
+	const struct pgq_primary *p = pgq_record_primary(r);
+	size_t nh = pgq_record_history_count(r);
+	const struct pgq_history_entry *h = nh > 0 ? pgq_record_history_at(r, nh - 1) : NULL;
+
+	if (!d->hooks_obs.fence_failed || d->hooks_obs.fence_done_epoch == p->epoch ||
+	    p->state != PGQ_PRIMARY_ACTIVE || p->promoted ||
+	    strcmp(p->name, d->rt->cfg->name) != 0 || h == NULL || h->epoch != p->epoch ||
+	    h->fence_confirmed[0] == '\0' || others_awaiting_fence(d) > 0)
+		return;
+	pgq_warning("ha", "L8: the operator confirmed that %s is fenced (fence_confirm for epoch %llu): "
+		    "promoting without a successful fence hook",
+		    h->fence_confirmed, (unsigned long long)p->epoch);
+	d->hooks_obs.fence_done_epoch = p->epoch;
+	d->hooks_obs.fence_failed = false;
+	d->fence_failed_ms = 0;
+}
+
 void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 		     char names[][PGQ_RECORD_NAME_MAX], size_t n)
 {
@@ -312,6 +352,13 @@ void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 	uint64_t epoch = pgq_record_epoch(d->rt->record);
 	char why[PGQ_RECORD_TEXT_MAX];
 	enum pgq_fence_decision dec = pgq_fence_decide(r, d->rt->cfg->fencing.required, why, sizeof why);
+
+	/* L8: a retry that was running when the operator's confirmation applied. */
+	if (dec != PGQ_FENCE_DONE && d->hooks_obs.fence_done_epoch == epoch) {
+		pgq_info("ha", "fence hook: %s, after the operator confirmed the fence: ignored (L8)",
+			 why);
+		return;
+	}
 
 	if (dec == PGQ_FENCE_DONE) {
 		d->hooks_obs.fence_done_epoch = epoch;

@@ -55,6 +55,7 @@ enum pending_kind {
 	PENDING_CANCEL,           /* DELETE /switchover */
 	PENDING_PRIMARY_CHANGE,   /* POST /switchover now, POST /failover: until the new primary
 				   * is promoted (api.c) */
+	PENDING_FENCE_CONFIRM,    /* POST /fence/confirm (api_fence.c), keyed like PENDING_CONFIG */
 };
 
 struct pending {
@@ -238,6 +239,21 @@ uint64_t rt_entry_key(const uint8_t *data, size_t len);
  */
 void rt_api_forward_failed(struct pgq_runtime *rt, uint64_t key, int http_status,
 			   const uint8_t *data, size_t len, unsigned attempt);
+/*
+ * Propose a built record command (build_rc from its builder) through Raft
+ * from any member — proposed here on the leader, else forwarded to it, else
+ * a 307 — and answer `call` once the entry applied here (kind says how;
+ * want_pause/then_pause: PENDING_CONFIG only, else -1). Answers the call
+ * itself on failure; takes c->data.
+ */
+struct cmd;
+void rt_api_propose_and_wait(struct pgq_runtime *rt, struct pgq_rest_call *call,
+			     enum pending_kind kind, int build_rc, struct cmd *c, int want_pause,
+			     int then_pause);
+/* api_fence.c: POST /fence/confirm {member} (L8), and its answer once applied. */
+void rt_api_fence_confirm(struct pgq_runtime *rt, struct pgq_rest_call *call);
+void rt_api_fence_confirm_applied(struct pgq_runtime *rt, struct pgq_rest_call *call,
+				  bool accepted, const char *reason);
 /* Every applied record command: answer the calls that wait for it. */
 void rt_api_entry_applied(struct pgq_runtime *rt, const uint8_t *data, size_t len,
 			  bool accepted, const char *reason);

@@ -89,6 +89,21 @@ static void test_switchover_failover(void **state)
 	HELP(ctl_cmd_failover, "failover -h");
 }
 
+/* L8: fence-confirm MEMBER [--force]. */
+static void test_fence_confirm_L8(void **state)
+{
+	(void)state;
+	PASSES(ctl_cmd_fence_confirm, "fence-confirm n1 --force");
+	PASSES(ctl_cmd_fence_confirm, "fence-confirm --force n1");
+	PASSES(ctl_cmd_fence_confirm, "fence-confirm n1"); /* asks only after reading the record */
+	USAGE(ctl_cmd_fence_confirm, "fence-confirm");
+	USAGE(ctl_cmd_fence_confirm, "fence-confirm --force");
+	USAGE(ctl_cmd_fence_confirm, "fence-confirm n1 n2");
+	USAGE(ctl_cmd_fence_confirm, "fence-confirm n1 --bogus");
+	USAGE(ctl_cmd_fence_confirm, "fence-confirm n1/x");
+	HELP(ctl_cmd_fence_confirm, "fence-confirm --help");
+}
+
 static void test_member_actions(void **state)
 {
 	(void)state;
@@ -157,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_and_topology),
 		cmocka_unit_test(test_switchover_failover),
+		cmocka_unit_test(test_fence_confirm_L8),
 		cmocka_unit_test(test_member_actions),
 		cmocka_unit_test(test_config_and_info),
 		cmocka_unit_test(test_members),
