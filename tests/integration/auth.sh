@@ -8,7 +8,7 @@ IT_SLOT=7
 
 CTL=${PGQUORUMCTL_BIN:-${top_builddir:-$(pwd)}/pgquorumctl}
 it_setup 3
-it_plan 7
+it_plan 9
 IT_AUTH="admin:s3cret"
 it_cluster_start 3
 leader=$(it_wait_leader 20 1 2 3)
@@ -22,6 +22,11 @@ it_ok $? "a write without credentials gets 401 (got $code)"
 code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -u admin:wrong -X POST -d '{"name":"x","raft_address":"127.0.0.1:1"}' "$url/members")
 [ "$code" = 401 ]
 it_ok $? "a write with a wrong password gets 401 (got $code)"
+
+# L8: the operator's fence confirmation is a write like the others.
+code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST -d '{"member":"n2"}' "$url/fence/confirm")
+[ "$code" = 401 ]
+it_ok $? "POST /fence/confirm without credentials gets 401 (got $code)"
 
 code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$url/cluster")
 [ "$code" = 200 ]
@@ -47,3 +52,6 @@ it_wait_cond 15 ready
 code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -u admin:s3cret -X DELETE "$(it_url "$follower")/members/n4")
 [ "$code" = 403 ]
 it_ok $? "a write from outside restapi.allowlist gets 403 (got $code)"
+code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -u admin:s3cret -X POST -d '{"member":"n2"}' "$(it_url "$follower")/fence/confirm")
+[ "$code" = 403 ]
+it_ok $? "POST /fence/confirm from outside restapi.allowlist gets 403 (got $code)"

@@ -83,7 +83,7 @@ bodies=(
 	'{"x": 1e999999}' '{"x": -}' '{"x": NaN}' '{"x": Infinity}' '{"x": "\ud800"}' '{"x": "\u0000"}'
 	"$(printf '{"x": "\xff\xfe"}')" "$(printf '[%.0s' $(seq 1 2000))"
 )
-for path in /members /switchover /failover; do
+for path in /members /switchover /failover /fence/confirm; do
 	for b in "${bodies[@]}"; do
 		c=$(printf '%s' "$b" | code POST "$path" -H 'Content-Type: application/json' --data-binary @-)
 		judge "POST $path $b" "$c"
@@ -93,13 +93,13 @@ for b in '{' '[]' '{"member": 1}' '{"x": "\u0000"}' 'garbage'; do
 	judge "POST /report $b" "$(printf '%s' "$b" | code POST /report --data-binary @-)"
 	judge "POST /propose $b" "$(printf '%s' "$b" | code POST /propose --data-binary @-)"
 done
-category "bad JSON, wrong types, unknown fields to /members, /switchover, /failover, /report, /propose" "$n0"
+category "bad JSON, wrong types, unknown fields to /members, /switchover, /failover, /fence/confirm, /report, /propose" "$n0"
 
 # ---- bodies beyond the limit (4kB here) ----------------------------------------
 n0=$TOTAL
 head -c 100000 /dev/zero | tr '\0' a > "$IT_DIR/big"
 head -c 5000 /dev/zero | tr '\0' '{' > "$IT_DIR/big2"
-for path in /members /switchover /failover /report /propose /pause /resume; do
+for path in /members /switchover /failover /report /propose /pause /resume /fence/confirm; do
 	judge "POST $path 100kB" "$(code POST "$path" --data-binary @"$IT_DIR/big")"
 	judge "POST $path 5kB" "$(code POST "$path" --data-binary @"$IT_DIR/big2")"
 	judge "POST $path chunked" "$(code POST "$path" -H 'Transfer-Encoding: chunked' --data-binary @"$IT_DIR/big")"
