@@ -1,7 +1,10 @@
 #!/bin/bash
 # pg_sync_members.sh — the synchronous set follows membership in S7's order
 # (SAFETY.md S7, S10, S11; R2), the REST sync endpoints tell the truth, and
-# strict mode blocks writes when no synchronous standby is left.
+# strict mode blocks writes when no synchronous standby is left. Last, in
+# synchronous_mode on (PATCH /config): a standby tagged nosync (R2, S7) is
+# never in synchronous_standby_names nor in the recorded set, even when it
+# is the only standby left.
 #
 # The cluster runs synchronous_mode quorum, synchronous_mode_strict true
 # from bootstrap (the dynamic configuration cannot be changed over REST on
@@ -24,10 +27,10 @@ export PG_EXTRA_DCS
 pg_setup 3
 pg_cluster_up 120
 up=$?
-pg_plan 9
+pg_plan 12
 p=$PG_PRIMARY
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 8 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 11 "cluster did not come up"; exit 1; }
 read -r a b <<< "$(pg_others "$p")"
 # The standby stopped below is not the Raft leader when avoidable: this test
 # is about the synchronous set, not about a leader election under load.
@@ -118,3 +121,47 @@ ok=$?
 out=$(timeout -s INT -k 5 10 "$PG_BINDIR/psql" -X -q -At -h "$PG_DIR" -p "$(pg_pg_port "$p")" -U postgres -d postgres -c "insert into pgq_probe values (5)" 2>&1)
 [ $ok = 0 ] && [ -z "$out" ]
 pg_ok $? "resumed: the standbys are back, the set is rebuilt ($(rec_sync); $(pg_ssn)) and writes are acknowledged again${out:+ ($out)}"
+
+# ---- mode on: a standby tagged nosync never enters the set (S7, R2) ----------------
+# m$a gets nosync: true through its configuration file and POST /reload
+# (tags are reloadable: the agent records them with member_update).
+code=$(pg_post "$p" /config '{"synchronous_mode": "on", "synchronous_mode_strict": false}' PATCH)
+on_any() { [ "$(pg_sql "$p" "show synchronous_standby_names")" != "" ] && pg_ssn | grep -q '^FIRST 1 ("m[0-9]*")$'; }
+pg_wait_cond 60 on_any
+rc=$?
+export "PG_TAGS_$a=nosync: true"
+pg_write_config "$a"
+rcode=$(pg_post "$a" /reload '')
+tagged() { [ "$(pg_cluster_field "$p" "members[name=m$a].tags.nosync")" = true ]; }
+pg_wait_cond 30 tagged
+rt=$?
+pg_wait_cond 60 expect "1 m$b" "FIRST 1 (\"m$b\")"
+pg_ok $((rc + rt + $?)) "mode on (PATCH HTTP $code), m$a tagged nosync (reload HTTP $rcode, recorded: $(pg_cluster_field "$p" "members[name=m$a].tags.nosync")): S_rec = {m$b} only ($(rec_sync); $(pg_ssn))"
+
+# From here m$a must never appear, in the record or in PostgreSQL's list.
+: > "$PG_DIR/nosync.samples"
+: > "$PG_DIR/nosync.violations"
+(
+	trap 'exit 0' TERM
+	while :; do
+		r=$(rec_sync) && t=$(pg_ssn) || { sleep 0.1; continue; }
+		echo "$r | $t" >> "$PG_DIR/nosync.samples"
+		case " $r | $t" in *"m$a "* | *"m$a\""* | *" m$a") echo "$(date -u +%T.%N) $r | $t" >> "$PG_DIR/nosync.violations" ;; esac
+		sleep 0.1
+	done
+) &
+NS_PID=$!
+PG_EXTRA_PIDS+=("$NS_PID")
+# m$b leaves: m$a streams but is nosync, so the set empties (not strict: k_rec = 0, S7).
+pg_stop_agent "$b"
+pg_wait_cond 60 expect "0" ""
+pg_ok $? "m$b stopped, only the nosync m$a streams: the set is emptied, not given to m$a ($(rec_sync); '$(pg_ssn)')"
+# Hold a few seconds: the agent must not change its mind.
+sleep 3
+kill -TERM "$NS_PID" 2>/dev/null
+wait "$NS_PID" 2>/dev/null
+ns=$(wc -l < "$PG_DIR/nosync.samples")
+nv=$(wc -l < "$PG_DIR/nosync.violations")
+[ "$ns" -ge 10 ] && [ "$nv" = 0 ] && [ "$(pg_sql "$p" "select count(*) from pg_stat_replication where application_name = 'm$a' and state = 'streaming'")" = 1 ]
+pg_ok $? "R2/S7 nosync: $ns samples of the record and synchronous_standby_names, m$a (streaming) in none of them ($nv violations)"
+[ "$nv" = 0 ] || sed 's/^/# /' "$PG_DIR/nosync.violations" | head -10
