@@ -229,6 +229,8 @@ static int print_members(const struct ctl_ctx *c, const struct ctl_cluster *cl,
 				printf(" Switchover scheduled %s\n", cl->scheduled_switchover);
 			if (cl->paused)
 				printf(" Maintenance mode: on\n");
+			if (cl->failover_blocked[0] != '\0')
+				printf(" Failover blocked: %s\n", cl->failover_blocked);
 		} else {
 			rc = ctl_print_doc(fmt, arr);
 		}

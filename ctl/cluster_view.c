@@ -228,6 +228,28 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct ctl_member *)a)->name, ((const struct ctl_member *)b)->name);
 }
 
+/* L4/L8: the record's failover_blocked, with the members a promotion waits to fence. */
+static void blocked_text(const json_t *doc, char *out, size_t outlen)
+{
+	const json_t *b = json_object_get(doc, "failover_blocked");
+	const json_t *pending = json_object_get(doc, "fence_pending");
+	const json_t *v;
+	size_t i, used;
+
+	out[0] = '\0';
+	if (!json_is_object(b) || str_or(b, "waiting_for", "")[0] == '\0')
+		return;
+	used = (size_t)snprintf(out, outlen, "%s", str_or(b, "waiting_for", ""));
+	json_array_foreach(pending, i, v) {
+		if (!json_is_string(v) || used >= outlen)
+			continue;
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s", i == 0 ? " (fence pending: " : ", ",
+					 json_string_value(v));
+	}
+	if (json_array_size(pending) > 0 && used < outlen)
+		snprintf(out + used, outlen - used, ")");
+}
+
 int ctl_cluster_parse(json_t *doc, struct ctl_cluster *out, char *err, size_t errlen)
 {
 	const json_t *members = json_object_get(doc, "members");
@@ -261,6 +283,7 @@ int ctl_cluster_parse(json_t *doc, struct ctl_cluster *out, char *err, size_t er
 			 "at %s from %s to %s", at_text, str_or(sched, "from", "?"),
 			 str_or(sched, "to", "")[0] != '\0' ? str_or(sched, "to", "") : "(any)");
 	}
+	blocked_text(doc, out->failover_blocked, sizeof out->failover_blocked);
 	json_array_foreach(members, i, m) {
 		struct ctl_member *cm = &out->members[out->n_members];
 		const char *name = str_or(m, "name", NULL);

@@ -45,6 +45,8 @@ struct ctl_cluster {
 	const char *cluster_id;     /* "" when the agent does not say */
 	int paused;
 	char scheduled_switchover[256];  /* "at 2026-…, from n1 to n2" or "" */
+	/* L4/L8: "WHY (fence pending: n1)" while a failover is blocked, or "" */
+	char failover_blocked[512];
 	struct ctl_member *members; /* sorted by name */
 	size_t n_members;
 };

@@ -65,8 +65,10 @@ z=${z#m}
 epoch=$(pg_cluster_any primary.epoch)
 pending=$(pg_cluster_any fence_pending)
 [ $rc = 0 ] && [ "$(pg_cluster_any primary.promoted)" = false ] && [ "$pending" = "[\"m$p\"]" ] &&
-	[ -n "$z" ] && [ "$z" != "$p" ]
-pg_ok $? "L8: the required fence fails, the record says why: failover_blocked '$why', m${z:-?} named in epoch ${epoch:-?} not promoted, fence_pending $pending"
+	[ -n "$z" ] && [ "$z" != "$p" ] || rc=1
+pg_ctl_cmd list > "$PG_DIR/ctl_list.out" 2>&1
+grep -q "^ Failover blocked: fence exec hook failed with code 1 (fencing.required: promotion blocked) (fence pending: m$p)$" "$PG_DIR/ctl_list.out" || rc=1
+pg_ok $rc "L8: the required fence fails, the record says why: failover_blocked '$why', m${z:-?} named in epoch ${epoch:-?} not promoted, fence_pending $pending; pgquorumctl list: '$(grep "Failover blocked" "$PG_DIR/ctl_list.out")'"
 [ $rc = 0 ] || { pg_fail_rest $((PG_TOTAL - PG_TESTNO)) "the promotion was not blocked"; exit 1; }
 s=$(pg_others "$p" | tr ' ' '\n' | grep -vx "$z")
 
@@ -110,8 +112,10 @@ hist=$(pg_get "$z" /cluster | perl -MJSON::PP -e '
 	for my $h (@{ $c->{history} || [] }) { print "$h->{new_primary} $h->{fence_confirmed}\n" if $h->{epoch} == $ARGV[0] }' "$epoch")
 [ $rc = 0 ] && [ "$hist" = "m$z m$p" ] &&
 	grep -q "L8: the operator confirmed that m$p is fenced (fence_confirm for epoch $epoch): promoting without a successful fence hook" "$PG_DIR/m$z.log" &&
-	[ "$(pg_cluster_field "$z" fence_pending)" = "[]" ]
-pg_ok $? "L8: logged on m$z, history of epoch $epoch: '$hist' (new primary, fence_confirmed), failover_blocked cleared, fence_pending empty"
+	[ "$(pg_cluster_field "$z" fence_pending)" = "[]" ] || rc=1
+pg_ctl_cmd list > "$PG_DIR/ctl_list2.out" 2>&1
+! grep -q "Failover blocked" "$PG_DIR/ctl_list2.out" || rc=1
+pg_ok $rc "L8: logged on m$z, history of epoch $epoch: '$hist' (new primary, fence_confirmed), failover_blocked cleared (not in pgquorumctl list), fence_pending empty"
 c=$(pg_post "$s" /fence/confirm "{\"member\": \"m$p\"}")
 [ "$c" = 412 ] && grep -q "no promotion is pending" "$PG_DIR/last_post.json"
 pg_ok $? "S4: a second confirmation once promoted is refused: HTTP $c $(cat "$PG_DIR/last_post.json")"

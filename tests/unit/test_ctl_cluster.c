@@ -22,6 +22,8 @@ static const char record_doc[] =
 	"\"primary\":{\"name\":\"n2\",\"state\":\"active\"},"
 	"\"sync\":{\"members\":[\"n1\"],\"k\":1},"
 	"\"scheduled_switchover\":{\"at_ms\":1795793400000,\"from\":\"n2\",\"to\":\"n3\"},"
+	"\"failover_blocked\":{\"waiting_for\":\"fence exec hook failed with code 1\",\"since_ms\":5,\"epoch\":4},"
+	"\"fence_pending\":[\"n3\",\"n4\"],"
 	"\"members\":["
 	"{\"name\":\"n3\",\"api_url\":\"http://10.0.0.3:8008\",\"pg_address\":\"10.0.0.3:5433\","
 	" \"voter\":true,\"tags\":{\"nofailover\":true,\"noloadbalance\":false,\"nosync\":false,"
@@ -60,6 +62,9 @@ static void test_record_shape(void **state)
 	assert_string_equal(cl.scope, "demo");
 	assert_true(cl.paused);
 	assert_string_equal(cl.scheduled_switchover, "at 2026-11-27T15:30:00+00:00 from n2 to n3");
+	/* L4/L8: why nobody is promoted, and whom the promotion waits to fence. */
+	assert_string_equal(cl.failover_blocked,
+			    "fence exec hook failed with code 1 (fence pending: n3, n4)");
 	assert_int_equal(cl.n_members, 4);
 	/* sorted by name */
 	assert_string_equal(cl.members[0].name, "n1");
@@ -135,6 +140,7 @@ static void test_patroni_shape(void **state)
 	(void)state;
 	parse(doc, &cl);
 	assert_false(cl.paused);
+	assert_string_equal(cl.failover_blocked, ""); /* nothing blocked, nothing said */
 	assert_string_equal(cl.scheduled_switchover, "at 2026-11-27T15:30:00+00:00 from a to (any)");
 	assert_int_equal(cl.members[0].role, CTL_ROLE_PRIMARY);
 	assert_int_equal(cl.members[0].port, 5433);
