@@ -242,6 +242,41 @@ int pgmgr_fence_check(const char *data_dir, size_t *count, char *err, size_t err
 	return pgmgr_proc_scan("/proc", real, 0, pids, 0, count, err, errlen);
 }
 
+/*
+ * The Unix socket's lock file (".s.PGSQL.<port>.lock" in the socket
+ * directory postmaster.pid names on lines 4 and 5) holds the same PID and
+ * fails a start the same way while the zombie lingers: remove it too, but
+ * only when it names that very PID. Best effort: PostgreSQL reports a lock
+ * that remains.
+ */
+static void clear_stale_socket_lock(const char *data_dir, pid_t pid)
+{
+	char path[PATH_MAX + 32], line[PATH_MAX], port[16] = "", sockdir[PATH_MAX] = "";
+	FILE *f;
+	long owner;
+	int n = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/postmaster.pid", data_dir) >= sizeof(path) ||
+	    (f = fopen(path, "r")) == NULL)
+		return;
+	while (n < 5 && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (++n == 4 && strlen(line) < sizeof(port))
+			memcpy(port, line, strlen(line) + 1);
+		else if (n == 5)
+			memcpy(sockdir, line, strlen(line) + 1);
+	}
+	fclose(f);
+	if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) || sockdir[0] != '/' ||
+	    (size_t)snprintf(path, sizeof(path), "%s/.s.PGSQL.%s.lock", sockdir, port) >= sizeof(path) ||
+	    (f = fopen(path, "r")) == NULL)
+		return;
+	n = fscanf(f, "%ld", &owner);
+	fclose(f);
+	if (n == 1 && owner == (long)pid)
+		(void)unlink(path);
+}
+
 int pgmgr_fence_clear_stale_pid(const char *data_dir, pid_t *stale_pid, char *err,
 				size_t errlen)
 {
@@ -266,6 +301,7 @@ int pgmgr_fence_clear_stale_pid(const char *data_dir, pid_t *stale_pid, char *er
 			 "of the data directory remain", (int)pid, count);
 		return -1;
 	}
+	clear_stale_socket_lock(data_dir, pid);
 	if ((size_t)snprintf(path, sizeof(path), "%s/postmaster.pid", data_dir) >= sizeof(path) ||
 	    (unlink(path) != 0 && errno != ENOENT)) {
 		snprintf(err, errlen, "could not remove \"%.300s/postmaster.pid\": %s", data_dir,

@@ -68,7 +68,8 @@ int pgmgr_fence_check(const char *data_dir, size_t *count, char *err, size_t err
  * data directory (gone, a zombie its parent has not reaped yet, or a reused
  * PID) and no process of the data directory remains: remove the file, which
  * PostgreSQL would otherwise take for a running server ("lock file already
- * exists": kill(pid, 0) succeeds on a zombie). Returns 1 when removed, 0 when
+ * exists": kill(pid, 0) succeeds on a zombie), and the Unix socket's lock
+ * file when it names the same PID. Returns 1 when removed, 0 when
  * nothing to do (no file, or its postmaster still runs), -1 with err when
  * processes remain or the check failed.
  */

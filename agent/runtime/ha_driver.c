@@ -637,8 +637,16 @@ static uint64_t fresh_nonce(const struct ha_driver *d, uint64_t now)
  * (decided on the observation from before the stop, proposing renewals
  * only), so the lease outlives the stop and S14 lets the table start it
  * writable again. The stop itself is bounded (ha_operator_stop).
+ *
+ * A writable start of the primary (after a crash, or S14's start under the
+ * lease) renews the same way: on a loaded host pg_ctl start may take a
+ * good part of a short ttl, and without renewals the lease would lapse
+ * and fail over a primary that is coming back. Safe (S1, S5): a renewal
+ * extends the lease only once it commits, and the start is bounded by a
+ * third of the lease (writable_op_bound_ms), after which the decisions,
+ * the S5 fence schedule included, run again.
  */
-static void renew_during_operator_stop(struct ha_driver *d)
+static void renew_during_op(struct ha_driver *d)
 {
 	struct pgq_runtime *rt = d->rt;
 	struct pgq_ha_member_input in = { 0 };
@@ -646,7 +654,10 @@ static void renew_during_operator_stop(struct ha_driver *d)
 	uint64_t now = pgq_now_boottime_ms();
 	char err[256];
 
-	if (d->opr.state != HA_OPR_RESTART_STOPPING || rt->node == NULL ||
+	bool writable_start = d->op != HA_OP_NONE && d->starting_writable &&
+			      (d->op_action == PGQ_HA_START_PRIMARY || d->op_action == PGQ_HA_RESTART);
+
+	if ((d->opr.state != HA_OPR_RESTART_STOPPING && !writable_start) || rt->node == NULL ||
 	    rt->phase != PHASE_RUNNING || !pgq_record_bootstrapped(rt->record) ||
 	    strcmp(pgq_record_primary(rt->record)->name, rt->cfg->name) != 0)
 		return;
@@ -746,7 +757,7 @@ static void ha_cycle(struct ha_driver *d)
 		if (d->rt->node != NULL && d->rt->phase == PHASE_RUNNING && is_leader(d->rt) &&
 		    pgq_record_bootstrapped(d->rt->record))
 			leader_side(d, d->last_cycle_ms);
-		renew_during_operator_stop(d);
+		renew_during_op(d);
 		return;
 	}
 	observe(d);

@@ -5,6 +5,8 @@
 # (A) kill -9 of the primary's agent alone (PostgreSQL keeps running
 #     writable) and a restart within the lease: the agent restores the
 #     persisted lease and keeps the same postmaster writable; no failover.
+# (A2) kill -9 of the primary's postmaster alone: its agent, holding the
+#     lease, restarts it writable in place; no failover.
 # (B) kill -9 of the primary's agent alone, a standby is promoted once the
 #     lease ran out, then the agent restarts: before anything else it
 #     fences its writable PostgreSQL, which then follows the new primary.
@@ -18,10 +20,10 @@ PG_TTL=${PG_TTL:-8s}
 pg_setup 3
 pg_cluster_up 120
 up=$?
-pg_plan 9
+pg_plan 10
 p=$PG_PRIMARY
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 8 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 9 "cluster did not come up"; exit 1; }
 
 kill_agent() {
 	kill -9 "${PG_PIDS[$1]}" 2>/dev/null
@@ -56,6 +58,22 @@ pg_ok $? "(A) the same postmaster (PID $pm) stays writable and takes writes; ren
 [ "$(pg_cluster_field "$p" primary.name)" = "m$p" ] && [ "$(pg_cluster_field "$p" primary.epoch)" = "$epoch" ] &&
 	! log_since "$p" "$lines" | grep -q "action fast_stop"
 pg_ok $? "(A) no failover: m$p is still primary of epoch $epoch, its agent never stopped it"
+
+# ---- (A2) issue 5, S14: a crashed postmaster on the primary, whose agent
+# still holds the lease, is restarted writable in place (renewals go on
+# during the start): same epoch, no failover, the committed row is there.
+pm=$(pg_postmaster_pid "$p")
+kill -9 "$pm" 2>/dev/null
+back_in_place() {
+	local now
+	now=$(pg_postmaster_pid "$p") && [ "$now" != "$pm" ] && pg_is_writable "$p" &&
+		[ "$(pg_sql "$p" "select count(*) from t")" = 2 ]
+}
+pg_wait_cond 40 back_in_place
+rc=$?
+[ $rc = 0 ] && [ "$(pg_cluster_field "$a" primary.name)" = "m$p" ] &&
+	[ "$(pg_cluster_field "$a" primary.epoch)" = "$epoch" ] && [ "$(pg_writable_members)" = "$p" ]
+pg_ok $? "(A2) kill -9 of m$p's postmaster: restarted writable in place (PID $pm -> $(pg_postmaster_pid "$p")), still primary of epoch $epoch, both rows there"
 
 # ---- (B) restart after the lease ran out and another member was promoted
 pg_wait_streaming 30 "$p" "$a" "$b"
