@@ -437,7 +437,7 @@ int cmd_vetoed(struct pgq_record *r, const json_t *c, uint64_t index, char *why,
  * (failover_blocked of this epoch, written by the failed fence) and
  * `member` still awaiting fencing. Not lease_seq: the named primary renews
  * its lease while it waits, and the confirmation is about the epoch's
- * promotion, not about one renewal. Once the record moved on (promoted,
+ * promotion, not about one renewal (docs/safety-changes.md C21). Once the record moved on (promoted,
  * another epoch, the fence succeeded) it is rejected and changes nothing.
  * The epoch's history entry keeps the name (GET /cluster, post-mortems).
  */

@@ -323,7 +323,10 @@ static size_t others_awaiting_fence(const struct ha_driver *d)
  * fenced: once the record lists nobody else to fence, the confirmation
  * counts as a successful fence for this epoch. Said loudly in the log; the
  * epoch's history entry names the confirmed member (fence_confirmed).
- * Acts only on the applied record (S4), never on the REST call itself.
+ * Acts only on the applied record (S4), never on the REST call itself. The
+ * record accepts a confirmation only while this epoch's promotion is
+ * blocked by a failed fence, so this does not ask whether *this* agent saw
+ * the failure (it may have restarted since).
  */
 void ha_fence_confirm_check(struct ha_driver *d)
 {
@@ -332,8 +335,7 @@ void ha_fence_confirm_check(struct ha_driver *d)
 	size_t nh = pgq_record_history_count(r);
 	const struct pgq_history_entry *h = nh > 0 ? pgq_record_history_at(r, nh - 1) : NULL;
 
-	if (!d->hooks_obs.fence_failed || d->hooks_obs.fence_done_epoch == p->epoch ||
-	    p->state != PGQ_PRIMARY_ACTIVE || p->promoted ||
+	if (d->hooks_obs.fence_done_epoch == p->epoch || p->state != PGQ_PRIMARY_ACTIVE || p->promoted ||
 	    strcmp(p->name, d->rt->cfg->name) != 0 || h == NULL || h->epoch != p->epoch ||
 	    h->fence_confirmed[0] == '\0' || others_awaiting_fence(d) > 0)
 		return;
