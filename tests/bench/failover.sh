@@ -10,7 +10,11 @@
 #       with the default timings (ttl 30 s, loop_wait 10 s) and tuned
 #       ones (ttl 2 s, loop_wait 1 s; BENCH_TUNED_TTL to change);
 #   (b) switchover request (pgquorumctl switchover / POST /switchover) →
-#       the candidate accepts a write.
+#       the candidate accepts a write;
+#   (c) `leader-dies`: as (a), with the Raft leader on the primary's host
+#       (test-only PGQUORUM_TEST_LEADER_ON_PRIMARY=1) so that both die
+#       together: the new leader's S3 wait, shortened by the voters' ages of
+#       the latest renewal (LEASE_AGE); BENCH_S3_TIMINGS=default|tuned20.
 # Each failover run also prints where the time went: the age of the last
 # renewal at the kill, where the Raft leader was, and when the record showed
 # the loss (S2/S3 lease wait), the successor named (S9 report wait) and
@@ -25,7 +29,7 @@
 # Usage (from a build directory, as root or as a user that can run
 # PostgreSQL):
 #   PGQUORUM_BIN=$PWD/pgquorum PGQUORUMCTL_BIN=$PWD/pgquorumctl \
-#       ../tests/bench/failover.sh [default|tuned|switchover]...
+#       ../tests/bench/failover.sh [default|tuned|switchover|leader-dies]...
 set -u
 PG_SLOT=${PG_SLOT:-9}
 . "$(dirname "$0")/../integration/pg_lib.sh"
@@ -145,6 +149,13 @@ bench_failover() { # NAME DEADLINE_S
 			p=$PG_PRIMARY
 		fi
 		watch=$(pg_others "$p" | cut -d' ' -f1)
+		if [ "${BENCH_LEADER_ON_PRIMARY:-0}" = 1 ]; then
+			# The S3 case: the Raft leader dies with the primary
+			# (PGQUORUM_TEST_LEADER_ON_PRIMARY hands it onto that host).
+			leader_on_p() { [ "$(pg_get "$watch" /patroni | pg_json raft.leader)" = "m$p" ]; }
+			pg_wait_cond 60 leader_on_p || echo "  run $r: the Raft leader is not on m$p"
+			sleep "${BENCH_LEADER_SETTLE_S:-0}"
+		fi
 		renewed=$(pg_cluster_field "$watch" primary.renewed_at_ms)
 		leader=$(pg_get "$watch" /patroni | pg_json raft.leader)
 		phase_sampler "$watch" "$PG_DIR/phases.$r"
@@ -164,7 +175,7 @@ bench_failover() { # NAME DEADLINE_S
 		wait "$SAMPLER_PID" 2>/dev/null
 		echo "  run $r: m$p killed, m$new accepts writes after $(pg_secs "$ms") s"
 		echo "         last renewal $(pg_secs $((t0 - ${renewed:-$t0}))) s before the kill," \
-			"Raft leader ${leader:-?}$([ "${leader:-}" = "m$p" ] && echo ' (the killed host: election + S3 whole-lease wait)');" \
+			"Raft leader ${leader:-?}$([ "${leader:-}" = "m$p" ] && echo ' (the killed host: election + S3 wait, shortened by voters'"'"' ages)');" \
 			"$(phases "$t0" "$p" "$PG_DIR/phases.$r")"
 		times+=("$ms")
 		[ "$r" = "$RUNS" ] && break
@@ -247,6 +258,20 @@ for mode in "${MODES[@]}"; do
 	default)
 		echo "== (a) kill -9 primary agent+postmaster, default timings (ttl 30 s, loop_wait 10 s)"
 		PG_DEFAULT_TIMINGS=1 bench_failover "failover, default config" 120
+		;;
+	leader-dies)
+		# Figure (c): the Raft leader on the primary's host dies with it;
+		# BENCH_S3_TIMINGS=default (ttl 30 s, loop_wait 10 s) or tuned20
+		# (ttl 20 s, loop_wait 1 s, as pg_s3_voter_ages.sh).
+		for i in 1 2 3; do declare "PG_ENV_$i=PGQUORUM_TEST_LEADER_ON_PRIMARY=1"; done
+		if [ "${BENCH_S3_TIMINGS:-default}" = default ]; then
+			echo "== (c) kill -9 primary agent+postmaster with the Raft leader on its host, default timings"
+			BENCH_LEADER_ON_PRIMARY=1 PG_DEFAULT_TIMINGS=1 bench_failover "failover, leader dies with primary, default config" 120
+		else
+			echo "== (c) kill -9 primary agent+postmaster with the Raft leader on its host, ttl 20 s, loop_wait 1 s"
+			BENCH_LEADER_ON_PRIMARY=1 PG_TTL=20s PG_LOOP_WAIT=1s bench_failover "failover, leader dies with primary, ttl 20s" 90
+		fi
+		for i in 1 2 3; do unset "PG_ENV_$i"; done
 		;;
 	tuned)
 		# ttl 2 s needs loop_wait + 2 x retry_timeout <= ttl in the record
