@@ -67,8 +67,8 @@ static void ask_voters(struct ha_driver *d, uint64_t now)
 /*
  * The latest renewal in our log, as S3 means it: 0 while our own term's
  * first entry is not applied yet (an older renewal may still wait in the
- * log), or when the primary holds no timed lease or the entry's term is
- * no longer known (compacted).
+ * log), when the primary holds no timed lease or the entry's term is no
+ * longer known (compacted), or when the renewal is of our own term (S2).
  */
 static void s3_target(const struct ha_driver *d, uint64_t *index, uint64_t *term)
 {
@@ -82,7 +82,12 @@ static void s3_target(const struct ha_driver *d, uint64_t *index, uint64_t *term
 	if (p->lease_timer_index == 0 || p->lease_timer_index > raft_applied_index(raft))
 		return;
 	*term = raft_term_at(raft, p->lease_timer_index);
-	if (*term != 0)
+	/*
+	 * A renewal of our own term was applied here after our election: S2
+	 * times it from that apply, later than any S3 deadline, so there is
+	 * nothing to shorten and nobody to ask (every loop_wait otherwise).
+	 */
+	if (*term != 0 && *term != raft_term(raft))
 		*index = p->lease_timer_index;
 }
 
