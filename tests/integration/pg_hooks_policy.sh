@@ -137,10 +137,12 @@ pg_ok $? "the hanging hook (TERM ignored) was killed: SIGTERM at 3 s, SIGKILL 5 
 [ "$polls" -ge 3 ] && [ $bad = 0 ]
 pg_ok $? "m$p's /liveness answered all $polls polls within 1 s while the hook hung (slowest $worst ms)"
 term1=$(pg_get "$y" / | pg_json raft.term)
-# Raft went on: every poll saw a leader (the agents may hand leadership off the
-# primary's host meanwhile), and m$p kept applying entries (renewals, reports).
-[ "$noleader" = 0 ] && [ -n "$ai0" ] && [ "${ai1:-0}" -gt "$ai0" ]
-pg_ok $? "Raft went on during the hang: a leader in every poll ($leaders; term $term0 -> $term1), m$p applied entries $ai0 -> $ai1"
+# Raft went on: m$p kept applying entries (renewals, reports) and knew a
+# leader in all but a few polls (a hand-over of leadership off the
+# primary's host, or an election on a loaded machine, leaves a moment
+# without one; a loop stalled by the hook would apply nothing).
+[ "$noleader" -le 3 ] && [ "$noleader" -lt "$polls" ] && [ -n "$ai0" ] && [ "${ai1:-0}" -gt "$ai0" ]
+pg_ok $? "Raft went on during the hang: a leader in $((polls - noleader)) of $polls polls ($leaders; term $term0 -> $term1), m$p applied entries $ai0 -> $ai1"
 pg_wait_streaming 120 "$y" "$p"
 pg_ok $? "m$p rejoined and streams from m$y"
 
