@@ -75,6 +75,11 @@ uint64_t pgq_append_clock_age(const struct pgq_append_clock *c, uint64_t index, 
 	return age > max_ms ? max_ms : age;
 }
 
+bool pgq_s3_voter_may_be_asked(uint32_t cmd_version)
+{
+	return cmd_version >= PGQ_S3_LEASE_AGE_MIN_CMD_VERSION;
+}
+
 void pgq_s3_reports_reset(struct pgq_s3_reports *r, uint64_t leader_term, uint64_t index,
 			  uint64_t term)
 {

@@ -63,6 +63,21 @@ uint64_t pgq_append_clock_age(const struct pgq_append_clock *c, uint64_t index, 
 
 /* ---- The leader's side ------------------------------------------------ */
 
+/*
+ * The lowest record command version (S17, record.h) a voter reports in its
+ * member status when its build knows the LEASE_AGE frame (the frame landed
+ * before fence_confirm's version 2). A build without the frame closes the
+ * connection on it (unknown frame type) and drops the Raft messages queued
+ * there; the leader re-asks every second, so during a rolling upgrade it
+ * would cut its link to every old voter over and over, right during a
+ * failover. Voters that report less, or nothing yet, are not asked: that
+ * only lengthens the wait (S3), the safe side.
+ */
+#define PGQ_S3_LEASE_AGE_MIN_CMD_VERSION 2
+
+/* True when a voter whose member status reports cmd_version may be asked. */
+bool pgq_s3_voter_may_be_asked(uint32_t cmd_version);
+
 #define PGQ_S3_REPORTS_MAX 16 /* voters in one configuration (RAFT_MAX_MEMBERS) */
 
 /*

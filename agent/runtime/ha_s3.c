@@ -21,9 +21,14 @@
 #include "ha/clock.h"
 #include "ha/s3_ages.h"
 #include "log.h"
+#include "record/record.h"
 #include "runtime/ha_driver_internal.h"
 
 #include <string.h>
+
+/* This build answers LEASE_AGE, so it reports a version that is asked. */
+_Static_assert(PGQ_RECORD_CMD_VERSION >= PGQ_S3_LEASE_AGE_MIN_CMD_VERSION,
+	       "a build with LEASE_AGE must report a command version that is asked");
 
 /* Re-ask voters that did not answer yet (a query lost to a reconnect). */
 #define S3_REASK_MS 1000
@@ -44,7 +49,22 @@ static bool answered(const struct pgq_s3_reports *r, raft_id_t id)
 	return false;
 }
 
-static void ask_voters(struct ha_driver *d, uint64_t now)
+/* The record command version voter id last reported (S17), 0 when unknown. */
+static uint32_t reported_cmd_version(const struct pgq_runtime *rt, raft_id_t id)
+{
+	const char *name = rt_peer_name(rt, id);
+	const struct pgq_member *m = name != NULL ? pgq_record_member_by_name(rt->record, name)
+						  : NULL;
+
+	return m != NULL ? m->status.cmd_version : 0;
+}
+
+/*
+ * Query every voter that has not answered yet and whose build knows the
+ * frame (s3_ages.h, PGQ_S3_LEASE_AGE_MIN_CMD_VERSION); `first` logs the
+ * voters left out, once per question.
+ */
+static void ask_voters(struct ha_driver *d, uint64_t now, bool first)
 {
 	struct pgq_runtime *rt = d->rt;
 	const struct raft_config *cfg = raft_config(pgq_node_raft(rt->node));
@@ -58,8 +78,21 @@ static void ask_voters(struct ha_driver *d, uint64_t now)
 		return;
 	for (uint32_t i = 0; i < cfg->n && i < RAFT_MAX_MEMBERS; i++) {
 		const struct raft_member *m = &cfg->members[i];
+		uint32_t v;
+
 		if (!m->voter || m->id == rt->self_id || answered(&d->s3, m->id))
 			continue;
+		v = reported_cmd_version(rt, m->id);
+		if (!pgq_s3_voter_may_be_asked(v)) {
+			if (first)
+				pgq_info("ha", "S3: not asking %s (its agent reports record command "
+					 "version %u: a build without LEASE_AGE would close the "
+					 "connection); the wait is not shortened by it",
+					 rt_peer_name(rt, m->id) != NULL ? rt_peer_name(rt, m->id)
+									 : "?",
+					 v);
+			continue;
+		}
 		pgq_transport_send_lease_age(rt->transport, m->id, &q);
 	}
 }
@@ -116,9 +149,9 @@ void ha_s3_leader_input(struct ha_driver *d, uint64_t now, struct pgq_ha_leader_
 			 "renewal (index %llu, term %llu); own age %llu ms",
 			 (unsigned long long)index, (unsigned long long)term,
 			 (unsigned long long)own_age);
-		ask_voters(d, now);
+		ask_voters(d, now, true);
 	} else if (now < full && now - d->s3_asked_ms >= S3_REASK_MS) {
-		ask_voters(d, now);
+		ask_voters(d, now, false);
 	}
 	in->renewal_index = index;
 	in->renewal_term = term;

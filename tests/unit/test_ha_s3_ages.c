@@ -164,6 +164,20 @@ static void test_s3_wait_shortened_by_collected_ages(void **state)
 	free(leader);
 }
 
+/*
+ * S3: only voters whose agent reports a record command version with the
+ * LEASE_AGE frame are asked (an older build closes the connection on it);
+ * unknown (0, no report yet) is not asked either.
+ */
+static void test_s3_old_voters_not_asked(void **state)
+{
+	(void)state;
+	assert_false(pgq_s3_voter_may_be_asked(0));
+	assert_false(pgq_s3_voter_may_be_asked(1));
+	assert_true(pgq_s3_voter_may_be_asked(PGQ_S3_LEASE_AGE_MIN_CMD_VERSION));
+	assert_true(pgq_s3_voter_may_be_asked(PGQ_S3_LEASE_AGE_MIN_CMD_VERSION + 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_s3_append_clock_ring_bounded),
 		cmocka_unit_test(test_s3_reports_only_current_question),
 		cmocka_unit_test(test_s3_wait_shortened_by_collected_ages),
+		cmocka_unit_test(test_s3_old_voters_not_asked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
