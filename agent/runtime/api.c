@@ -338,6 +338,12 @@ static void primary_change_send(struct pgq_runtime *rt, size_t i)
 	int rc;
 
 	pw->failover = !(p->state == PGQ_PRIMARY_ACTIVE || p->state == PGQ_PRIMARY_DEMOTING);
+	if (pw->failover && to == NULL) {
+		/* Sent again after the primary lost its lease: as primary_change() says. */
+		pgq_rest_call_fail(call, 412, "the primary no longer holds its lease: name a candidate");
+		pending_remove_at(rt, i);
+		return;
+	}
 	if (!pw->failover)
 		rc = pgq_cmd_switchover_request(p->name, to, p->epoch, p->lease_seq, rt_wall_ms(),
 						&c.data, &c.len);
