@@ -27,6 +27,11 @@ const char *pgq_fence_decision_name(enum pgq_fence_decision decision)
 	return "unknown";
 }
 
+bool pgq_fence_round_next(const struct pgq_hook_result *result, size_t index, size_t n)
+{
+	return result->configured && result->ok && n > 0 && index + 1 < n;
+}
+
 static void describe_part(char *out, size_t outlen, const char *kind,
 			  const struct pgq_hook_part_result *part)
 {

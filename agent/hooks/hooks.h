@@ -149,4 +149,16 @@ const char *pgq_fence_decision_name(enum pgq_fence_decision decision);
 enum pgq_fence_decision pgq_fence_decide(const struct pgq_hook_result *result, bool required,
 					 char *why, size_t whylen);
 
+/*
+ * S19: a fence round runs the `fence` hook once per member awaiting fencing
+ * (the record's fence_pending, in its order), each run naming one member in
+ * PGQ_OLD_PRIMARY* — a STONITH script powers off the one node it is given.
+ * After run `index` (0-based) of `n` returned `result`: true when that member
+ * is fenced and another remains (start the next run); false when the round is
+ * over. A failed run ends the round at once, and its result decides for the
+ * whole round (pgq_fence_decide): the round counts as fenced only when every
+ * run succeeded.
+ */
+bool pgq_fence_round_next(const struct pgq_hook_result *result, size_t index, size_t n);
+
 #endif /* PGQ_HOOKS_H */

@@ -537,13 +537,25 @@ int ha_reload_pg(struct ha_driver *d, bool hook, char *err, size_t errlen)
 
 /* ---- hooks before a promotion (S19) -------------------------------------- */
 
+static void run_hook(struct ha_driver *d, enum pgq_hook_event e, const char *old_primary,
+		     pgq_hook_done_cb cb);
+
 static void on_fence_hook(const struct pgq_hook_result *r, void *arg)
 {
 	struct ha_driver *d = arg;
 
 	if (d->stopping)
 		return;
-	ha_fence_result(d, r, d->fence_names, d->n_fence);
+	/* S19: one run per member awaiting fencing; the next only once this one fenced. */
+	if (pgq_fence_round_next(r, d->fence_index, d->n_fence)) {
+		pgq_info("ha", "fence hook: %s fenced (%zu of %zu), fencing %s next (S19)",
+			 d->fence_names[d->fence_index], d->fence_index + 1, d->n_fence,
+			 d->fence_names[d->fence_index + 1]);
+		d->fence_index++;
+		run_hook(d, PGQ_HOOK_FENCE, d->fence_names[d->fence_index], on_fence_hook);
+		return;
+	}
+	ha_fence_result(d, r, d->fence_names, d->n_fence, d->fence_index);
 	ha_op_done(d, "fence hook", r->ok, r->exec.output);
 }
 
@@ -814,6 +826,7 @@ void ha_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 	case PGQ_HA_RUN_FENCE_HOOK:
 		d->n_fence = md->n_fence < PGQ_RECORD_MAX_MEMBERS ? md->n_fence : PGQ_RECORD_MAX_MEMBERS;
 		memcpy(d->fence_names, md->fence_names, sizeof d->fence_names);
+		d->fence_index = 0;
 		run_hook(d, PGQ_HOOK_FENCE, d->n_fence > 0 ? d->fence_names[0] : NULL, on_fence_hook);
 		return;
 	case PGQ_HA_RUN_PRE_PROMOTE:

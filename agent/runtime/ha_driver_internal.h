@@ -149,7 +149,8 @@ struct ha_driver {
 	bool hook_running;             /* a queued notification runs */
 	bool post_promote_pending;     /* pg_promote() returned: fire once out of recovery */
 	char demote_reason[32];        /* on_demote due once pg_controldata was read, "" none */
-	size_t n_fence;                /* the fence run in flight: whom it fences */
+	size_t n_fence;                /* the fence round in flight: whom it fences */
+	size_t fence_index;            /* the member of the round whose run is in flight (S19) */
 	char fence_names[PGQ_RECORD_MAX_MEMBERS][PGQ_RECORD_NAME_MAX];
 	size_t n_unfence;              /* fenced by this member, unfence when they rejoin (S19) */
 	char unfence[PGQ_RECORD_MAX_MEMBERS][PGQ_RECORD_NAME_MAX];
@@ -225,9 +226,13 @@ void ha_hooks_close_now(struct ha_driver *d);
 void ha_hooks_exit(struct ha_driver *d, bool pg_stopped);
 /* After each observation: deferred post_promote / on_demote, unfence checks. */
 void ha_hooks_after_observe(struct ha_driver *d);
-/* A finished fence run for `names`: S19 policy, failover_blocked (L4), unfence list. */
+/*
+ * A finished fence round for `names` (S19): `r` is the result of its last
+ * run, the one for names[last] (every run before it succeeded; last < n, or
+ * 0 when n is 0). Policy, failover_blocked (L4), unfence list.
+ */
 void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
-		     char names[][PGQ_RECORD_NAME_MAX], size_t n);
+		     char names[][PGQ_RECORD_NAME_MAX], size_t n, size_t last);
 void ha_unfence_check(struct ha_driver *d);
 /* L8: an applied fence_confirm stands for this member's failing required fence. */
 void ha_fence_confirm_check(struct ha_driver *d);

@@ -347,13 +347,41 @@ void ha_fence_confirm_check(struct ha_driver *d)
 	d->fence_failed_ms = 0;
 }
 
+/* Unfence names[0..n) once they rejoin (S19); only members a fence run succeeded for. */
+static void remember_fenced(struct ha_driver *d, char names[][PGQ_RECORD_NAME_MAX], size_t n)
+{
+	for (size_t i = 0; i < n && d->n_unfence < PGQ_RECORD_MAX_MEMBERS; i++) {
+		bool known = false;
+		for (size_t k = 0; k < d->n_unfence; k++)
+			known = known || strcmp(d->unfence[k], names[i]) == 0;
+		if (!known)
+			memcpy(d->unfence[d->n_unfence++], names[i], PGQ_RECORD_NAME_MAX);
+	}
+	if (n > 0)
+		d->unfence_after_index = pgq_record_last_index(d->rt->record);
+}
+
 void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
-		     char names[][PGQ_RECORD_NAME_MAX], size_t n)
+		     char names[][PGQ_RECORD_NAME_MAX], size_t n, size_t last)
 {
 	const struct pgq_failover_blocked *b = pgq_record_failover_blocked(d->rt->record);
 	uint64_t epoch = pgq_record_epoch(d->rt->record);
-	char why[PGQ_RECORD_TEXT_MAX];
-	enum pgq_fence_decision dec = pgq_fence_decide(r, d->rt->cfg->fencing.required, why, sizeof why);
+	char why[PGQ_RECORD_TEXT_MAX], reason[PGQ_RECORD_TEXT_MAX];
+	enum pgq_fence_decision dec = pgq_fence_decide(r, d->rt->cfg->fencing.required, reason,
+						       sizeof reason);
+
+	/* Name the member the round stopped at: with several to fence, the DBA must know which. */
+	if (n > 1 && last < n && dec != PGQ_FENCE_DONE) {
+		int off = snprintf(why, sizeof why, "fencing %s (%zu of %zu): ", names[last], last + 1, n);
+		size_t used = off > 0 && (size_t)off < sizeof why ? (size_t)off : 0;
+		/* The reason ends with "(fencing.required: ...)", which clear_fence_block() looks for. */
+		size_t rlen = strlen(reason), room = sizeof why - 1 - used;
+		size_t skip = rlen > room ? rlen - room : 0;
+		memcpy(why + used, reason + skip, rlen - skip + 1);
+	} else if (n > 1 && dec == PGQ_FENCE_DONE)
+		snprintf(why, sizeof why, "%zu former primaries fenced", n);
+	else
+		snprintf(why, sizeof why, "%s", reason);
 
 	/* L8: a retry that was running when the operator's confirmation applied. */
 	if (dec != PGQ_FENCE_DONE && d->hooks_obs.fence_done_epoch == epoch) {
@@ -366,15 +394,7 @@ void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 		d->hooks_obs.fence_done_epoch = epoch;
 		d->hooks_obs.fence_failed = false;
 		pgq_info("ha", "fence hook: %s (S19)", why);
-		/* Unfence these members once they rejoin (S19). */
-		for (size_t i = 0; i < n && d->n_unfence < PGQ_RECORD_MAX_MEMBERS; i++) {
-			bool known = false;
-			for (size_t k = 0; k < d->n_unfence; k++)
-				known = known || strcmp(d->unfence[k], names[i]) == 0;
-			if (!known)
-				memcpy(d->unfence[d->n_unfence++], names[i], PGQ_RECORD_NAME_MAX);
-		}
-		d->unfence_after_index = pgq_record_last_index(d->rt->record);
+		remember_fenced(d, names, n);
 		/* failover_blocked, if this fence wrote one, is cleared by clear_fence_block(). */
 		return;
 	}
@@ -387,6 +407,7 @@ void ha_fence_result(struct ha_driver *d, const struct pgq_hook_result *r,
 			propose_blocked(d, why);
 	} else {
 		pgq_warning("ha", "%s: promoting anyway", why);
+		remember_fenced(d, names, last < n ? last : n); /* those fenced before the failure */
 		/* Not required: the promotion goes on (treated as done for this epoch). */
 		d->hooks_obs.fence_done_epoch = epoch;
 		d->hooks_obs.fence_failed = false;

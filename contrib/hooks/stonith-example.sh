@@ -22,6 +22,11 @@
 # write: powered off (IPMI, cloud API), its PostgreSQL stopped and verified, or
 # its storage/network cut. Any other exit, or running past the timeout, means
 # "not fenced".
+#
+# When several former primaries await fencing, the agent runs this script
+# once per member, one at a time, each run naming one member: fence exactly
+# PGQ_OLD_PRIMARY and nothing else. Make it idempotent: a failed round is
+# retried from its first member, so a node may be asked again once it is off.
 set -eu
 old=${PGQ_OLD_PRIMARY:?PGQ_OLD_PRIMARY is not set}
 host=${PGQ_OLD_PRIMARY_HOST:-}

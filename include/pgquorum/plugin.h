@@ -101,6 +101,7 @@ struct pgq_plugin {
 	pgq_plugin_event_fn on_role_change;
 	pgq_plugin_event_fn pre_promote;
 	pgq_plugin_event_fn post_promote;
+	/* Once per member awaiting fencing, one at a time; old_primary* names it. */
 	pgq_plugin_event_fn fence;
 	pgq_plugin_event_fn unfence;
 	pgq_plugin_event_fn on_demote;

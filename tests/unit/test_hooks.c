@@ -413,6 +413,73 @@ static void test_fence_required_failure_blocks(void **state)
 	ht_teardown(&t);
 }
 
+/*
+ * S19: a fence round runs the hook once per member awaiting fencing, as the
+ * runtime does (agent/runtime/ha_actions.c on_fence_hook): each run names
+ * one member in PGQ_OLD_PRIMARY / _HOST; the next starts only once the
+ * previous one succeeded, and a failure ends the round (it decides).
+ */
+static size_t fence_round(struct ht *t, const char *const *names, const char *const *hosts,
+			  size_t n)
+{
+	size_t i = 0, base = t->n_results;
+
+	for (;; i++) {
+		struct pgq_plugin_event ev = ht_fence_event();
+		ev.old_primary = names[i];
+		ev.old_primary_host = hosts[i];
+		ht_run(t, &ev);
+		assert_true(ht_wait_results(t, base + i + 1));
+		if (!pgq_fence_round_next(&t->results[base + i].r, i, n))
+			return i; /* the run that ended the round */
+	}
+}
+
+static void test_fence_round_every_member(void **state)
+{
+	struct ht t;
+	static const char *const names[] = {"m1", "m3", "m4"};
+	static const char *const hosts[] = {"10.0.0.1", "10.0.0.3", "10.0.0.4"};
+	char why[256];
+
+	ht_setup(&t, NULL);
+	/* A STONITH that cannot reach m3's power switch. */
+	char *argv[] = {"echo \"off $PGQ_OLD_PRIMARY@$PGQ_OLD_PRIMARY_HOST\"; [ \"$PGQ_OLD_PRIMARY\" != \"$BAD\" ]",
+			NULL};
+	struct pgq_config_hook h = ht_exec_hook(argv, 5000);
+	h.shell = true;
+	set_hook(&t, PGQ_HOOK_FENCE, &h);
+
+	/* Every run succeeds: each member fenced once, in order; the round is done. */
+	setenv("BAD", "none", 1);
+	assert_int_equal(fence_round(&t, names, hosts, 3), 2);
+	assert_string_equal(t.results[0].r.exec.output, "off m1@10.0.0.1");
+	assert_string_equal(t.results[1].r.exec.output, "off m3@10.0.0.3");
+	assert_string_equal(t.results[2].r.exec.output, "off m4@10.0.0.4");
+	assert_int_equal(pgq_fence_decide(&t.results[2].r, true, why, sizeof(why)), PGQ_FENCE_DONE);
+
+	/* m3's fence fails: the round stops there (m4 is not run) and blocks. */
+	setenv("BAD", "m3", 1);
+	assert_int_equal(fence_round(&t, names, hosts, 3), 1);
+	assert_int_equal(t.n_results, 5);
+	assert_string_equal(t.results[3].r.exec.output, "off m1@10.0.0.1");
+	assert_string_equal(t.results[4].r.exec.output, "off m3@10.0.0.3");
+	assert_int_equal(pgq_fence_decide(&t.results[4].r, true, why, sizeof(why)), PGQ_FENCE_BLOCKED);
+	unsetenv("BAD");
+
+	/* The decision alone: one member, none, a failed or unconfigured run. */
+	struct pgq_hook_result ok = {.configured = true, .ok = true};
+	struct pgq_hook_result failed = {.configured = true, .ok = false};
+	struct pgq_hook_result absent = {.configured = false, .ok = true};
+	assert_false(pgq_fence_round_next(&ok, 0, 1));
+	assert_false(pgq_fence_round_next(&ok, 0, 0));
+	assert_true(pgq_fence_round_next(&ok, 0, 2));
+	assert_false(pgq_fence_round_next(&ok, 1, 2));
+	assert_false(pgq_fence_round_next(&failed, 0, 2));
+	assert_false(pgq_fence_round_next(&absent, 0, 2));
+	ht_teardown(&t);
+}
+
 /* A timed-out fence blocks when required; success proceeds; no hook + required blocks. */
 static void test_fence_timeout_success_and_absent(void **state)
 {
@@ -532,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_pre_promote_veto),
 		cmocka_unit_test(test_fence_required_failure_blocks),
 		cmocka_unit_test(test_fence_timeout_success_and_absent),
+		cmocka_unit_test(test_fence_round_every_member),
 		cmocka_unit_test(test_concurrent_runs),
 		cmocka_unit_test(test_close_while_running),
 		cmocka_unit_test(test_reconfigure),
