@@ -51,6 +51,7 @@ struct ha_operator {
 	bool reload_wanted;             /* POST /reload, SIGHUP: rewrite, reload PG, on_reload */
 	const char *reload_reason;      /* static text for PGQ_REASON */
 	bool reload_hook;               /* the reload in flight fires on_reload when done */
+	bool reinit_cancelled;          /* force cancelled a clone / start: verify S5 before moving aside */
 };
 
 struct ha_driver {

@@ -27,7 +27,10 @@
 #include "runtime/ha_driver_internal.h"
 
 #include "ha/clock.h"
+#include "ha/reinit.h"
 #include "log.h"
+#include "pgmgr/cmd.h"
+#include "pgmgr/fence.h"
 #include "rest/member_view.h"
 
 #include <errno.h>
@@ -107,7 +110,8 @@ void rt_ha_restart_post(struct pgq_runtime *rt, struct pgq_rest_call *call)
 		}
 		d->opr.scheduled = true;
 		d->opr.at = req;
-		rt->view_dirty = true;
+		/* Published before the 202: a GET /patroni right after shows the schedule. */
+		rt_publish(rt);
 		pgq_info("ha", "restart of PostgreSQL scheduled for %s", req.schedule_text);
 		pgq_rest_call_finish(call, 202, json_pack("{s:s}", "status", "Restart scheduled"), NULL);
 		return;
@@ -150,7 +154,7 @@ void rt_ha_restart_delete(struct pgq_runtime *rt, struct pgq_rest_call *call)
 		return;
 	}
 	d->opr.scheduled = false;
-	rt->view_dirty = true;
+	rt_publish(rt); /* before the answer, as when scheduled */
 	pgq_info("ha", "scheduled restart of PostgreSQL (%s) cancelled", d->opr.at.schedule_text);
 	pgq_rest_call_finish(call, 200, json_pack("{s:s}", "status", "scheduled restart deleted"), NULL);
 }
@@ -209,7 +213,10 @@ void rt_ha_reinit_post(struct pgq_runtime *rt, struct pgq_rest_call *call)
 	const struct pgq_primary *p = pgq_record_primary(rt->record);
 	const char *key;
 	const json_t *v;
-	char err[128];
+	char err[160];
+	const char *status;
+	struct pgq_reinit_facts facts;
+	enum pgq_reinit_decision dec;
 	bool force;
 
 	if (d == NULL || d->stopping) {
@@ -227,9 +234,17 @@ void rt_ha_reinit_post(struct pgq_runtime *rt, struct pgq_rest_call *call)
 		}
 	}
 	force = body_flag(call->body, "force");
+	facts = (struct pgq_reinit_facts){
+		.recorded_primary = strcmp(p->name, rt->cfg->name) == 0,
+		.writable = d->health_valid && d->obs.run == PGQ_PGRUN_RUNNING && !d->obs.in_recovery,
+		.op_running = d->op != HA_OP_NONE,
+		.op_action = d->op_action,
+		.op_has_child = d->op_cmd != NULL && pgmgr_cmd_pid(d->op_cmd) > 0,
+		.force = force,
+	};
+	dec = pgq_reinit_decide(&facts);
 	/* from_leader: this agent always clones from the recorded primary. */
-	if (strcmp(p->name, rt->cfg->name) == 0 ||
-	    (d->health_valid && d->obs.run == PGQ_PGRUN_RUNNING && !d->obs.in_recovery)) {
+	if (dec == PGQ_REINIT_REFUSE_PRIMARY) {
 		pgq_rest_call_fail(call, 503, "I am the leader, can not reinitialize");
 		return;
 	}
@@ -237,26 +252,41 @@ void rt_ha_reinit_post(struct pgq_runtime *rt, struct pgq_rest_call *call)
 		pgq_rest_call_fail(call, 503, "Cluster has no leader, can not reinitialize");
 		return;
 	}
-	if (busy_text(d, err, sizeof err)) {
+	/* A reinitialize's own clone may be restarted by force; a restart is never cut short. */
+	if ((!force || d->opr.state != HA_OPR_REINIT_CLONING || dec != PGQ_REINIT_CANCEL_RUNNING) &&
+	    busy_text(d, err, sizeof err)) {
 		pgq_rest_call_fail(call, 503, err);
 		return;
 	}
-	/*
-	 * Patroni's force cancels whatever its worker runs. An HA operation
-	 * here (a rewind, a start) is not cut short — that could leave the
-	 * data directory half written — the re-clone follows it instead.
-	 */
-	if (d->op != HA_OP_NONE && !force) {
-		snprintf(err, sizeof err, "%s already in progress (force to queue the reinitialize after it)",
-			 pgq_ha_action_name(d->op_action));
+	if (dec == PGQ_REINIT_REFUSE_BUSY) {
+		snprintf(err, sizeof err, "%s already in progress (force cancels a clone or a standby start, "
+			 "and waits for anything else)", pgq_ha_action_name(d->op_action));
 		pgq_rest_call_fail(call, 503, err);
 		return;
 	}
 	d->opr.state = HA_OPR_REINIT_WANTED;
 	pgq_warning("ha", "reinitialize requested through the REST API: the data directory %s "
 		    "will be rebuilt from %s", d->data_dir, p->name);
+	status = "reinitialize started";
+	if (dec == PGQ_REINIT_CANCEL_RUNNING) {
+		/*
+		 * Patroni's force cancels the running task. Only a clone or a
+		 * standby start (reinit.c): its child is killed by PID (its process
+		 * group, SIGKILL after the grace); the reinitialize begins once the
+		 * child was reaped (on_cmd_done ends the operation), and it fences
+		 * the data directory and verifies that no process of it remains
+		 * before moving it aside (S5, ha_ops_act).
+		 */
+		pgq_warning("ha", "reinitialize with force: cancelling the running %s (PID %d)",
+			    pgq_ha_action_name(d->op_action), pgmgr_cmd_pid(d->op_cmd));
+		d->opr.reinit_cancelled = true;
+		pgmgr_cmd_cancel(d->op_cmd);
+		status = "reinitialize started (the running operation was cancelled)";
+	} else if (dec == PGQ_REINIT_QUEUE) {
+		status = "reinitialize queued after the running operation";
+	}
 	ha_cycle_soon(d);
-	pgq_rest_call_finish(call, 200, json_pack("{s:s}", "status", "reinitialize started"), NULL);
+	pgq_rest_call_finish(call, 200, json_pack("{s:s}", "status", status), NULL);
 }
 
 /* Removing the moved-aside data directory is disk work: the thread pool does it. */
@@ -435,9 +465,24 @@ bool ha_ops_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 		ha_begin(d, restart ? PGQ_HA_RESTART : PGQ_HA_RECLONE);
 		d->opr.state = restart ? HA_OPR_RESTART_STOPPING : HA_OPR_REINIT_STOPPING;
 		if (d->obs.data != PGQ_PGDATA_VALID && !restart) {
-			ha_ops_stopped(d, true, NULL); /* nothing runs on no data: move aside, clone */
-			return true;
+			size_t left = 0;
+
+			/*
+			 * No valid data (e.g. a clone force cancelled): nothing should
+			 * run on it, but S5 is checked, not assumed — the observation
+			 * may predate the cancel. Anything left gets the full fence.
+			 */
+			if (pgmgr_fence_check(d->data_dir, &left, err, sizeof err) == 0 && left == 0) {
+				if (d->opr.reinit_cancelled)
+					pgq_info("ha", "reinitialize: no process of %s remains (S5)", d->data_dir);
+				d->opr.reinit_cancelled = false;
+				ha_ops_stopped(d, true, NULL); /* move aside, clone */
+				return true;
+			}
+			pgq_warning("ha", "reinitialize: %zu process(es) of %s remain: fencing first (S5)",
+				    left, d->data_dir);
 		}
+		d->opr.reinit_cancelled = false;
 		if (ha_operator_stop(d, err, sizeof err) != 0)
 			ha_ops_stopped(d, false, err);
 		return true;

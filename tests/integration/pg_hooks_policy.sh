@@ -127,6 +127,9 @@ while [ -n "$hang_pid" ] && kill -0 "$hang_pid" 2>/dev/null && [ $polls -lt 80 ]
 	case " $leaders " in *" $l "*) ;; *) leaders="$leaders $l" ;; esac
 	polls=$((polls + 1))
 done
+# 80 polls may end before the kill at 8 s on a quick machine: wait for it (bounded).
+hook_gone() { ! kill -0 "$hang_pid" 2>/dev/null; }
+[ -n "$hang_pid" ] && pg_wait_cond 20 hook_gone
 gone_ms=$(pg_now_ms)
 start_ms=$(cat "$PG_DIR/hang.start" 2>/dev/null || echo 0)
 pg_log "hang: $polls liveness polls, $bad not 200, slowest $worst ms; leaders seen:$leaders; hook gone after $((gone_ms - start_ms)) ms"

@@ -42,8 +42,25 @@ chmod 755 "$PG_DIR/hook.sh"
 chmod 666 "$PG_DIR/hooks.log"
 [ "${#PG_AS[@]}" -gt 0 ] && chown postgres: "$PG_DIR/hook.sh" "$PG_DIR/hooks.log"
 
+# Every member's bin_dir: PostgreSQL's binaries, but pg_basebackup waits
+# while a file hold_clone exists in the member's directory (the agent's
+# working directory) and writes its PID to clone.pids there first: a clone
+# that hangs on demand, for POST /reinitialize {"force": true} (step 9b).
+mkdir -p "$PG_DIR/bin"
+for f in "$PG_BINDIR"/*; do ln -s "$f" "$PG_DIR/bin/${f##*/}"; done
+rm -f "$PG_DIR/bin/pg_basebackup"
+cat > "$PG_DIR/bin/pg_basebackup" <<EOF
+#!/bin/sh
+echo \$\$ >> clone.pids
+while [ -e hold_clone ]; do sleep 0.2; done
+exec "$PG_BINDIR/pg_basebackup" "\$@"
+EOF
+chmod 755 "$PG_DIR/bin/pg_basebackup"
+[ "${#PG_AS[@]}" -gt 0 ] && chown -h -R postgres: "$PG_DIR/bin"
+
 for i in 1 2 3; do
 	pg_write_config "$i"
+	sed -i "s#^  bin_dir: .*#  bin_dir: $PG_DIR/bin#" "$PG_DIR/m$i.yml"
 	{
 		echo "hooks:"
 		for ev in on_start on_restart on_reload; do
@@ -70,9 +87,9 @@ if p=$(pg_wait_primary 120); then
 	pg_wait_streaming 120 "$p" $(pg_others "$p") && pg_wait_cond 120 replicas_running &&
 		pg_wait_streaming 60 "$p" $(pg_others "$p") && up=0
 fi
-pg_plan 34
+pg_plan 36
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 33 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 35 "cluster did not come up"; exit 1; }
 read -r s s2 <<< "$(pg_others "$p")"
 epoch0=$(pg_cluster_field "$p" primary.epoch)
 pg_sampler_start
@@ -275,6 +292,36 @@ pg_log "state seen during the reinit: ${st:-none}"
 pg_ok $? "pgquorumctl reinit m$r --force: rc $rc ($(tr '\n' ' ' < "$PG_DIR/ctl_reinit.out")), the file dropped in its PGDATA is gone${saw:+ (state creating replica seen)}"
 pg_wait_streaming 90 "$p" "$r" && pg_wait_sql 30 "$r" "select x from t_reinit" 7
 pg_ok $? "m$r streams from m$p again and has the rows"
+
+# ---- 9b. force cancels a running clone (Patroni's force; S5 checked before the move)
+# reinit_post I BODY: POST /reinitialize on mI itself; prints the code.
+reinit_post() {
+	curl -s --max-time 15 -o "$PG_DIR/last_post.json" -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' -d "$2" "$(pg_url "$1")/reinitialize"
+}
+pids="$PG_DIR/m$r/clone.pids"
+: > "$pids"
+[ "${#PG_AS[@]}" -gt 0 ] && chown postgres: "$pids"
+touch "$PG_DIR/m$r/hold_clone"
+c1=$(reinit_post "$r" '{}')
+clones() { [ "$(grep -c . "$pids")" -ge "$1" ]; }
+pg_wait_cond 60 clones 1
+pid1=$(sed -n 1p "$pids")
+c2=$(reinit_post "$r" '{}')
+b2=$(body)
+c3=$(reinit_post "$r" '{"force": true}')
+b3=$(body)
+cancelled() { [ -n "$pid1" ] && ! kill -0 "$pid1" 2>/dev/null && clones 2; }
+pg_wait_cond 60 cancelled
+rc=$?
+pid2=$(sed -n 2p "$pids")
+[ $rc = 0 ] && [ "$c1" = 200 ] && [ "$c2" = 503 ] && [ "$c3" = 200 ] && kill -0 "${pid2:-0}" 2>/dev/null &&
+	grep -q "reinitialize with force: cancelling the running .* (PID $pid1)" "$PG_DIR/m$r.log" &&
+	grep -q "reinitialize: no process of .* remains (S5)" "$PG_DIR/m$r.log"
+pg_ok $? "m$r: a held clone (PID ${pid1:-?}); without force HTTP $c2 ($b2); with force HTTP $c3 ($b3): that clone is killed, S5 verified, a new clone (PID ${pid2:-?}) runs"
+rm -f "$PG_DIR/m$r/hold_clone"
+pg_wait_streaming 120 "$p" "$r" && pg_wait_sql 30 "$r" "select x from t_reinit" 7
+pg_ok $? "hold released: m$r streams from m$p again and has the rows"
 
 # ---- 10. hooks, safety
 hooks_has() { grep -q "$1" "$PG_DIR/hooks.log"; }
