@@ -46,16 +46,26 @@ chmod 666 "$PG_DIR/hooks.log"
 # while a file hold_clone exists in the member's directory (the agent's
 # working directory) and writes its PID to clone.pids there first: a clone
 # that hangs on demand, for POST /reinitialize {"force": true} (step 9b).
+# Its pg_ctl, once a file hold_start exists there, takes it and hangs in
+# that one `start` (its PID in start.pids) until killed (step 9c).
 mkdir -p "$PG_DIR/bin"
 for f in "$PG_BINDIR"/*; do ln -s "$f" "$PG_DIR/bin/${f##*/}"; done
-rm -f "$PG_DIR/bin/pg_basebackup"
+rm -f "$PG_DIR/bin/pg_basebackup" "$PG_DIR/bin/pg_ctl"
 cat > "$PG_DIR/bin/pg_basebackup" <<EOF
 #!/bin/sh
 echo \$\$ >> clone.pids
 while [ -e hold_clone ]; do sleep 0.2; done
 exec "$PG_BINDIR/pg_basebackup" "\$@"
 EOF
-chmod 755 "$PG_DIR/bin/pg_basebackup"
+cat > "$PG_DIR/bin/pg_ctl" <<EOF
+#!/bin/sh
+if [ "\$1" = start ] && rm hold_start 2>/dev/null; then
+	echo \$\$ >> start.pids
+	while :; do sleep 0.2; done
+fi
+exec "$PG_BINDIR/pg_ctl" "\$@"
+EOF
+chmod 755 "$PG_DIR/bin/pg_basebackup" "$PG_DIR/bin/pg_ctl"
 [ "${#PG_AS[@]}" -gt 0 ] && chown -h -R postgres: "$PG_DIR/bin"
 
 for i in 1 2 3; do
@@ -87,9 +97,9 @@ if p=$(pg_wait_primary 120); then
 	pg_wait_streaming 120 "$p" $(pg_others "$p") && pg_wait_cond 120 replicas_running &&
 		pg_wait_streaming 60 "$p" $(pg_others "$p") && up=0
 fi
-pg_plan 36
+pg_plan 38
 pg_ok $up "bootstrap: m${p:-?} primary, the others stream"
-[ $up = 0 ] || { pg_fail_rest 35 "cluster did not come up"; exit 1; }
+[ $up = 0 ] || { pg_fail_rest 37 "cluster did not come up"; exit 1; }
 read -r s s2 <<< "$(pg_others "$p")"
 epoch0=$(pg_cluster_field "$p" primary.epoch)
 pg_sampler_start
@@ -322,6 +332,28 @@ pg_ok $? "m$r: a held clone (PID ${pid1:-?}); without force HTTP $c2 ($b2); with
 rm -f "$PG_DIR/m$r/hold_clone"
 pg_wait_streaming 120 "$p" "$r" && pg_wait_sql 30 "$r" "select x from t_reinit" 7
 pg_ok $? "hold released: m$r streams from m$p again and has the rows"
+
+# ---- 9c. force cancels a hanging standby start; the data directory is fenced (S5) first
+spids="$PG_DIR/m$r/start.pids"
+: > "$spids"
+[ "${#PG_AS[@]}" -gt 0 ] && chown postgres: "$spids"
+"${PG_AS[@]}" touch "$PG_DIR/m$r/hold_start"
+"${PG_AS[@]}" "$PG_BINDIR/pg_ctl" -D "$(pg_datadir "$r")" -m fast -w -t 30 stop >/dev/null 2>&1
+starts() { [ "$(grep -c . "$spids")" -ge 1 ]; }
+pg_wait_cond 60 starts
+spid=$(sed -n 1p "$spids")
+marker="$(pg_datadir "$r")/reinit_marker2"
+"${PG_AS[@]}" touch "$marker"
+c4=$(reinit_post "$r" '{"force": true}')
+b4=$(body)
+start_gone() { [ -n "$spid" ] && ! kill -0 "$spid" 2>/dev/null && [ ! -e "$marker" ]; }
+pg_wait_cond 60 start_gone
+rc=$?
+[ $rc = 0 ] && [ "$c4" = 200 ] &&
+	grep -q "reinitialize with force: cancelling the running start_standby (PID $spid)" "$PG_DIR/m$r.log"
+pg_ok $? "m$r: a hanging standby start (PID ${spid:-?}); force: HTTP $c4 ($b4), that start is killed, the data directory moved aside (marker gone)"
+pg_wait_streaming 120 "$p" "$r" && pg_wait_sql 30 "$r" "select x from t_reinit" 7
+pg_ok $? "m$r cloned again, streams from m$p and has the rows"
 
 # ---- 10. hooks, safety
 hooks_has() { grep -q "$1" "$PG_DIR/hooks.log"; }
