@@ -472,15 +472,21 @@ bool ha_ops_act(struct ha_driver *d, const struct pgq_ha_member_decision *md)
 			 * run on it, but S5 is checked, not assumed — the observation
 			 * may predate the cancel. Anything left gets the full fence.
 			 */
-			if (pgmgr_fence_check(d->data_dir, &left, err, sizeof err) == 0 && left == 0) {
+			int rc = pgmgr_fence_check(d->data_dir, &left, err, sizeof err);
+
+			if (rc == 0 && left == 0) {
 				if (d->opr.reinit_cancelled)
 					pgq_info("ha", "reinitialize: no process of %s remains (S5)", d->data_dir);
 				d->opr.reinit_cancelled = false;
 				ha_ops_stopped(d, true, NULL); /* move aside, clone */
 				return true;
 			}
-			pgq_warning("ha", "reinitialize: %zu process(es) of %s remain: fencing first (S5)",
-				    left, d->data_dir);
+			if (rc != 0)
+				pgq_warning("ha", "reinitialize: cannot check for processes of %s (%s): fencing first (S5)",
+					    d->data_dir, err);
+			else
+				pgq_warning("ha", "reinitialize: %zu process(es) of %s remain: fencing first (S5)",
+					    left, d->data_dir);
 		}
 		d->opr.reinit_cancelled = false;
 		if (ha_operator_stop(d, err, sizeof err) != 0)
