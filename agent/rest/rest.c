@@ -2,8 +2,17 @@
  * rest.c — the REST server: libmicrohttpd threads on one side, the libuv
  * loop on the other (see rest.h for the contract).
  *
- * Owns: the MHD daemon, the published view (texts copied under `lock`), the
- * queue of write calls and the uv_async_t that wakes the loop for them.
+ * Owns: the MHD daemon, the published view (under `view_lock`), the
+ * queue of write calls (under `lock`) and the uv_async_t that wakes the
+ * loop for them.
+ *
+ * Why two locks: health checks arrive by the tens of thousands per second
+ * on many threads. Sharing one mutex with the loop let those threads, which
+ * re-take it without pause, starve the loop (its liveness beat and every
+ * publication waited on the mutex): a PostgreSQL probe then timed out and
+ * the primary fenced itself under a wrk run. The view is behind a
+ * writer-preferring rwlock, so a publication waits only for the readers
+ * already inside, and the liveness beat is an atomic.
  * A call is shared by exactly two parties, the HTTP thread that waits for it
  * and the loop that answers it; a reference count under `lock` decides who
  * frees it, so either side may go first (answer after a timeout, or timeout
@@ -54,13 +63,14 @@ struct pgq_rest {
 	void *ctx;
 	struct pgq_rest_options opts;
 
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;           /* the call queue and each call's state */
 	bool stopping;
 	struct rest_call *head, *tail;  /* queued for the loop */
+	pthread_rwlock_t view_lock;     /* what the loop publishes, below */
 	char *cluster_json;
 	char *status_json;
-	uint64_t beat_ms;
-	struct pgq_member_view view;     /* health endpoints (under lock) */
+	uint64_t beat_ms;               /* atomic, no lock */
+	struct pgq_member_view view;     /* health endpoints */
 	bool has_view;
 
 	char *auth_username;            /* NULL: no authentication */
@@ -71,7 +81,7 @@ struct pgq_rest {
 	bool tls;                       /* HTTPS (credentials installed in tls.c) */
 	enum pgq_rest_verify_client verify_client;
 
-	/* GET /metrics: the loop's counters and member lags (under lock) ... */
+	/* GET /metrics: the loop's counters and member lags (under view_lock) ... */
 	struct pgq_rest_counters loop_counters;
 	struct pgq_metrics_member *metric_members;
 	size_t n_metric_members;
@@ -187,19 +197,19 @@ static void on_wake(uv_async_t *handle)
 void pgq_rest_publish_cluster(struct pgq_rest *rest, const char *json)
 {
 	char *copy = dup_or_null(json);
-	pthread_mutex_lock(&rest->lock);
+	pthread_rwlock_wrlock(&rest->view_lock);
 	free(rest->cluster_json);
 	rest->cluster_json = copy;
-	pthread_mutex_unlock(&rest->lock);
+	pthread_rwlock_unlock(&rest->view_lock);
 }
 
 void pgq_rest_publish_status(struct pgq_rest *rest, const char *json)
 {
 	char *copy = dup_or_null(json);
-	pthread_mutex_lock(&rest->lock);
+	pthread_rwlock_wrlock(&rest->view_lock);
 	free(rest->status_json);
 	rest->status_json = copy;
-	pthread_mutex_unlock(&rest->lock);
+	pthread_rwlock_unlock(&rest->view_lock);
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *text,
@@ -215,11 +225,11 @@ void pgq_rest_publish_member_view(struct pgq_rest *rest, const struct pgq_member
 	pgq_member_view_init(&copy);
 	if (pgq_member_view_copy(&copy, v, err, sizeof err) != 0)
 		return;
-	pthread_mutex_lock(&rest->lock);
+	pthread_rwlock_wrlock(&rest->view_lock);
 	pgq_member_view_free(&rest->view);
 	rest->view = copy; /* takes the arrays */
 	rest->has_view = true;
-	pthread_mutex_unlock(&rest->lock);
+	pthread_rwlock_unlock(&rest->view_lock);
 }
 
 void pgq_rest_publish_metrics(struct pgq_rest *rest, const struct pgq_rest_counters *counters,
@@ -233,12 +243,12 @@ void pgq_rest_publish_metrics(struct pgq_rest *rest, const struct pgq_rest_count
 			return; /* keep the last figures */
 		memcpy(copy, members, n_members * sizeof *copy);
 	}
-	pthread_mutex_lock(&rest->lock);
+	pthread_rwlock_wrlock(&rest->view_lock);
 	rest->loop_counters = *counters;
 	free(rest->metric_members);
 	rest->metric_members = copy;
 	rest->n_metric_members = n_members;
-	pthread_mutex_unlock(&rest->lock);
+	pthread_rwlock_unlock(&rest->view_lock);
 }
 
 /* The query parameters of one request; the first bad one is kept (400). */
@@ -281,9 +291,9 @@ static enum MHD_Result respond_health(struct pgq_rest *rest, struct MHD_Connecti
 		return respond_error(conn, 400, err);
 	}
 	pgq_member_view_init(&v);
-	pthread_mutex_lock(&rest->lock);
+	pthread_rwlock_rdlock(&rest->view_lock);
 	status = pgq_member_view_copy(&v, &rest->view, err, sizeof err);
-	pthread_mutex_unlock(&rest->lock);
+	pthread_rwlock_unlock(&rest->view_lock);
 	if (status != 0)
 		return respond_error(conn, 503, "out of memory");
 	clock_gettime(CLOCK_BOOTTIME, &ts); /* the clock lease_end_ms is on */
@@ -323,7 +333,7 @@ static enum MHD_Result respond_metrics(struct pgq_rest *rest, struct MHD_Connect
 
 	__atomic_store_n(&rest->metrics_read_ms, monotonic_ms(), __ATOMIC_RELAXED);
 	pgq_member_view_init(&v);
-	pthread_mutex_lock(&rest->lock);
+	pthread_rwlock_rdlock(&rest->view_lock);
 	rc = pgq_member_view_copy(&v, &rest->view, err, sizeof err);
 	k = rest->loop_counters;
 	if (rc == 0 && rest->n_metric_members > 0) {
@@ -333,7 +343,7 @@ static enum MHD_Result respond_metrics(struct pgq_rest *rest, struct MHD_Connect
 			n = rest->n_metric_members;
 		}
 	}
-	pthread_mutex_unlock(&rest->lock);
+	pthread_rwlock_unlock(&rest->view_lock);
 	if (rc != 0)
 		return respond_error(conn, 503, "out of memory");
 	/* This answer counts too: a scrape sees its own request (Prometheus' habit). */
@@ -382,10 +392,7 @@ int pgq_rest_reload_tls(struct pgq_rest *rest, const struct pgq_rest_tls_files *
 
 void pgq_rest_beat(struct pgq_rest *rest)
 {
-	uint64_t now = monotonic_ms();
-	pthread_mutex_lock(&rest->lock);
-	rest->beat_ms = now;
-	pthread_mutex_unlock(&rest->lock);
+	__atomic_store_n(&rest->beat_ms, monotonic_ms(), __ATOMIC_RELAXED);
 }
 
 /* ---- HTTP side ---------------------------------------------------------- */
@@ -429,9 +436,9 @@ static enum MHD_Result respond_view(struct pgq_rest *rest, struct MHD_Connection
 	char *copy;
 	enum MHD_Result ret;
 
-	pthread_mutex_lock(&rest->lock);
+	pthread_rwlock_rdlock(&rest->view_lock);
 	copy = dup_or_null(*field);
-	pthread_mutex_unlock(&rest->lock);
+	pthread_rwlock_unlock(&rest->view_lock);
 	if (copy == NULL)
 		return respond_error(conn, 503, "not available yet");
 	ret = respond(conn, 200, copy, NULL);
@@ -452,9 +459,7 @@ static enum MHD_Result handle_get(struct pgq_rest *rest, struct MHD_Connection *
 		uint64_t beat, age;
 		char text[96];
 
-		pthread_mutex_lock(&rest->lock);
-		beat = rest->beat_ms;
-		pthread_mutex_unlock(&rest->lock);
+		beat = __atomic_load_n(&rest->beat_ms, __ATOMIC_RELAXED);
 		age = monotonic_ms() - beat;
 		snprintf(text, sizeof text, "{\"loop_age_ms\":%llu}", (unsigned long long)age);
 		return respond(conn, beat != 0 && age <= rest->opts.liveness_max_age_ms ? 200 : 503,
@@ -462,9 +467,9 @@ static enum MHD_Result handle_get(struct pgq_rest *rest, struct MHD_Connection *
 	}
 	{
 		bool has_view;
-		pthread_mutex_lock(&rest->lock);
+		pthread_rwlock_rdlock(&rest->view_lock);
 		has_view = rest->has_view;
-		pthread_mutex_unlock(&rest->lock);
+		pthread_rwlock_unlock(&rest->view_lock);
 		if (has_view && pgq_rest_health_is_endpoint(url))
 			return respond_health(rest, conn, url);
 		/*
@@ -861,6 +866,7 @@ static void free_after_close(uv_handle_t *handle)
 	free(rest->allow);
 	free(rest->metric_members);
 	pthread_mutex_destroy(&rest->lock);
+	pthread_rwlock_destroy(&rest->view_lock);
 	free(rest);
 }
 
@@ -915,8 +921,18 @@ int pgq_rest_start(uv_loop_t *loop, const struct pgq_rest_options *opts,
 	rest->on_call = on_call;
 	rest->ctx = ctx;
 	pthread_mutex_init(&rest->lock, NULL);
+	{
+		/* A publication must not wait behind a stream of new readers. */
+		pthread_rwlockattr_t ra;
+
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&rest->view_lock, &ra);
+		pthread_rwlockattr_destroy(&ra);
+	}
 	if (uv_async_init(loop, &rest->wake, on_wake) != 0) {
 		pthread_mutex_destroy(&rest->lock);
+		pthread_rwlock_destroy(&rest->view_lock);
 		free(rest->auth_username);
 		free(rest->auth_password);
 		free(rest->allow);
