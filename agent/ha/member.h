@@ -51,6 +51,7 @@ struct pgq_ha_pg_obs {
 	enum pgq_pg_run run;
 	bool fenced;               /* no process of the data directory remains (S5) */
 	bool start_failed;         /* the last start attempt failed */
+	uint64_t start_failed_since_ms; /* when the first of those failed starts ended; 0 none */
 	bool in_recovery;          /* last known pg_is_in_recovery() */
 	uint32_t timeline;         /* current (or, stopped, last checkpoint's) timeline */
 	uint64_t receive_lsn;      /* standby: pg_last_wal_receive_lsn() */

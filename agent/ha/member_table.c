@@ -292,10 +292,24 @@ static void primary_start(struct mctx *c)
 {
 	if (m_paused_skip(c))
 		return;
+	/*
+	 * Issue 5: the primary is lost when its postmaster is "not restartable
+	 * within ttl". Failed starts are retried (with the driver's backoff)
+	 * while the lease is renewed; it cannot be writable meanwhile, and a
+	 * start is writable only under the lease (S14). After a whole ttl of
+	 * failures: fence, then release the lease (S5) so failover starts.
+	 */
 	if (c->in->pg.start_failed) {
-		c->st->fenced_epoch = c->p->epoch;
-		m_act(c, PGQ_HA_IMMEDIATE_STOP, "postmaster not restartable: fence, release the lease");
-		return;
+		uint64_t since = c->in->pg.start_failed_since_ms;
+		uint64_t give_up = pgq_ha_add_sat(since, c->cfg->ttl_ms);
+
+		if (since == 0 || c->in->now_ms >= give_up) {
+			c->st->fenced_epoch = c->p->epoch;
+			m_act(c, PGQ_HA_IMMEDIATE_STOP, "postmaster not restartable within ttl: fence, "
+			      "release the lease");
+			return;
+		}
+		m_check_by(c, give_up);
 	}
 	if (!m_may_become_writable(c))
 		return;

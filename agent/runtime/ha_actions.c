@@ -294,6 +294,10 @@ static void on_cmd_done(void *ctx, const struct pgmgr_cmd_result *r)
 		bool crash = d->op_action == PGQ_HA_RESTART || d->crash_restart_pending;
 
 		d->start_failed = !ok;
+		if (ok)
+			d->start_failed_since_ms = 0;
+		else if (d->start_failed_since_ms == 0)
+			d->start_failed_since_ms = pgq_now_boottime_ms();
 		d->crash_restart_pending = !ok && crash;
 		d->start_retries = ok ? 0 : d->start_retries + 1;
 		d->start_retry_at_ms = ok ? 0 : pgq_now_boottime_ms() + start_backoff_ms(d->start_retries);

@@ -146,6 +146,7 @@ static void obs_common(struct ha_driver *d)
 	o->rewind_failed = d->rewind_failed_epoch != 0 &&
 			   d->rewind_failed_epoch == pgq_record_epoch(d->rt->record);
 	o->start_failed = d->start_failed;
+	o->start_failed_since_ms = d->start_failed_since_ms;
 	/* S12: the real switch point is in PostgreSQL's own history file. */
 	o->switch_lsn = history_switch_lsn(d->data_dir, o->timeline);
 	if (o->switch_lsn == 0 && t != NULL)

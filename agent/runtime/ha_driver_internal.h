@@ -108,6 +108,7 @@ struct ha_driver {
 	bool conf_read_only;
 	uint64_t conf_params_key;      /* ha_params_key() of the parameters in pgquorum.conf */
 	bool start_failed;
+	uint64_t start_failed_since_ms; /* boot-clock end of the first failed start in a row; 0 none */
 	unsigned start_failures;        /* consecutive failed starts */
 	unsigned start_retries;         /* consecutive failed starts, any goal (backoff) */
 	uint64_t start_retry_at_ms;     /* no new start before (bounded backoff) */

@@ -689,6 +689,36 @@ static void test_s18_pause_keeps_renewing(void **state)
  * decides how: the primary starts writable only under its lease; a standby
  * starts behind its upstream.
  */
+/*
+ * Issue 5: a primary whose postmaster does not start is retried while it
+ * holds the lease, and counts as lost ("not restartable within ttl") only
+ * after a whole ttl of failed starts: fenced, then the lease released (S5).
+ */
+static void test_primary_not_restartable_within_ttl(void **state)
+{
+	struct mt *t = *state;
+	uint64_t ttl;
+
+	build(t, SC_PRIMARY, "pg2");
+	ttl = pgq_record_config(t->f->r)->ttl_ms;
+	hx_input(&t->in, "pg2");
+	t->in.now_ms += 1;
+	observe(&t->in, O_STOPPED);
+	t_tli2(t);
+	t->in.pg.start_failed = true;
+	t->in.pg.start_failed_since_ms = t->in.now_ms - 1;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_string_equal(t->d.row, "primary-stopped");
+	assert_int_equal(t->d.action, PGQ_HA_START_PRIMARY); /* retried, still under the lease */
+	assert_true(t->d.next_check_ms <= t->in.pg.start_failed_since_ms + ttl);
+	pgq_ha_cmds_free(&t->d.cmds);
+	/* A whole ttl of failed starts: fence first, then release (S5). */
+	t->in.pg.start_failed_since_ms = t->in.now_ms - ttl;
+	hx_decide(t->f, &t->st, &t->in, &t->d);
+	assert_int_equal(t->d.action, PGQ_HA_IMMEDIATE_STOP);
+	pgq_ha_cmds_free(&t->d.cmds);
+}
+
 static void test_c15_operator_start_while_paused(void **state)
 {
 	struct mt *t = *state;
@@ -1154,6 +1184,7 @@ static const struct {
 	{ "test_not_a_member_idle", test_not_a_member_idle },
 	{ "test_periodic_report", test_periodic_report },
 	{ "test_c15_operator_start_while_paused", test_c15_operator_start_while_paused },
+	{ "test_primary_not_restartable_within_ttl", test_primary_not_restartable_within_ttl },
 	{ "test_report_carries_pending_restart", test_report_carries_pending_restart },
 };
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
