@@ -124,9 +124,13 @@ pg_ok $? "S4: a second confirmation once promoted is refused: HTTP $c $(cat "$PG
 PG_CONF=$(fencing_conf false)
 pg_write_config "$p"
 pg_write_config "$s"
+# The old primary rejoins first: while m$s restarts, m$z and m$p keep a Raft
+# majority. Restarting m$s while m$p is still down left m$z alone, unable to
+# renew, so it fenced itself after a ttl (S1/S5: right, but not this test).
+pg_start "$p"
+pg_wait_streaming 120 "$z" "$p"
 pg_stop_agent "$s"
 pg_start "$s"
-pg_start "$p"
 pg_wait_streaming 120 "$z" "$p" "$s"
 rc=$?
 pg_ok $rc "m$p (old primary) and m$s restarted with fencing.required: false and stream from m$z"
