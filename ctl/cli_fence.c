@@ -85,9 +85,7 @@ int ctl_cmd_fence_confirm(struct ctl_ctx *c, int argc, char **argv)
 		return ctl_usage_error("fence-confirm", "expects one MEMBER: the former primary to "
 				       "confirm fenced");
 	member = argv[optind];
-	if (member[0] == '\0' || strlen(member) > 63 ||
-	    strspn(member, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-		    strlen(member))
+	if (!ctl_valid_member_name(member))
 		return ctl_usage_error("fence-confirm", "MEMBER must be a member name "
 				       "([A-Za-z0-9_.-], 1-63 characters)");
 	rc = ctl_fetch_cluster(c, &cl);

@@ -45,15 +45,6 @@ static int send_and_report(const struct ctl_ctx *c, const char *method, const ch
 	return rc;
 }
 
-static int valid_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > 63)
-		return 0;
-	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
-}
-
 static int members_add(struct ctl_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -83,7 +74,7 @@ static int members_add(struct ctl_ctx *c, int argc, char **argv)
 	if (optind + 1 != argc || raft == NULL)
 		return ctl_usage_error("members", "usage: members add NAME --raft HOST:PORT [--api URL]");
 	name = argv[optind];
-	if (!valid_name(name))
+	if (!ctl_valid_member_name(name))
 		return ctl_usage_error("members", "a member name is 1-63 characters of [A-Za-z0-9_.-]");
 	body = json_pack("{s:s,s:s}", "name", name, "raft_address", raft);
 	if (body == NULL)
@@ -117,7 +108,7 @@ static int members_remove(struct ctl_ctx *c, int argc, char **argv)
 			return ctl_usage_error("members", "unknown option");
 		}
 	}
-	if (optind + 1 != argc || !valid_name(argv[optind]))
+	if (optind + 1 != argc || !ctl_valid_member_name(argv[optind]))
 		return ctl_usage_error("members", "usage: members remove NAME [--force]");
 	snprintf(question, sizeof question, "Remove member %s from the cluster?", argv[optind]);
 	if (!ctl_confirm(question, force))

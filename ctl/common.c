@@ -84,6 +84,15 @@ int ctl_parse_format(const char *arg, enum ctl_format *out)
 	return 0;
 }
 
+int ctl_valid_member_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 63)
+		return 0;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
 int ctl_usage_error(const char *cmd, const char *msg)
 {
 	fprintf(stderr, "pgquorumctl %s: %s\n", cmd, msg);

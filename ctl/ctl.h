@@ -103,6 +103,8 @@ int ctl_print_doc(enum ctl_format fmt, const json_t *v);
 int ctl_parse_format(const char *arg, enum ctl_format *out);
 
 /* A usage error: print "pgquorumctl CMD: MSG" and the hint; returns 2. */
+/* A member name as the record accepts it: [A-Za-z0-9_.-], 1-63 characters. */
+int ctl_valid_member_name(const char *name);
 int ctl_usage_error(const char *cmd, const char *msg);
 
 /* Commands (argv[0] is the command name). */

@@ -18,6 +18,7 @@
 # can answer and is exempt).
 PG_SLOT=9
 . "$(dirname "$0")/pg_lib.sh"
+. "$(dirname "$0")/pg_sync_s7.sh"
 
 PG_EXTRA_DCS="synchronous_mode: quorum
 synchronous_node_count: 1
@@ -39,10 +40,6 @@ if [ "$(pg_get "$p" /patroni | pg_json raft.leader)" = "m$b" ]; then t=$a; a=$b;
 if [ "$a" -lt "$b" ]; then lo=$a hi=$b; else lo=$b hi=$a; fi
 
 # "k m.. " of the record (sorted names) and of synchronous_standby_names.
-rec_sync() { pg_get "$p" /cluster | perl -MJSON::PP -e 'local $/; my $s = eval { decode_json(<STDIN>)->{sync} } or exit 1; print join(" ", $s->{k}, sort @{$s->{members}}), "\n"'; }
-pg_ssn() { pg_sql "$p" "show synchronous_standby_names"; }
-ssn_parse() { perl -e '$_ = shift; if (/^(?:FIRST|ANY)\s+(\d+)\s*\((.*)\)$/) { my ($k, $l) = ($1, $2); my @n = $l =~ /"((?:[^"]|"")*)"/g; print join(" ", $k, sort @n), "\n" } else { print "0\n" }' "$1"; }
-expect() { [ "$(rec_sync)" = "$1" ] && [ "$(pg_ssn)" = "$2" ]; }
 
 pg_wait_cond 30 expect "1 m$lo m$hi" "ANY 1 (\"m$lo\", \"m$hi\")"
 pg_ok $? "quorum mode: S_rec = {m$a, m$b}, k_rec = 1; m$p runs ANY 1 (\"m$a\", \"m$b\") (got: $(rec_sync); $(pg_ssn))"
@@ -54,29 +51,7 @@ qs=$(pg_get "$a" /patroni | pg_json quorum_standby)
 pg_ok $? "REST: /quorum 200 on both standbys, /synchronous and /asynchronous 503, /read-only-quorum 200 on the primary, /quorum 503 there ($codes); GET /cluster roles: $roles; status quorum_standby: $qs"
 
 # ---- the S7 invariant sampler
-: > "$PG_DIR/s7.samples"
-: > "$PG_DIR/s7.violations"
-(
-	trap 'exit 0' TERM
-	while :; do
-		r1=$(rec_sync) || { sleep 0.1; continue; }
-		s=$(pg_ssn) || { sleep 0.1; continue; }
-		r2=$(rec_sync) || { sleep 0.1; continue; }
-		echo "$r1 | $s | $r2" >> "$PG_DIR/s7.samples"
-		case "$s" in *pgquorum:no-sync-standby*) sleep 0.1; continue ;; esac
-		read -r kp names <<< "$(ssn_parse "$s")"
-		k1=${r1%% *} k2=${r2%% *}
-		bad=""
-		[ "$kp" -lt "$k1" ] && [ "$kp" -lt "$k2" ] && bad="k_pg $kp < k_rec"
-		for n in $names; do
-			[[ " ${r1#* } " == *" $n "* ]] || [[ " ${r2#* } " == *" $n "* ]] || bad="$bad $n not in S_rec"
-		done
-		[ -n "$bad" ] && echo "$(date -u +%T.%N) $bad: $r1 | $s | $r2" >> "$PG_DIR/s7.violations"
-		sleep 0.1
-	done
-) &
-S7_PID=$!
-PG_EXTRA_PIDS+=("$S7_PID")
+pg_s7_sampler_start
 
 # ---- a standby leaves: removed from PostgreSQL first, then from the record
 pg_stop_agent "$b"
@@ -91,10 +66,7 @@ pg_start "$b"
 pg_wait_cond 60 expect "1 m$lo m$hi" "ANY 1 (\"m$lo\", \"m$hi\")"
 pg_ok $? "m$b back: re-added (record first): $(rec_sync); $(pg_ssn)"
 
-kill -TERM "$S7_PID" 2>/dev/null
-wait "$S7_PID" 2>/dev/null
-ns=$(wc -l < "$PG_DIR/s7.samples")
-nv=$(wc -l < "$PG_DIR/s7.violations")
+read -r ns nv <<< "$(pg_s7_sampler_stop)"
 [ "$ns" -ge 3 ] && [ "$nv" = 0 ]
 pg_ok $? "S7 invariant sampler: $ns samples, $nv violations"
 [ "$nv" = 0 ] || sed 's/^/# /' "$PG_DIR/s7.violations" | head -10

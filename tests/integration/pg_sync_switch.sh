@@ -16,6 +16,7 @@
 # waits for nobody who can answer and is exempt.
 PG_SLOT=3
 . "$(dirname "$0")/pg_lib.sh"
+. "$(dirname "$0")/pg_sync_s7.sh"
 
 PG_EXTRA_DCS="synchronous_mode: 'off'"
 export PG_EXTRA_DCS
@@ -31,39 +32,13 @@ read -r a b <<< "$(pg_others "$p")"
 if [ "$a" -lt "$b" ]; then lo=$a hi=$b; else lo=$b hi=$a; fi
 
 # "k m.. " of the record (names sorted), read from agent $1 (default: the primary's).
-rec_sync() { pg_get "${1:-$p}" /cluster | perl -MJSON::PP -e 'local $/; my $s = eval { decode_json(<STDIN>)->{sync} }; exit 1 unless $@ eq ""; $s //= { k => 0, members => [] }; print join(" ", $s->{k} // 0, sort @{$s->{members} // []}), "\n"'; }
-pg_ssn() { pg_sql "$p" "show synchronous_standby_names"; }
-ssn_parse() { perl -e '$_ = shift; if (/^(?:FIRST|ANY)\s+(\d+)\s*\((.*)\)$/) { my ($k, $l) = ($1, $2); my @n = $l =~ /"((?:[^"]|"")*)"/g; print join(" ", $k, sort @n), "\n" } else { print "0\n" }' "$1"; }
-expect() { [ "$(rec_sync)" = "$1" ] && [ "$(pg_ssn)" = "$2" ]; }
 patch() { pg_post "$p" /config "$1" PATCH; }
 
 [ "$(rec_sync)" = "0" ] && [ "$(pg_ssn)" = "" ]
 pg_ok $? "mode off: the record's set is empty ($(rec_sync)) and synchronous_standby_names is '' ('$(pg_ssn)')"
 
 pg_sampler_start
-: > "$PG_DIR/s7.samples"
-: > "$PG_DIR/s7.violations"
-(
-	trap 'exit 0' TERM
-	while :; do
-		r1=$(rec_sync) || { sleep 0.1; continue; }
-		s=$(pg_ssn) || { sleep 0.1; continue; }
-		r2=$(rec_sync) || { sleep 0.1; continue; }
-		echo "$r1 | $s | $r2" >> "$PG_DIR/s7.samples"
-		case "$s" in *pgquorum:no-sync-standby*) sleep 0.1; continue ;; esac
-		read -r kp names <<< "$(ssn_parse "$s")"
-		k1=${r1%% *} k2=${r2%% *}
-		bad=""
-		[ "$kp" -lt "$k1" ] && [ "$kp" -lt "$k2" ] && bad="k_pg $kp < k_rec"
-		for n in $names; do
-			[[ " ${r1#* } " == *" $n "* ]] || [[ " ${r2#* } " == *" $n "* ]] || bad="$bad $n not in S_rec"
-		done
-		[ -n "$bad" ] && echo "$(date -u +%T.%N) $bad: $r1 | $s | $r2" >> "$PG_DIR/s7.violations"
-		sleep 0.1
-	done
-) &
-S7_PID=$!
-PG_EXTRA_PIDS+=("$S7_PID")
+pg_s7_sampler_start
 
 # ---- off -> on: FIRST 1 with exactly one name, which the record holds (S7)
 code=$(patch '{"synchronous_mode": "on"}')
@@ -125,10 +100,7 @@ code=$(patch '{"synchronous_mode": "off", "synchronous_mode_strict": false}')
 pg_wait_cond 40 expect "0" ""
 pg_ok $? "PATCH /config mode off (HTTP $code): synchronous_standby_names '$(pg_ssn)', record $(rec_sync)"
 
-kill -TERM "$S7_PID" 2>/dev/null
-wait "$S7_PID" 2>/dev/null
-ns=$(wc -l < "$PG_DIR/s7.samples")
-nv=$(wc -l < "$PG_DIR/s7.violations")
+read -r ns nv <<< "$(pg_s7_sampler_stop)"
 [ "$ns" -ge 10 ] && [ "$nv" = 0 ]
 pg_ok $? "S7 sampler (S_pg ⊆ S_rec, k_pg ≥ k_rec) across every switch: $ns samples, $nv violations"
 [ "$nv" = 0 ] || sed 's/^/# /' "$PG_DIR/s7.violations" | head -10
