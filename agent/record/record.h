@@ -278,6 +278,8 @@ uint64_t pgq_record_last_index(const struct pgq_record *r);
 size_t pgq_record_member_count(const struct pgq_record *r);
 const struct pgq_member *pgq_record_member_at(const struct pgq_record *r, size_t i); /* by raft id order */
 const struct pgq_member *pgq_record_member_by_name(const struct pgq_record *r, const char *name);
+/* A member name the record accepts: [A-Za-z0-9_.-], 1 to PGQ_RECORD_NAME_MAX - 1 characters. */
+bool pgq_record_valid_member_name(const char *name);
 const struct pgq_member *pgq_record_member_by_id(const struct pgq_record *r, raft_id_t id);
 const struct pgq_primary *pgq_record_primary(const struct pgq_record *r);
 uint64_t pgq_record_epoch(const struct pgq_record *r);

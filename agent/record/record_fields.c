@@ -73,6 +73,11 @@ bool valid_member_name(const char *s)
 	return true;
 }
 
+bool pgq_record_valid_member_name(const char *name)
+{
+	return name != NULL && valid_member_name(name);
+}
+
 bool fld_name(const json_t *o, const char *key, bool required, char *out, char *why, size_t wl)
 {
 	char tmp[PGQ_RECORD_NAME_MAX] = "";

@@ -20,23 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A member name as the record accepts it: [A-Za-z0-9_.-], 1-63 characters. */
-static bool plausible_name(const char *s)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-
-	if (n == 0 || n >= PGQ_RECORD_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 static bool awaits_fencing(const struct pgq_record *r, const char *name)
 {
 	const char (*names)[PGQ_RECORD_NAME_MAX] = NULL;
@@ -94,7 +77,7 @@ void rt_api_fence_confirm(struct pgq_runtime *rt, struct pgq_rest_call *call)
 	struct cmd c = { 0 };
 	int rc;
 
-	if (call->body == NULL || json_object_size(call->body) != 1 || !plausible_name(name)) {
+	if (call->body == NULL || json_object_size(call->body) != 1 || !pgq_record_valid_member_name(name)) {
 		pgq_rest_call_fail(call, 400, "expected {\"member\": NAME}: the former primary to "
 				   "confirm fenced");
 		return;
