@@ -317,7 +317,20 @@ done
 ok "$([ "$got" = 3 ]; echo $?)" "the former primary follows the new one with every row (zero loss)"
 
 # Pause and resume (S18) through a follower (307 to the leader).
-post() { curl -s -L -o /dev/null -w '%{http_code}' --max-time 10 -X POST "http://127.0.0.1:$(rest_port "$1")$2"; }
+# A 503 means "no leader or leadership moving: nothing done, retry" (the
+# agents hand leadership off the new primary's host after the switchover):
+# retry as a client should, bounded.
+post() {
+	local code n=0
+	while :; do
+		code=$(curl -s -L -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+			"http://127.0.0.1:$(rest_port "$1")$2")
+		[ "$code" = 503 ] && [ $n -lt 20 ] || break
+		n=$((n + 1))
+		sleep 0.5
+	done
+	echo "$code"
+}
 code=$(post "${CAND:-1}" /pause)
 paused=""
 for _ in $(seq 1 20); do
