@@ -32,7 +32,17 @@ read -r a b <<< "$(pg_others "$p")"
 if [ "$a" -lt "$b" ]; then lo=$a hi=$b; else lo=$b hi=$a; fi
 
 # "k m.. " of the record (names sorted), read from agent $1 (default: the primary's).
-patch() { pg_post "$p" /config "$1" PATCH; }
+# A 503 is "leadership moving: nothing changed, retry": retry, bounded.
+patch() {
+	local code n=0
+	while :; do
+		code=$(pg_post "$p" /config "$1" PATCH)
+		[ "$code" = 503 ] && [ $n -lt 20 ] || break
+		n=$((n + 1))
+		sleep 0.5
+	done
+	echo "$code"
+}
 
 [ "$(rec_sync)" = "0" ] && [ "$(pg_ssn)" = "" ]
 pg_ok $? "mode off: the record's set is empty ($(rec_sync)) and synchronous_standby_names is '' ('$(pg_ssn)')"
